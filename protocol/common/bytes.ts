@@ -130,20 +130,26 @@ export class ByteReader {
     this.pos += n;
   }
 
-  /** A-XDR length: < 0x80 one byte, else 0x8n then n big-endian bytes. */
-  length(what = 'length'): number {
+  /**
+   * A-XDR length: < 0x80 one byte, else 0x8n then n big-endian bytes. By default a length
+   * larger than what is left is refused (it counts bytes); pass bounded=false for counts of
+   * other units (bits of a bit-string).
+   */
+  length(what = 'length', bounded = true): number {
     const start = this.pos;
     const first = this.u8(what);
-    if (first < 0x80) return first;
-    const n = first & 0x7f;
-    if (n === 0 || n > 4) {
-      throw new DcuError(ErrorCode.DecodeBadLength, `bad ${what} encoding 0x${first.toString(16)} at byte ${this.baseOffset + start}`, {
-        context: { offset: this.baseOffset + start },
-      });
+    let v = first;
+    if (first >= 0x80) {
+      const n = first & 0x7f;
+      if (n === 0 || n > 4) {
+        throw new DcuError(ErrorCode.DecodeBadLength, `bad ${what} encoding 0x${first.toString(16)} at byte ${this.baseOffset + start}`, {
+          context: { offset: this.baseOffset + start },
+        });
+      }
+      v = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + this.u8(what);
     }
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 256 + this.u8(what);
-    if (v > this.remaining) {
+    if (bounded && v > this.remaining) {
       throw new DcuError(
         ErrorCode.DecodeBadLength,
         `${what} ${v} at byte ${this.baseOffset + start} exceeds the ${this.remaining} byte(s) left`,
