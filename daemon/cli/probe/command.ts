@@ -1,0 +1,104 @@
+import { Command, Option } from 'commander';
+import type { ProbeFlags } from './target';
+
+/** What a probe sub-command asked for, after commander. */
+export type ProbeRequest =
+  | { command: 'objects' }
+  | { command: 'get'; ref: string; from?: string; to?: string; entries?: string }
+  | { command: 'set'; ref: string; value: string }
+  | { command: 'action'; ref: string; value?: string }
+  | { command: 'clock'; set?: string }
+  | { command: 'profile'; obis: string; from?: string; to?: string; csv: boolean };
+
+export type ProbeRunner = (flags: ProbeFlags, request: ProbeRequest) => Promise<void>;
+
+const VALUE_HELP = `VALUE is Data in JSON notation: a one-key object naming the type, e.g.
+  '{"uint16": 5}'  '{"octet-string": "0102FF"}'  '{"date-time": "2026-11-23T10:30:00+01:00"}'
+  '{"structure": [{"uint8": 1}, {"visible-string": "abc"}]}'  (see README, "Data notation")`;
+
+/** Registers `dcu probe …` on the program; the runner does the work. */
+export function registerProbe(program: Command, run: ProbeRunner): Command {
+  const probe = program
+    .command('probe')
+    .description("a technician's direct line to one meter (serial/optical probe, TCP or UDP)")
+    .option('--serial <path>', 'serial device (RS-485 adapter, PLC/RF modem, optical probe)')
+    .option('--baud <n>', 'serial baud rate (default 9600; with --mode-e the meter proposes it)')
+    .option('--mode-e', 'open with IEC 62056-21 mode E first (optical probe: 300 baud 7E1 sign-on, then HDLC)')
+    .option('--tcp <host:port>', 'meter or terminal server over TCP')
+    .option('--udp <host:port>', 'meter over UDP')
+    .addOption(new Option('--framing <kind>', 'framing (default: hdlc on serial, wrapper on TCP/UDP)').choices(['hdlc', 'wrapper']))
+    .option('--client <n>', 'client address (default 16 public; 17 with --auth low)')
+    .option('--server <logical[/physical]>', 'server address: logical device and optional HDLC physical address (default 1)')
+    .addOption(new Option('--auth <mechanism>', 'authentication').choices(['none', 'low']).default('none'))
+    .option('--password <text|hex:HEX>', 'LLS password, as text or hex:HEX')
+    .option('--timeout <ms>', 'response timeout per frame in milliseconds (default 5000)')
+    .option('--retries <n>', 'retransmissions per frame before giving up (default 3)')
+    .option('--json', 'print one JSON document instead of tables')
+    .option('--verbose', 'log the link (frame hex at trace level) to stderr')
+    .addHelpText(
+      'after',
+      `\nExamples:
+  dcu probe --serial /dev/ttyUSB0 --server 1/17 objects
+  dcu probe --tcp 10.0.0.5:4059 get 3:1.0.1.8.0.255:2
+  dcu probe --serial /dev/ttyUSB0 --mode-e --auth low --password 00000000 clock
+  dcu probe --tcp 127.0.0.1:4059 profile 1.0.99.1.0.255 --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv
+
+Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth failed,
+5 meter-reported error, 6 malformed answer, 1 internal error.`,
+    );
+
+  const flags = (cmd: Command): ProbeFlags => cmd.optsWithGlobals<ProbeFlags>();
+
+  probe
+    .command('objects')
+    .description('list the objects of the association (Association LN object_list)')
+    .action((_opts: unknown, cmd: Command) => run(flags(cmd), { command: 'objects' }));
+
+  probe
+    .command('get')
+    .description('read an attribute: CLASS:OBIS:ATTR, e.g. 3:1.0.1.8.0.255:2 or 8:0-0:1.0.0*255:2')
+    .argument('<ref>', 'CLASS:OBIS:ATTR')
+    .option('--from <iso>', 'range start for profile buffers (selective access by range)')
+    .option('--to <iso>', 'range end for profile buffers')
+    .option('--entries <a..b>', 'entries A to B of a profile buffer (1-based; B empty = last)')
+    .action((ref: string, o: { from?: string; to?: string; entries?: string }, cmd: Command) =>
+      run(flags(cmd), { command: 'get', ref, ...o }),
+    );
+
+  probe
+    .command('set')
+    .description('write an attribute')
+    .argument('<ref>', 'CLASS:OBIS:ATTR')
+    .argument('<value>', 'Data in JSON notation')
+    .addHelpText('after', `\n${VALUE_HELP}`)
+    .action((ref: string, value: string, _o: unknown, cmd: Command) => run(flags(cmd), { command: 'set', ref, value }));
+
+  probe
+    .command('action')
+    .description('invoke a method: CLASS:OBIS:METHOD, e.g. 70:0.0.96.3.10.255:1 (remote disconnect)')
+    .argument('<ref>', 'CLASS:OBIS:METHOD')
+    .argument('[value]', 'method parameter, Data in JSON notation (default null-data)')
+    .addHelpText('after', `\n${VALUE_HELP}`)
+    .action((ref: string, value: string | undefined, _o: unknown, cmd: Command) =>
+      run(flags(cmd), value === undefined ? { command: 'action', ref } : { command: 'action', ref, value }),
+    );
+
+  probe
+    .command('clock')
+    .description("read the meter clock and its drift against this machine's clock")
+    .option('--set <when>', 'set the clock: "now" (this machine\'s time) or an ISO date-time with offset')
+    .action((o: { set?: string }, cmd: Command) => run(flags(cmd), o.set === undefined ? { command: 'clock' } : { command: 'clock', set: o.set }));
+
+  probe
+    .command('profile')
+    .description('read a profile (load profile 1.0.99.1.0.255, daily 1.0.99.2.0.255, events …) as rows')
+    .argument('<obis>', 'profile generic OBIS code')
+    .option('--from <iso>', 'range start (default: whole buffer)')
+    .option('--to <iso>', 'range end')
+    .option('--csv', 'print CSV instead of a table')
+    .action((obis: string, o: { from?: string; to?: string; csv?: boolean }, cmd: Command) =>
+      run(flags(cmd), { command: 'profile', obis, ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }), csv: o.csv === true }),
+    );
+
+  return probe;
+}

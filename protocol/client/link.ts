@@ -1,0 +1,21 @@
+import type { DcuError } from '../common/errors';
+
+/** What the client needs from a framing layer (HDLC or wrapper), sans-IO. */
+export type LinkEvent =
+  | { type: 'connected' }
+  | { type: 'apdu'; apdu: Uint8Array }
+  | { type: 'disconnected' }
+  | { type: 'error'; error: DcuError; fatal: boolean };
+
+export interface ClientLink {
+  /** Starts the link (HDLC: SNRM; wrapper: nothing to do, emits 'connected'). */
+  connect(): void;
+  /** Ends the link (HDLC: DISC; wrapper: emits 'disconnected'). */
+  disconnect(): void;
+  sendApdu(apdu: Uint8Array): void;
+  receive(chunk: Uint8Array): void;
+  takeOutput(): Uint8Array | undefined;
+  takeEvent(): LinkEvent | undefined;
+  /** Largest APDU the link carries in one piece (0 = no limit besides the PDU size). */
+  readonly description: string;
+}
