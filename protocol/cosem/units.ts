@@ -1,0 +1,196 @@
+/**
+ * The DLMS unit enumeration (Blue Book, "physical units" table) and scaler_unit handling.
+ * Values travel as integers; the real quantity is value × 10^scaler in the unit.
+ */
+import { DcuError, ErrorCode } from '../common/errors';
+import type { Data } from '../axdr/data';
+
+export interface UnitInfo {
+  readonly code: number;
+  readonly symbol: string;
+  readonly quantity: string;
+}
+
+const UNITS: readonly (readonly [number, string, string])[] = [
+  [1, 'a', 'time (year)'],
+  [2, 'mo', 'time (month)'],
+  [3, 'wk', 'time (week)'],
+  [4, 'd', 'time (day)'],
+  [5, 'h', 'time (hour)'],
+  [6, 'min', 'time (minute)'],
+  [7, 's', 'time (second)'],
+  [8, '°', 'phase angle'],
+  [9, '°C', 'temperature'],
+  [10, 'currency', 'local currency'],
+  [11, 'm', 'length'],
+  [12, 'm/s', 'speed'],
+  [13, 'm³', 'volume'],
+  [14, 'm³', 'corrected volume'],
+  [15, 'm³/h', 'volume flux'],
+  [16, 'm³/h', 'corrected volume flux'],
+  [17, 'm³/d', 'volume flux'],
+  [18, 'm³/d', 'corrected volume flux'],
+  [19, 'l', 'volume'],
+  [20, 'kg', 'mass'],
+  [21, 'N', 'force'],
+  [22, 'Nm', 'energy'],
+  [23, 'Pa', 'pressure'],
+  [24, 'bar', 'pressure'],
+  [25, 'J', 'energy'],
+  [26, 'J/h', 'thermal power'],
+  [27, 'W', 'active power'],
+  [28, 'VA', 'apparent power'],
+  [29, 'var', 'reactive power'],
+  [30, 'Wh', 'active energy'],
+  [31, 'VAh', 'apparent energy'],
+  [32, 'varh', 'reactive energy'],
+  [33, 'A', 'current'],
+  [34, 'C', 'electrical charge'],
+  [35, 'V', 'voltage'],
+  [36, 'V/m', 'electric field strength'],
+  [37, 'F', 'capacitance'],
+  [38, 'Ω', 'resistance'],
+  [39, 'Ωm²/m', 'resistivity'],
+  [40, 'Wb', 'magnetic flux'],
+  [41, 'T', 'magnetic flux density'],
+  [42, 'A/m', 'magnetic field strength'],
+  [43, 'H', 'inductance'],
+  [44, 'Hz', 'frequency'],
+  [45, '1/(Wh)', 'active energy meter constant'],
+  [46, '1/(varh)', 'reactive energy meter constant'],
+  [47, '1/(VAh)', 'apparent energy meter constant'],
+  [48, 'V²h', 'volt-squared hours'],
+  [49, 'A²h', 'ampere-squared hours'],
+  [50, 'kg/s', 'mass flux'],
+  [51, 'S', 'conductance'],
+  [52, 'K', 'temperature'],
+  [53, '1/(V²h)', 'volt-squared hour meter constant'],
+  [54, '1/(A²h)', 'ampere-squared hour meter constant'],
+  [55, '1/m³', 'volume meter constant'],
+  [56, '%', 'percentage'],
+  [57, 'Ah', 'ampere-hours'],
+  [60, 'Wh/m³', 'energy per volume'],
+  [61, 'J/m³', 'calorific value'],
+  [62, 'mol%', 'molar fraction'],
+  [63, 'g/m³', 'mass density'],
+  [64, 'Pa s', 'dynamic viscosity'],
+  [65, 'J/kg', 'specific energy'],
+  [70, 'dBm', 'signal strength'],
+  [71, 'dBµV', 'signal strength'],
+  [72, 'dB', 'logarithmic ratio'],
+  [253, '', 'reserved'],
+  [254, 'other', 'other unit'],
+  [255, '', 'count (no unit)'],
+];
+
+const BY_CODE = new Map<number, UnitInfo>(UNITS.map(([code, symbol, quantity]) => [code, { code, symbol, quantity }]));
+
+/** Named codes for call sites: Unit.Wh, Unit.V … */
+export const Unit = {
+  year: 1,
+  month: 2,
+  week: 3,
+  day: 4,
+  hour: 5,
+  minute: 6,
+  second: 7,
+  degree: 8,
+  celsius: 9,
+  currency: 10,
+  m3: 13,
+  W: 27,
+  VA: 28,
+  var: 29,
+  Wh: 30,
+  VAh: 31,
+  varh: 32,
+  A: 33,
+  V: 35,
+  Hz: 44,
+  percent: 56,
+  Ah: 57,
+  other: 254,
+  count: 255,
+} as const;
+
+export function unitInfo(code: number): UnitInfo | undefined {
+  return BY_CODE.get(code);
+}
+
+/** Symbol for display ('' for count; `unit(n)` for codes this table does not know). */
+export function unitSymbol(code: number): string {
+  return BY_CODE.get(code)?.symbol ?? `unit(${code})`;
+}
+
+export interface ScalerUnit {
+  /** Power of ten, −128..127. */
+  readonly scaler: number;
+  /** Unit enumeration code. */
+  readonly unit: number;
+}
+
+/** scaler_unit: structure { integer scaler, enum unit }. Lenient about the scaler being any integer type. */
+export function decodeScalerUnit(d: Data): ScalerUnit {
+  if (d.type !== 'structure' || d.items.length !== 2) {
+    throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit: expected structure{integer, enum}, got ${describe(d)}`);
+  }
+  const [s, u] = d.items;
+  if (s === undefined || u === undefined) throw new DcuError(ErrorCode.DecodeBadValue, 'scaler_unit: two elements needed');
+  if (s.type !== 'int8' && s.type !== 'int16' && s.type !== 'uint8') {
+    throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit scaler: expected integer (int8), got ${s.type}`);
+  }
+  if (u.type !== 'enum' && u.type !== 'uint8') {
+    throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit unit: expected enum, got ${u.type}`);
+  }
+  const scaler = s.type === 'uint8' && s.value > 127 ? s.value - 256 : s.value;
+  return { scaler, unit: u.value };
+}
+
+export function encodeScalerUnit(su: ScalerUnit): Data {
+  return { type: 'structure', items: [{ type: 'int8', value: su.scaler }, { type: 'enum', value: su.unit }] };
+}
+
+function describe(d: Data): string {
+  return d.type === 'structure' || d.type === 'array' ? `${d.type}(${d.items.length})` : d.type;
+}
+
+/**
+ * value × 10^scaler as an exact decimal string: integers are shifted digit-wise, so
+ * 12345 with scaler −3 is "12.345" (never 12.344999…). Non-integer numbers (floats) are
+ * scaled and printed with 15 significant digits.
+ */
+export function scaledDecimal(value: number | bigint, scaler: number): string {
+  if (typeof value === 'number' && !Number.isInteger(value)) {
+    if (!Number.isFinite(value)) return String(value);
+    return String(Number((value * 10 ** scaler).toPrecision(15)));
+  }
+  const v = typeof value === 'bigint' ? value : BigInt(value);
+  const negative = v < 0n;
+  let digits = (negative ? -v : v).toString();
+  if (scaler >= 0) {
+    digits = v === 0n ? '0' : digits + '0'.repeat(scaler);
+  } else {
+    const places = -scaler;
+    digits = digits.padStart(places + 1, '0');
+    const intPart = digits.slice(0, digits.length - places);
+    const frac = digits.slice(digits.length - places).replace(/0+$/, '');
+    digits = frac === '' ? intPart : `${intPart}.${frac}`;
+  }
+  return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+/**
+ * value × 10^scaler as a number: the closest double to the exact decimal (so 12345, −3
+ * gives 12.345 exactly as a literal would). Use scaledDecimal for 64-bit counters that
+ * exceed 2^53.
+ */
+export function applyScaler(value: number | bigint, scaler: number): number {
+  return Number(scaledDecimal(value, scaler));
+}
+
+/** "12.345 kWh"-style text is the UI's job; this gives "12345 Wh" style: decimal + symbol. */
+export function formatScaled(value: number | bigint, su: ScalerUnit): string {
+  const sym = unitSymbol(su.unit);
+  const text = scaledDecimal(value, su.scaler);
+  return sym === '' ? text : `${text} ${sym}`;
+}
