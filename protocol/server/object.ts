@@ -1,0 +1,65 @@
+import type { ActionResult, DataAccessResult } from '../apdu/results';
+import type { Data } from '../axdr/data';
+import type { Obis } from '../cosem/obis';
+import type { ServerSession } from './contract';
+
+/**
+ * The meter's COSEM objects as the server sees them. The server (association, services,
+ * blocks, access rights) is generic; a meter model (the simulator's, or a test's) supplies
+ * objects through this interface.
+ */
+
+/** Who is asking, and when (meter time, from the meter's injected clock). */
+export interface RequestContext {
+  readonly session: ServerSession;
+  readonly clientAddress: number;
+  /** Meter time in epoch ms. */
+  readonly now: number;
+}
+
+/** Access selection as it arrived (selector 1 = range, 2 = entry for profiles). */
+export interface Selection {
+  readonly selector: number;
+  readonly parameters: Data;
+}
+
+export type GetOutcome = { readonly ok: true; readonly data: Data } | { readonly ok: false; readonly result: DataAccessResult };
+
+export interface ActionOutcome {
+  readonly result: ActionResult;
+  /** Return parameters (e.g. the meter's HLS answer for Association LN method 1). */
+  readonly returnValue?: Data;
+}
+
+export interface ServerObject {
+  readonly classId: number;
+  readonly version: number;
+  readonly obis: Obis;
+  /** Reads attribute `attribute` (1 = logical_name is served by the server itself if absent here). */
+  get(attribute: number, ctx: RequestContext, selection?: Selection): GetOutcome;
+  /** Writes an attribute; the server has already checked access rights. */
+  set(attribute: number, value: Data, ctx: RequestContext): DataAccessResult;
+  /** Invokes a method; the server has already checked access rights. */
+  action(method: number, parameters: Data | undefined, ctx: RequestContext): ActionOutcome;
+}
+
+/** Access per client association: what an object list advertises and the server enforces. */
+export type AttributeAccessMode = 'none' | 'read' | 'write' | 'read-write';
+
+export interface AccessPolicy {
+  attribute(object: ServerObject, attribute: number): AttributeAccessMode;
+  method(object: ServerObject, method: number): boolean;
+}
+
+/** What authenticates a client address, and what it may do once associated. */
+export interface ClientAssociationConfig {
+  readonly clientAddress: number;
+  readonly authentication: { readonly mechanism: 'none' } | { readonly mechanism: 'low'; readonly password: Uint8Array } | { readonly mechanism: 'high-gmac' };
+  readonly access: AccessPolicy;
+}
+
+export interface ObjectModel {
+  find(classId: number, obis: Obis): ServerObject | undefined;
+  /** Objects in object-list order. */
+  objects(): readonly ServerObject[];
+}
