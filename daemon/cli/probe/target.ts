@@ -1,6 +1,7 @@
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { fromHex } from '../../../protocol/common/hex';
 import type { Authentication, Framing, ServerAddress } from '../../../protocol/client/options';
+import type { Endpoint } from '../../../protocol/transport/endpoint';
 
 /** Raw `dcu probe` options as commander hands them over. */
 export interface ProbeFlags {
@@ -20,9 +21,6 @@ export interface ProbeFlags {
   verbose?: boolean;
 }
 
-export type Endpoint =
-  | { kind: 'serial'; path: string; baudRate: number; modeE: boolean }
-  | { kind: 'tcp' | 'udp'; host: string; port: number };
 
 export interface ProbeTarget {
   endpoint: Endpoint;

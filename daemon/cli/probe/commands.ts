@@ -1,0 +1,200 @@
+import { DataAccessResult, actionResultName, dataAccessResultName } from '../../../protocol/apdu/results';
+import type { Data } from '../../../protocol/axdr/data';
+import { formatDateTime } from '../../../protocol/axdr/datetime';
+import { dataToJson, parseDataJson, parseDateTimeJson } from '../../../protocol/axdr/json';
+import { dateTimeToEpoch } from '../../../protocol/axdr/datetime';
+import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
+import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
+import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { captureKey } from '../../../protocol/cosem/capture-object';
+import { attributeName, className, parseAttributeRef, parseMethodRef, type CosemRef } from '../../../protocol/cosem/classes';
+import { formatObis, parseObis, type Obis } from '../../../protocol/cosem/obis';
+import { obisName } from '../../../protocol/cosem/obis-names';
+import { attributeAccessName } from '../../../protocol/cosem/object-list';
+import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protocol/cosem/selective-access';
+import { decodeScalerUnit, formatScaled } from '../../../protocol/cosem/units';
+import { renderData, scalarText, table } from '../render';
+import type { ProbeRequest } from './command';
+
+/** What a command produced: text for people, a JSON document for programs, and whether it is a meter error. */
+export interface CommandOutput {
+  text: string;
+  json: unknown;
+  /** A meter-reported negative answer (exit code 5) — the output is still printed. */
+  meterError?: DcuError;
+}
+
+const usage = (m: string): DcuError => new DcuError(ErrorCode.Usage, m);
+
+function parseInstant(text: string, flag: string): number {
+  const ms = Date.parse(/Z|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
+  if (Number.isNaN(ms)) throw usage(`${flag} takes an ISO date-time such as 2026-11-23T00:00Z or 2026-11-23T01:00+01:00, got "${text}"`);
+  return ms;
+}
+
+function parseEntries(text: string): { from: number; to: number } {
+  const m = /^(\d+)\.\.(\d*)$/.exec(text);
+  if (!m) throw usage(`--entries takes A..B (1-based, B empty = newest), e.g. --entries 1..96, got "${text}"`);
+  const from = Number(m[1]);
+  const to = m[2] === '' || m[2] === undefined ? 0 : Number(m[2]);
+  if (from < 1 || (to !== 0 && to < from)) throw usage(`--entries ${text}: A must be ≥ 1 and B ≥ A`);
+  return { from, to };
+}
+
+/** Everything that can be checked before touching the meter. */
+export type PreparedRequest =
+  | { command: 'objects' }
+  | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector> }
+  | { command: 'set'; ref: CosemRef; value: Data }
+  | { command: 'action'; ref: CosemRef; value?: Data }
+  | { command: 'clock'; set?: number }
+  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean };
+
+export function prepare(req: ProbeRequest): PreparedRequest {
+  switch (req.command) {
+    case 'objects':
+      return req;
+    case 'get': {
+      const ref = parseAttributeRef(req.ref);
+      if (req.entries !== undefined && (req.from !== undefined || req.to !== undefined)) throw usage('use either --from/--to or --entries, not both');
+      if (req.entries !== undefined) {
+        const e = parseEntries(req.entries);
+        return { command: 'get', ref, access: encodeAccessSelector(rangeByEntry(e.from, e.to)) };
+      }
+      if (req.from !== undefined || req.to !== undefined) {
+        if (req.from === undefined || req.to === undefined) throw usage('--from and --to go together');
+        return { command: 'get', ref, access: encodeAccessSelector(rangeByTime(parseInstant(req.from, '--from'), parseInstant(req.to, '--to'))) };
+      }
+      return { command: 'get', ref };
+    }
+    case 'set':
+      return { command: 'set', ref: parseAttributeRef(req.ref), value: parseDataJson(req.value) };
+    case 'action':
+      return req.value === undefined ? { command: 'action', ref: parseMethodRef(req.ref) } : { command: 'action', ref: parseMethodRef(req.ref), value: parseDataJson(req.value) };
+    case 'clock': {
+      if (req.set === undefined) return { command: 'clock' };
+      if (req.set === 'now') return { command: 'clock', set: Date.now() };
+      const dt = parseDateTimeJson(req.set);
+      const epoch = dateTimeToEpoch(dt);
+      if (epoch === null) throw usage(`--set takes "now" or a full ISO date-time with offset, got "${req.set}"`);
+      return { command: 'clock', set: epoch };
+    }
+    case 'profile': {
+      const o = parseObis(req.obis);
+      if ((req.from === undefined) !== (req.to === undefined)) throw usage('--from and --to go together');
+      const base = { command: 'profile' as const, obis: o, csv: req.csv };
+      return req.from !== undefined && req.to !== undefined ? { ...base, from: parseInstant(req.from, '--from'), to: parseInstant(req.to, '--to') } : base;
+    }
+  }
+}
+
+const refText = (r: CosemRef): string => `${r.classId}:${formatObis(r.obis)}:${r.index}`;
+
+function outcomeJson(o: GetOutcome): unknown {
+  return o.ok ? { value: dataToJson(o.data) } : { result: dataAccessResultName(o.result) };
+}
+
+/** Runs a prepared request on an associated client. */
+export async function execute(client: DlmsClient, req: PreparedRequest): Promise<CommandOutput> {
+  switch (req.command) {
+    case 'objects': {
+      const list = await readObjectList(client);
+      const rows = list.map((e) => [
+        `${e.classId} ${className(e.classId) ?? ''}`.trim(),
+        String(e.version),
+        formatObis(e.obis),
+        obisName(e.obis) ?? '',
+        e.attributeAccess.map((a) => `${a.index}:${attributeAccessName(a.mode)}`).join(' '),
+      ]);
+      return {
+        text: `${table(['class', 'ver', 'OBIS', 'name', 'attribute access'], rows)}\n${list.length} objects`,
+        json: list.map((e) => ({ classId: e.classId, version: e.version, obis: formatObis(e.obis), name: obisName(e.obis) ?? null, attributeAccess: e.attributeAccess, methodAccess: e.methodAccess })),
+      };
+    }
+    case 'get': {
+      const outcome = await client.get(req.ref, req.access);
+      const head = `${refText(req.ref)} (${className(req.ref.classId) ?? `class ${req.ref.classId}`} ${obisName(req.ref.obis) ?? ''} ${attributeName(req.ref.classId, req.ref.index)})`.replace(/ +/g, ' ');
+      if (!outcome.ok) {
+        const err = new DcuError(ErrorCode.MeterDataAccess, `the meter refused GET ${refText(req.ref)}: ${dataAccessResultName(outcome.result)}`);
+        return { text: `${head}\n  ${dataAccessResultName(outcome.result)}`, json: { ref: refText(req.ref), ...(outcomeJson(outcome) as object) }, meterError: err };
+      }
+      // Registers: show the scaled value with its unit next to the raw one.
+      let scaled: string | undefined;
+      if ([3, 4, 5].includes(req.ref.classId) && req.ref.index === (req.ref.classId === 5 ? 3 : 2)) {
+        const su = await client.get({ ...req.ref, index: req.ref.classId === 5 ? 4 : 3 });
+        const v = outcome.data;
+        if (su.ok && 'value' in v && (typeof v.value === 'number' || typeof v.value === 'bigint')) {
+          try {
+            scaled = formatScaled(v.value, decodeScalerUnit(su.data));
+          } catch {
+            scaled = undefined;
+          }
+        }
+      }
+      const text = `${head}\n${renderData(outcome.data, '  ')}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
+      return { text, json: { ref: refText(req.ref), value: dataToJson(outcome.data), ...(scaled === undefined ? {} : { scaled }) } };
+    }
+    case 'set': {
+      const result = await client.set(req.ref, req.value);
+      const name = dataAccessResultName(result);
+      const out: CommandOutput = { text: `SET ${refText(req.ref)}: ${name}`, json: { ref: refText(req.ref), result: name } };
+      if (result !== DataAccessResult.success) out.meterError = new DcuError(ErrorCode.MeterDataAccess, `the meter refused SET ${refText(req.ref)}: ${name}`);
+      return out;
+    }
+    case 'action': {
+      const o = await client.action(req.ref, req.value);
+      const name = actionResultName(o.result);
+      const ret = o.returnValue ? (o.returnValue.ok ? `\n${renderData(o.returnValue.data, '  ')}` : `\n  return: ${dataAccessResultName(o.returnValue.result)}`) : '';
+      const out: CommandOutput = {
+        text: `ACTION ${refText(req.ref)}: ${name}${ret}`,
+        json: { ref: refText(req.ref), result: name, ...(o.returnValue ? { returnValue: outcomeJson(o.returnValue) } : {}) },
+      };
+      if (o.result !== 0) out.meterError = new DcuError(ErrorCode.MeterActionResult, `the meter refused ACTION ${refText(req.ref)}: ${name}`);
+      return out;
+    }
+    case 'clock': {
+      let setResult: string | undefined;
+      if (req.set !== undefined) {
+        const r = await setClock(client, req.set);
+        setResult = dataAccessResultName(r);
+        if (r !== DataAccessResult.success) {
+          return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`) };
+        }
+      }
+      const c = await readClock(client);
+      const driftS = c.epoch === null ? null : (c.epoch - c.readAt) / 1000;
+      const lines = [
+        `meter time   ${formatDateTime(c.dateTime, client.options.deviationConvention)}`,
+        `this machine ${new Date(c.readAt).toISOString()}`,
+        `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s`}`,
+        `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}`,
+      ];
+      if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
+      return {
+        text: lines.join('\n'),
+        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}) },
+      };
+    }
+    case 'profile': {
+      const p = await readProfile(client, req.obis, req.from !== undefined && req.to !== undefined ? { from: req.from, to: req.to } : {});
+      const headers = ['timestamp', ...p.captureObjects.slice(0).map((co) => {
+        const su = p.scalers.get(captureKey(co));
+        const name = obisName(co.obis) ?? formatObis(co.obis);
+        return su ? `${name} [${formatScaled(1, { scaler: 0, unit: su.unit }).replace(/^1 ?/, '')}]` : name;
+      })];
+      const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...r.cells.map((c) => c.decimal ?? scalarText(c.raw))]);
+      const text = req.csv
+        ? [headers, ...rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n')
+        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s`;
+      return {
+        text,
+        json: {
+          obis: formatObis(req.obis),
+          capturePeriod: p.capturePeriod,
+          columns: p.captureObjects.map((co) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.get(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),
+          rows: p.rows.map((r) => ({ timestamp: r.timestamp === null ? null : new Date(r.timestamp).toISOString(), rebuilt: r.rebuilt, values: r.cells.map((c) => c.decimal ?? dataToJson(c.raw)) })),
+        },
+      };
+    }
+  }
+}

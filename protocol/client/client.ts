@@ -1,0 +1,364 @@
+import type { Apdu } from '../apdu';
+import { decodeApdu, encodeApdu } from '../apdu';
+import type { ActionRequest, ActionResponse } from '../apdu/action';
+import type { AccessSelection, AttributeDescriptor, MethodDescriptor } from '../apdu/descriptors';
+import type { GetRequest, GetResponse } from '../apdu/get';
+import { invokeIdAndPriority, type InvokeIdAndPriority } from '../apdu/invoke';
+import { ActionResult, DataAccessResult, type GetDataResult } from '../apdu/results';
+import type { SetRequest, SetResponse } from '../apdu/set';
+import { decodeData, encodeData } from '../axdr/codec';
+import type { Data } from '../axdr/data';
+import { systemClock } from '../common/clock';
+import { DcuError, ErrorCode, isDcuError } from '../common/errors';
+import { concatBytes } from '../common/hex';
+import { nullLogger, type Logger } from '../common/log';
+import type { CosemRef } from '../cosem/classes';
+import { obisToBytes } from '../cosem/obis';
+import type { ByteTransport } from '../transport/types';
+import { acceptAare, buildAarq, type Negotiated } from './association';
+import { LinkDriver } from './driver';
+import { dataAccessError, exceptionError, serviceError, unexpected } from './errors';
+import { createClientLink } from './links';
+import { DEFAULT_CLIENT_OPTIONS, DEFAULT_HDLC, type ClientOptions, type Framing } from './options';
+
+/** A meter's answer to a read: the value, or its DataAccessResult (a result, not an exception). */
+export type GetOutcome = { ok: true; data: Data } | { ok: false; result: DataAccessResult };
+
+export interface ActionOutcome {
+  result: ActionResult;
+  returnValue?: GetOutcome;
+}
+
+export type ClientOptionsInput = Partial<Omit<ClientOptions, 'hdlc'>> & { framing: Framing; hdlc?: Partial<ClientOptions['hdlc']> };
+
+/** Largest reassembled answer accepted from a meter (a hostile block stream cannot eat memory). */
+export const MAX_REASSEMBLED_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of a SET/ACTION block request besides the block's raw data (tag, choice, invoke, descriptor, flags, number, length). */
+const BLOCK_OVERHEAD = 24;
+
+function toGetOutcome(r: GetDataResult): GetOutcome {
+  return r.kind === 'data' ? { ok: true, data: r.data } : { ok: false, result: r.error };
+}
+
+function attributeDescriptor(ref: CosemRef): AttributeDescriptor {
+  return { classId: ref.classId, instanceId: obisToBytes(ref.obis), attributeId: ref.index };
+}
+
+function methodDescriptor(ref: CosemRef): MethodDescriptor {
+  return { classId: ref.classId, instanceId: obisToBytes(ref.obis), methodId: ref.index };
+}
+
+/**
+ * One association with one meter. Open with connect(), then get/set/action; release() ends
+ * the association and the link (the transport stays open for the next association on a
+ * shared line); close() also closes the transport.
+ */
+export class DlmsClient {
+  readonly options: ClientOptions;
+  private readonly driver: LinkDriver;
+  private readonly log: Logger;
+  private invokeCounter = 0;
+  private negotiatedValue: Negotiated | undefined;
+
+  constructor(
+    private readonly transport: ByteTransport,
+    input: ClientOptionsInput,
+  ) {
+    this.options = {
+      ...DEFAULT_CLIENT_OPTIONS,
+      clock: systemClock,
+      logger: nullLogger,
+      ...input,
+      hdlc: { ...DEFAULT_HDLC, ...input.hdlc },
+    };
+    this.log = this.options.logger;
+    const link = createClientLink(this.options, () => {
+      this.driver.pump();
+    });
+    this.driver = new LinkDriver(transport, link, this.options.clock, this.log);
+  }
+
+  get negotiated(): Negotiated {
+    if (!this.negotiatedValue) throw new DcuError(ErrorCode.AssociationNotOpen, 'no association: call connect() first');
+    return this.negotiatedValue;
+  }
+
+  get isAssociated(): boolean {
+    return this.negotiatedValue !== undefined;
+  }
+
+  /** Silence watchdog for one exchange: the link retries per frame within it. */
+  private get exchangeTimeoutMs(): number {
+    return this.options.responseTimeoutMs * (this.options.retries + 1) + 500;
+  }
+
+  /** Opens the transport if needed, sets up the link, and associates (AARQ/AARE). */
+  async connect(): Promise<Negotiated> {
+    if (!this.transport.isOpen) await this.transport.open();
+    await this.driver.connect(this.exchangeTimeoutMs);
+    const aarq = buildAarq(this.options);
+    const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
+    if (answer.type === 'exception-response') throw exceptionError(answer);
+    if (answer.type !== 'aare') throw unexpected('AARQ', answer.type);
+    this.negotiatedValue = acceptAare(answer, this.options);
+    this.log.debug(
+      { conformance: [...this.negotiatedValue.conformance], serverMaxPdu: this.negotiatedValue.serverMaxPduSize },
+      'associated',
+    );
+    return this.negotiatedValue;
+  }
+
+  private nextInvoke(): InvokeIdAndPriority {
+    this.invokeCounter = (this.invokeCounter + 1) & 0x0f;
+    return invokeIdAndPriority(this.invokeCounter);
+  }
+
+  private async exchangeRaw(request: Uint8Array, what: string): Promise<Apdu> {
+    const bytes = await this.driver.exchange(request, this.exchangeTimeoutMs);
+    return this.decodeAnswer(bytes, what);
+  }
+
+  private decodeAnswer(bytes: Uint8Array, what: string): Apdu {
+    try {
+      return decodeApdu(bytes);
+    } catch (e) {
+      if (isDcuError(e)) {
+        throw new DcuError(e.code, `malformed answer to ${what}: ${e.message}`, { cause: e, context: e.context });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Sends a confirmed request and returns the answer with the same invoke id. Stale answers
+   * (another invoke id) and unsolicited notifications are skipped; exception and
+   * confirmed-service-error answers become typed errors.
+   */
+  private async request(apdu: Apdu, invoke: InvokeIdAndPriority, what: string): Promise<Apdu> {
+    const bytes = encodeApdu(apdu);
+    const limit = this.negotiated.serverMaxPduSize;
+    if (bytes.length > limit) {
+      throw new DcuError(ErrorCode.EncodeInvalid, `${what}: request of ${bytes.length} bytes exceeds the meter's max PDU of ${limit}`);
+    }
+    let answer = await this.exchangeRaw(bytes, what);
+    for (;;) {
+      if (answer.type === 'exception-response') throw exceptionError(answer);
+      if (answer.type === 'confirmed-service-error') throw serviceError(answer);
+      if (answer.type === 'data-notification' || answer.type === 'event-notification') {
+        this.log.info({ type: answer.type }, 'unsolicited notification while waiting for an answer');
+      } else if ('invoke' in answer && answer.invoke.invokeId !== invoke.invokeId) {
+        this.log.debug({ expected: invoke.invokeId, got: answer.invoke.invokeId }, 'answer with another invoke id skipped');
+      } else {
+        return answer;
+      }
+      answer = this.decodeAnswer(await this.driver.nextApdu(this.exchangeTimeoutMs), what);
+    }
+  }
+
+  // ------------------------------------------------------------------ GET
+
+  /** Reads one attribute, reassembling block transfers. */
+  async get(ref: CosemRef, access?: AccessSelection): Promise<GetOutcome> {
+    const invoke = this.nextInvoke();
+    const req: GetRequest = access
+      ? { type: 'get-request', kind: 'normal', invoke, attribute: attributeDescriptor(ref), access }
+      : { type: 'get-request', kind: 'normal', invoke, attribute: attributeDescriptor(ref) };
+    const answer = await this.request(req, invoke, 'GET');
+    return this.finishGet(this.asGetResponse(answer), invoke);
+  }
+
+  /** Reads one attribute and throws MeterDataAccess when the meter refuses. */
+  async getValue(ref: CosemRef, access?: AccessSelection): Promise<Data> {
+    const outcome = await this.get(ref, access);
+    if (!outcome.ok) throw dataAccessError(outcome.result, `GET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`);
+    return outcome.data;
+  }
+
+  /** Reads several attributes in one request when the meter allows it, else one by one. */
+  async getWithList(refs: readonly CosemRef[]): Promise<GetOutcome[]> {
+    if (refs.length === 0) return [];
+    if (refs.length === 1 || !this.negotiated.conformance.has('multiple-references')) {
+      const out: GetOutcome[] = [];
+      for (const r of refs) out.push(await this.get(r));
+      return out;
+    }
+    const invoke = this.nextInvoke();
+    const req: GetRequest = { type: 'get-request', kind: 'with-list', invoke, attributes: refs.map((r) => ({ attribute: attributeDescriptor(r) })) };
+    const answer = this.asGetResponse(await this.request(req, invoke, 'GET with list'));
+    if (answer.kind === 'with-list') {
+      if (answer.results.length !== refs.length) throw unexpected('GET with list', `${answer.results.length} results for ${refs.length} attributes`);
+      return answer.results.map(toGetOutcome);
+    }
+    if (answer.kind === 'with-datablock') {
+      // The list answer came in blocks: reassemble, then it is a sequence of Get-Data-Results.
+      const outcome = await this.finishGet(answer, invoke, true);
+      if (!outcome.ok) return refs.map(() => outcome);
+      throw unexpected('GET with list', 'block-transfer list answer decoded as Data');
+    }
+    throw unexpected('GET with list', `get-response ${answer.kind}`);
+  }
+
+  private asGetResponse(a: Apdu): GetResponse {
+    if (a.type !== 'get-response') throw unexpected('GET', a.type);
+    return a;
+  }
+
+  private async finishGet(first: GetResponse, invoke: InvokeIdAndPriority, list = false): Promise<GetOutcome> {
+    if (first.kind === 'normal') return toGetOutcome(first.result);
+    if (first.kind !== 'with-datablock') throw unexpected('GET', `get-response ${first.kind}`);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let expected = 1;
+    let answer: GetResponse = first;
+    for (;;) {
+      if (answer.kind !== 'with-datablock') throw unexpected('GET (block transfer)', `get-response ${answer.kind}`);
+      if (answer.result.kind === 'error') return { ok: false, result: answer.result.error };
+      if (answer.blockNumber !== expected) {
+        throw new DcuError(ErrorCode.MeterBlockSequence, `block ${answer.blockNumber} arrived where block ${expected} was expected`, {
+          context: { expected, got: answer.blockNumber },
+        });
+      }
+      parts.push(answer.result.raw);
+      total += answer.result.raw.length;
+      if (total > MAX_REASSEMBLED_BYTES) throw new DcuError(ErrorCode.DecodeBadLength, `block transfer over ${MAX_REASSEMBLED_BYTES} bytes refused`);
+      if (answer.lastBlock) break;
+      const next: GetRequest = { type: 'get-request', kind: 'next', invoke, blockNumber: expected };
+      answer = this.asGetResponse(await this.request(next, invoke, 'GET next block'));
+      expected++;
+    }
+    if (list) throw unexpected('GET with list', 'block transfer of a list answer is not supported');
+    return { ok: true, data: decodeData(concatBytes(parts)) };
+  }
+
+  // ------------------------------------------------------------------ SET
+
+  /** Writes one attribute; a value larger than the meter's PDU goes out in blocks. */
+  async set(ref: CosemRef, value: Data, access?: AccessSelection): Promise<DataAccessResult> {
+    const invoke = this.nextInvoke();
+    const attribute = attributeDescriptor(ref);
+    const normal: SetRequest = access
+      ? { type: 'set-request', kind: 'normal', invoke, attribute, access, value }
+      : { type: 'set-request', kind: 'normal', invoke, attribute, value };
+    const limit = this.negotiated.serverMaxPduSize;
+    if (encodeApdu(normal).length <= limit) return this.setResult(await this.request(normal, invoke, 'SET'), 'SET');
+    if (!this.negotiated.conformance.has('block-transfer-with-set-or-write')) {
+      throw new DcuError(ErrorCode.MeterUnsupported, `the value needs block transfer (larger than the meter's ${limit}-byte PDU) and the meter did not grant block-transfer-with-set`);
+    }
+    const raw = encodeData(value);
+    const size = Math.max(16, limit - BLOCK_OVERHEAD - (access ? encodeData(access.parameters).length + 2 : 0));
+    let blockNumber = 1;
+    for (let at = 0; ; at += size, blockNumber++) {
+      const chunk = raw.subarray(at, Math.min(raw.length, at + size));
+      const lastBlock = at + size >= raw.length;
+      const block = { lastBlock, blockNumber, raw: chunk };
+      const req: SetRequest =
+        blockNumber === 1
+          ? access
+            ? { type: 'set-request', kind: 'with-first-datablock', invoke, attribute, access, block }
+            : { type: 'set-request', kind: 'with-first-datablock', invoke, attribute, block }
+          : { type: 'set-request', kind: 'with-datablock', invoke, block };
+      const answer = await this.request(req, invoke, `SET block ${blockNumber}`);
+      if (answer.type !== 'set-response') throw unexpected('SET block', answer.type);
+      if (lastBlock || answer.kind !== 'datablock') return this.setResult(answer, 'SET last block');
+      if (answer.blockNumber !== blockNumber) {
+        throw new DcuError(ErrorCode.MeterBlockSequence, `the meter acknowledged SET block ${answer.blockNumber}, we sent ${blockNumber}`);
+      }
+    }
+  }
+
+  private setResult(a: Apdu, what: string): DataAccessResult {
+    if (a.type !== 'set-response') throw unexpected(what, a.type);
+    const r: SetResponse = a;
+    if (r.kind === 'normal' || r.kind === 'last-datablock') return r.result;
+    throw unexpected(what, `set-response ${r.kind}`);
+  }
+
+  // ------------------------------------------------------------------ ACTION
+
+  /** Invokes a method; large parameters go out in blocks, large return values come back in blocks. */
+  async action(ref: CosemRef, parameters?: Data): Promise<ActionOutcome> {
+    const invoke = this.nextInvoke();
+    const method = methodDescriptor(ref);
+    const normal: ActionRequest = parameters
+      ? { type: 'action-request', kind: 'normal', invoke, method, parameters }
+      : { type: 'action-request', kind: 'normal', invoke, method };
+    const limit = this.negotiated.serverMaxPduSize;
+    let answer: ActionResponse;
+    if (encodeApdu(normal).length <= limit || !parameters) {
+      answer = this.asActionResponse(await this.request(normal, invoke, 'ACTION'));
+    } else {
+      if (!this.negotiated.conformance.has('block-transfer-with-action')) {
+        throw new DcuError(ErrorCode.MeterUnsupported, `the parameters need block transfer (larger than the meter's ${limit}-byte PDU) and the meter did not grant block-transfer-with-action`);
+      }
+      answer = await this.actionInBlocks(invoke, method, encodeData(parameters), limit);
+    }
+    return this.finishAction(answer, invoke);
+  }
+
+  private asActionResponse(a: Apdu): ActionResponse {
+    if (a.type !== 'action-response') throw unexpected('ACTION', a.type);
+    return a;
+  }
+
+  private async actionInBlocks(invoke: InvokeIdAndPriority, method: MethodDescriptor, raw: Uint8Array, limit: number): Promise<ActionResponse> {
+    const size = Math.max(16, limit - BLOCK_OVERHEAD);
+    for (let at = 0, blockNumber = 1; ; at += size, blockNumber++) {
+      const lastBlock = at + size >= raw.length;
+      const block = { lastBlock, blockNumber, raw: raw.subarray(at, Math.min(raw.length, at + size)) };
+      const req: ActionRequest =
+        blockNumber === 1 ? { type: 'action-request', kind: 'with-first-pblock', invoke, method, block } : { type: 'action-request', kind: 'with-pblock', invoke, block };
+      const answer = this.asActionResponse(await this.request(req, invoke, `ACTION block ${blockNumber}`));
+      if (lastBlock || answer.kind !== 'next-pblock') return answer;
+      if (answer.blockNumber !== blockNumber) {
+        throw new DcuError(ErrorCode.MeterBlockSequence, `the meter acknowledged ACTION block ${answer.blockNumber}, we sent ${blockNumber}`);
+      }
+    }
+  }
+
+  private async finishAction(first: ActionResponse, invoke: InvokeIdAndPriority): Promise<ActionOutcome> {
+    if (first.kind === 'normal') {
+      const o = first.outcome;
+      return o.returnParameters ? { result: o.result, returnValue: toGetOutcome(o.returnParameters) } : { result: o.result };
+    }
+    if (first.kind !== 'with-pblock') throw unexpected('ACTION', `action-response ${first.kind}`);
+    // Return parameters in blocks: concatenate, they encode a Data value.
+    const parts: Uint8Array[] = [];
+    let answer: ActionResponse = first;
+    for (;;) {
+      if (answer.kind !== 'with-pblock') throw unexpected('ACTION (block transfer)', `action-response ${answer.kind}`);
+      parts.push(answer.block.raw);
+      if (answer.block.lastBlock) break;
+      const next: ActionRequest = { type: 'action-request', kind: 'next-pblock', invoke, blockNumber: answer.block.blockNumber };
+      answer = this.asActionResponse(await this.request(next, invoke, 'ACTION next block'));
+    }
+    return { result: ActionResult.success, returnValue: { ok: true, data: decodeData(concatBytes(parts)) } };
+  }
+
+  // ------------------------------------------------------------------ release
+
+  /** Ends the association (RLRQ) and the link. A meter that does not answer RLRQ is tolerated. */
+  async release(): Promise<void> {
+    if (this.negotiatedValue && !this.driver.broken) {
+      try {
+        const answer = await this.driver.exchange(encodeApdu({ type: 'rlrq', reason: 0 }), this.options.responseTimeoutMs);
+        // Any 0x63 means released, even when its BER is off (seen in the wild).
+        if (answer[0] !== 0x63) this.log.debug({ tag: answer[0] }, 'release answered with something else');
+      } catch (e) {
+        this.log.debug({ err: (e as Error).message }, 'release not confirmed');
+      }
+    }
+    this.negotiatedValue = undefined;
+    await this.driver.disconnect(this.options.responseTimeoutMs);
+  }
+
+  /** Release, then close the transport. Safe to call more than once. */
+  async close(): Promise<void> {
+    try {
+      if (this.transport.isOpen) await this.release();
+    } finally {
+      this.driver.detach();
+      await this.transport.close();
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { DcuError, ErrorCode } from '../common/errors';
+import { serverAddress } from '../hdlc/address';
+import { HdlcClientLink } from '../hdlc/link';
+import { WrapperClientLink } from '../wrapper/link';
+import type { ClientLink, LinkEvent } from './link';
+import type { ClientOptions } from './options';
+
+/** HDLC link for the client: errors only end the association when the link itself gives up. */
+class HdlcAdapter implements ClientLink {
+  private readonly link: HdlcClientLink;
+  private lastError: DcuError | undefined;
+  private disconnecting = false;
+  readonly description: string;
+
+  constructor(options: ClientOptions, notify: () => void) {
+    const { logical, physical, size } = options.serverAddress;
+    this.link = new HdlcClientLink({
+      client: options.clientAddress,
+      server: serverAddress(logical, physical, size),
+      maxInfoTx: options.hdlc.maxInfoTx,
+      maxInfoRx: options.hdlc.maxInfoRx,
+      windowTx: options.hdlc.windowTx,
+      windowRx: options.hdlc.windowRx,
+      responseTimeoutMs: options.responseTimeoutMs,
+      retries: options.retries,
+      interFrameTimeoutMs: options.hdlc.interFrameTimeoutMs,
+      inactivityTimeoutMs: options.hdlc.inactivityTimeoutMs,
+      clock: options.clock,
+      notify,
+    });
+    this.description = `hdlc client ${options.clientAddress} → server ${logical}${physical === undefined ? '' : `/${physical}`}`;
+  }
+
+  get params(): HdlcClientLink['params'] {
+    return this.link.params;
+  }
+
+  connect(): void {
+    this.link.connect();
+  }
+
+  disconnect(): void {
+    this.disconnecting = true;
+    if (this.link.state === 'disconnected') return;
+    this.link.disconnect();
+  }
+
+  sendApdu(apdu: Uint8Array): void {
+    this.link.sendApdu(apdu);
+  }
+
+  receive(chunk: Uint8Array): void {
+    this.link.receive(chunk);
+  }
+
+  takeOutput(): Uint8Array | undefined {
+    return this.link.takeOutput();
+  }
+
+  takeEvent(): LinkEvent | undefined {
+    for (;;) {
+      const ev = this.link.takeEvent();
+      if (!ev) return undefined;
+      switch (ev.type) {
+        case 'connected':
+          return { type: 'connected' };
+        case 'apdu':
+          return ev;
+        case 'ui':
+          continue;
+        case 'error':
+          this.lastError = ev.error;
+          return { type: 'error', error: ev.error, fatal: false };
+        case 'disconnected':
+          if (ev.reason === 'local' && this.disconnecting) return { type: 'disconnected' };
+          return {
+            type: 'error',
+            fatal: true,
+            error:
+              this.lastError ??
+              new DcuError(ErrorCode.LinkDisconnected, `HDLC link ended (${ev.reason === 'remote' ? 'the meter answered DM/FRMR' : ev.reason})`, {
+                context: { reason: ev.reason },
+              }),
+          };
+      }
+    }
+  }
+}
+
+/** Wrapper link: no link set-up of its own (TCP connection or UDP datagrams carry it). */
+class WrapperAdapter implements ClientLink {
+  private readonly link: WrapperClientLink;
+  private readonly pending: LinkEvent[] = [];
+  readonly description: string;
+
+  constructor(options: ClientOptions) {
+    this.link = new WrapperClientLink({ clientWPort: options.clientAddress, serverWPort: options.serverAddress.logical });
+    this.description = `wrapper wPort ${options.clientAddress} → ${options.serverAddress.logical}`;
+  }
+
+  connect(): void {
+    this.pending.push({ type: 'connected' });
+  }
+
+  disconnect(): void {
+    this.pending.push({ type: 'disconnected' });
+  }
+
+  sendApdu(apdu: Uint8Array): void {
+    this.link.sendApdu(apdu);
+  }
+
+  receive(chunk: Uint8Array): void {
+    this.link.receive(chunk);
+  }
+
+  takeOutput(): Uint8Array | undefined {
+    return this.link.takeOutput();
+  }
+
+  takeEvent(): LinkEvent | undefined {
+    const p = this.pending.shift();
+    if (p) return p;
+    const ev = this.link.takeEvent();
+    if (!ev) return undefined;
+    if (ev.type === 'apdu') return { type: 'apdu', apdu: ev.apdu };
+    return { type: 'error', error: ev.error, fatal: false };
+  }
+}
+
+export function createClientLink(options: ClientOptions, notify: () => void): ClientLink {
+  return options.framing === 'hdlc' ? new HdlcAdapter(options, notify) : new WrapperAdapter(options);
+}
