@@ -35,6 +35,13 @@ export interface ServerObject {
   readonly classId: number;
   readonly version: number;
   readonly obis: Obis;
+  /**
+   * Optional: the attribute / method indexes the object has, for classes the cosem tables do
+   * not describe (or objects implementing fewer). Absent: taken from the class table.
+   * Used for existence checks and for object_list.
+   */
+  readonly attributeIds?: readonly number[];
+  readonly methodIds?: readonly number[];
   /** Reads attribute `attribute` (1 = logical_name is served by the server itself if absent here). */
   get(attribute: number, ctx: RequestContext, selection?: Selection): GetOutcome;
   /** Writes an attribute; the server has already checked access rights. */
