@@ -6,13 +6,13 @@ import { dateTimeToEpoch } from '../../../protocol/axdr/datetime';
 import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
-import { captureKey } from '../../../protocol/cosem/capture-object';
+import { captureKey, isClockColumn } from '../../../protocol/cosem/capture-object';
 import { attributeName, className, parseAttributeRef, parseMethodRef, type CosemRef } from '../../../protocol/cosem/classes';
 import { formatObis, parseObis, type Obis } from '../../../protocol/cosem/obis';
 import { obisName } from '../../../protocol/cosem/obis-names';
 import { attributeAccessName } from '../../../protocol/cosem/object-list';
 import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protocol/cosem/selective-access';
-import { decodeScalerUnit, formatScaled } from '../../../protocol/cosem/units';
+import { decodeScalerUnit, formatScaled, unitSymbol } from '../../../protocol/cosem/units';
 import { renderData, scalarText, table } from '../render';
 import type { ProbeRequest } from './command';
 
@@ -177,12 +177,21 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
     }
     case 'profile': {
       const p = await readProfile(client, req.obis, req.from !== undefined && req.to !== undefined ? { from: req.from, to: req.to } : {});
-      const headers = ['timestamp', ...p.captureObjects.slice(0).map((co) => {
-        const su = p.scalers.get(captureKey(co));
-        const name = obisName(co.obis) ?? formatObis(co.obis);
-        return su ? `${name} [${formatScaled(1, { scaler: 0, unit: su.unit }).replace(/^1 ?/, '')}]` : name;
-      })];
-      const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...r.cells.map((c) => c.decimal ?? scalarText(c.raw))]);
+      // The clock column becomes the timestamp; the other columns follow with their units.
+      const cols = p.captureObjects.map((co, i) => ({ co, i })).filter(({ co }) => !isClockColumn(co));
+      const headers = [
+        'timestamp',
+        ...cols.map(({ co }) => {
+          const su = p.scalers.get(captureKey(co));
+          const name = obisName(co.obis) ?? formatObis(co.obis);
+          return su ? `${name} [${unitSymbol(su.unit)}]` : name;
+        }),
+      ];
+      const cellText = (r: (typeof p.rows)[number], i: number): string => {
+        const c = r.cells[i];
+        return c === undefined ? '' : (c.decimal ?? scalarText(c.raw));
+      };
+      const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...cols.map(({ i }) => cellText(r, i))]);
       const text = req.csv
         ? [headers, ...rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n')
         : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s`;
@@ -191,8 +200,15 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         json: {
           obis: formatObis(req.obis),
           capturePeriod: p.capturePeriod,
-          columns: p.captureObjects.map((co) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.get(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),
-          rows: p.rows.map((r) => ({ timestamp: r.timestamp === null ? null : new Date(r.timestamp).toISOString(), rebuilt: r.rebuilt, values: r.cells.map((c) => c.decimal ?? dataToJson(c.raw)) })),
+          columns: cols.map(({ co }) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.has(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),
+          rows: p.rows.map((r) => ({
+            timestamp: r.timestamp === null ? null : new Date(r.timestamp).toISOString(),
+            rebuilt: r.rebuilt,
+            values: cols.map(({ i }) => {
+              const c = r.cells[i];
+              return c === undefined ? null : (c.decimal ?? dataToJson(c.raw));
+            }),
+          })),
         },
       };
     }
