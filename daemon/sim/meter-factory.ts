@@ -1,13 +1,11 @@
 /**
- * The meter the simulator runs. Until the meter model (daemon/sim/meter) is wired, the
- * stand-in echo meter answers; to switch, make this:
- *
- *   export const defaultMeterFactory: SimMeterFactory = (spec, deps) => createSimMeter(toSimMeterConfig(spec), deps);
+ * The meter the simulator runs: a real DLMS server over the COSEM meter model
+ * (daemon/sim/meter). Tests of the plumbing alone pass `createEchoMeter` explicitly.
  */
-import { createEchoMeter } from './fake-meter';
+import { createSimMeter } from './meter';
 import type { SimMeterFactory } from './types';
 
-export const defaultMeterFactory: SimMeterFactory = (spec) => createEchoMeter(spec);
+export const defaultMeterFactory: SimMeterFactory = (spec, deps) => createSimMeter(spec, deps);
 
 /** Tells the CLI output whether the meters are real DLMS servers or the echo stand-in. */
-export const METER_MODEL = 'echo stand-in (not a DLMS server)';
+export const METER_MODEL = 'DLMS/COSEM meter model (daemon/sim/meter)';

@@ -58,6 +58,13 @@ export class FakeClock implements Clock {
     };
   }
 
+  /** Time of the earliest pending timer, if any (lets a driver jump straight to it). */
+  nextTimerAt(): number | undefined {
+    let at: number | undefined;
+    for (const x of this.timers) if (!x.cancelled && (at === undefined || x.at < at)) at = x.at;
+    return at;
+  }
+
   /** Number of timers still pending. */
   get pending(): number {
     return this.timers.filter((x) => !x.cancelled).length;

@@ -33,7 +33,8 @@ describe('startFleet', () => {
 
   it('starts 1,024 meters on 4 serial lines quickly and routes by physical address', async () => {
     const t0 = Date.now();
-    fleet = await startFleet(parseFleetConfig({ meters: 1024, serialLines: 4, latencyMs: 0, jitterMs: 0, baud: 0 }));
+    // The plumbing is under test: the echo stand-in answers each APDU with itself.
+    fleet = await startFleet(parseFleetConfig({ meters: 1024, serialLines: 4, latencyMs: 0, jitterMs: 0, baud: 0 }), { meterFactory: (spec) => createEchoMeter(spec) });
     const startMs = Date.now() - t0;
     expect(fleet.endpoints).toHaveLength(1024);
     expect(fleet.lines).toHaveLength(4);
@@ -110,7 +111,7 @@ describe('startFleet', () => {
         lineFaults: { 1: { extraLatencyMs: 300 } },
         meterFaults: { SIM000003: { rejectAssociations: true, powerCutsAtMs: [1000], powerOutageMs: 500 } },
       }),
-      { clock },
+      { clock, meterFactory: (spec) => createEchoMeter(spec) },
     );
     const [m0, , m2, m3] = fleet.slots;
     expect(m0!.faults.spec).toMatchObject({ lossProbability: 0.01 });
