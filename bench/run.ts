@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import type { Bench } from './harness';
 import { printFigures, writeResults } from './harness';
+import { fleetStartupBench } from './fleet-startup';
+import { linkEfficiencyBench } from './link-efficiency';
 import { protocolDecodeBench } from './protocol-decode';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench];
+const BENCHES: Bench[] = [protocolDecodeBench, linkEfficiencyBench, fleetStartupBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -35,7 +35,7 @@ export function createSimMeter(spec: SimMeterSpec, deps: SimMeterDeps, options: 
       model: buildMeterModel(core),
       clients: clientConfigs(spec.credentials),
       clock: deps.clock,
-      limits: { maxReceivePduSize: resolved.maxPduSize },
+      limits: { maxReceivePduSize: resolved.maxPduSize, maxSendPduSize: resolved.maxSendPduSize ?? resolved.maxPduSize },
       faults,
     });
     return server;

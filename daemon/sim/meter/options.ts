@@ -47,6 +47,12 @@ export interface SimMeterOptions {
   readonly disconnectControlMode: number;
   /** Largest request / response APDU (default 1024). */
   readonly maxPduSize: number;
+  /**
+   * Largest answer APDU, when the meter's send buffer differs from its receive buffer
+   * (default: maxPduSize, one buffer both ways as most meters). Answers are also capped by
+   * the client's max receive PDU; longer ones go out with block transfer.
+   */
+  readonly maxSendPduSize?: number;
 }
 
 export type SimMeterOptionsInput = Partial<Omit<SimMeterOptions, 'imageTransfer'>> & { readonly imageTransfer?: Partial<ImageTransferOptions> };
