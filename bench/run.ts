@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import type { Bench } from './harness';
 import { printFigures, writeResults } from './harness';
 import { fleetStartupBench } from './fleet-startup';
+import { securityBench } from './security';
 import { linkEfficiencyBench } from './link-efficiency';
 import { protocolDecodeBench } from './protocol-decode';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, linkEfficiencyBench, fleetStartupBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -56,7 +56,16 @@ export function hintFor(e: DcuError): string | undefined {
     case ErrorCode.AssociationRefused:
       return 'check --client, --auth and --password; the meter may not allow this client address';
     case ErrorCode.AssociationAuthFailed:
-      return 'the password or keys are wrong for this client address';
+      return 'the password or keys are wrong for this client address (HLS-GMAC: check --block-key, --auth-key, --system-title and --client)';
+    case ErrorCode.SecurityBadTag:
+      return 'a ciphered answer did not authenticate: wrong keys, or the data was altered on the way';
+    case ErrorCode.SecurityReplay:
+      return 'the meter sent an invocation counter it had used before (a replayed or stale answer): retry, and check nothing else talks to this meter with the same keys';
+    case ErrorCode.SecurityCounterExhausted:
+      return 'the invocation counter reached 2^32-1 for this key: the keys must be changed';
+    case ErrorCode.SecurityBadKey:
+    case ErrorCode.SecurityUnsupported:
+      return 'check --security, --block-key/--auth-key (16 bytes each) and what the meter supports';
     case ErrorCode.MeterDataAccess:
       return 'the meter refused this object/attribute: check the OBIS code, class and attribute with `dcu probe objects`';
     case ErrorCode.UnknownObis:

@@ -3,7 +3,7 @@ import { describeDiagnostic } from '../apdu/acse-values';
 import type { Conformance } from '../apdu/conformance';
 import { conformance } from '../apdu/conformance';
 import { describeConfirmedServiceError } from '../apdu/errors';
-import { DLMS_VERSION } from '../apdu/initiate';
+import { DLMS_VERSION, type InitiateRequest, type UserInformation } from '../apdu/initiate';
 import { DcuError, ErrorCode } from '../common/errors';
 import type { ClientOptions } from './options';
 
@@ -35,29 +35,45 @@ export interface Negotiated {
   serverSystemTitle?: Uint8Array;
 }
 
-export function buildAarq(options: Pick<ClientOptions, 'authentication' | 'maxPduSize'>): Aarq {
-  const auth = options.authentication;
-  const initiate = {
-    kind: 'initiate-request' as const,
-    request: {
-      responseAllowed: true,
-      proposedDlmsVersion: DLMS_VERSION,
-      proposedConformance: PROPOSED_CONFORMANCE,
-      clientMaxReceivePduSize: options.maxPduSize,
-    },
+/** The plain InitiateRequest this client proposes (with a dedicated key when given). */
+export function initiateRequest(maxPduSize: number, dedicatedKey?: Uint8Array): InitiateRequest {
+  return {
+    ...(dedicatedKey === undefined ? {} : { dedicatedKey }),
+    responseAllowed: true,
+    proposedDlmsVersion: DLMS_VERSION,
+    proposedConformance: PROPOSED_CONFORMANCE,
+    clientMaxReceivePduSize: maxPduSize,
   };
-  if (auth.mechanism === 'none') return { type: 'aarq', applicationContext: 'ln', userInformation: initiate };
+}
+
+/** What a secured AARQ adds: calling AP title, ciphered user-information, HLS challenge. */
+export interface SecureAarqParts {
+  /** Client system title (calling AP title). */
+  systemTitle: Uint8Array;
+  /** Context ln-ciphering (xDLMS APDUs ciphered) or plain ln. */
+  ciphered: boolean;
+  /** User-information as sent: a glo-initiate-request (raw) when ciphered. */
+  userInformation: UserInformation;
+  /** HLS challenge CtoS (calling authentication value). */
+  ctos?: Uint8Array;
+}
+
+export function buildAarq(options: Pick<ClientOptions, 'authentication' | 'maxPduSize'>, secure?: SecureAarqParts): Aarq {
+  const auth = options.authentication;
+  const userInformation: UserInformation = secure?.userInformation ?? { kind: 'initiate-request', request: initiateRequest(options.maxPduSize) };
+  const base = {
+    type: 'aarq' as const,
+    applicationContext: secure?.ciphered === true ? ('ln-ciphering' as const) : ('ln' as const),
+    ...(secure === undefined ? {} : { callingApTitle: secure.systemTitle }),
+  };
+  if (auth.mechanism === 'none') return { ...base, userInformation };
   if (auth.mechanism === 'low') {
-    return {
-      type: 'aarq',
-      applicationContext: 'ln',
-      acseRequirements: { authentication: true },
-      mechanism: 'lls',
-      callingAuthenticationValue: auth.password,
-      userInformation: initiate,
-    };
+    return { ...base, acseRequirements: { authentication: true }, mechanism: 'lls', callingAuthenticationValue: auth.password, userInformation };
   }
-  throw new DcuError(ErrorCode.SecurityUnsupported, 'HLS-GMAC association needs the security options (system title, keys)');
+  if (secure?.ctos === undefined) {
+    throw new DcuError(ErrorCode.SecurityUnsupported, 'HLS-GMAC association needs the security options (system title, keys)');
+  }
+  return { ...base, acseRequirements: { authentication: true }, mechanism: 'hls-gmac', callingAuthenticationValue: secure.ctos, userInformation };
 }
 
 /** Checks the AARE; returns what was negotiated or throws a typed association error. */

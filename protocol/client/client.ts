@@ -13,13 +13,17 @@ import { DcuError, ErrorCode, isDcuError } from '../common/errors';
 import { concatBytes } from '../common/hex';
 import { nullLogger, type Logger } from '../common/log';
 import type { CosemRef } from '../cosem/classes';
-import { obisToBytes } from '../cosem/obis';
+import { obisToBytes, type Obis } from '../cosem/obis';
 import type { ByteTransport } from '../transport/types';
-import { acceptAare, buildAarq, type Negotiated } from './association';
+import { encodeUserInformation, type UserInformation } from '../apdu/initiate';
+import { ReplayGuard, generateChallenge, isCipheredTag } from '../security';
+import { acceptAare, buildAarq, initiateRequest, type Negotiated } from './association';
+import { counterValue, hlsChallenge, openSecureAare, verifyMeterHlsReply } from './secure-association';
+import { CIPHER_OVERHEAD, SecureChannel } from './secure-channel';
 import { LinkDriver } from './driver';
 import { dataAccessError, exceptionError, serviceError, unexpected } from './errors';
 import { createClientLink } from './links';
-import { DEFAULT_CLIENT_OPTIONS, DEFAULT_HDLC, type ClientOptions, type Framing } from './options';
+import { DEFAULT_CLIENT_OPTIONS, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
 
 /** A meter's answer to a read: the value, or its DataAccessResult (a result, not an exception). */
 export type GetOutcome = { ok: true; data: Data } | { ok: false; result: DataAccessResult };
@@ -33,6 +37,15 @@ export type ClientOptionsInput = Partial<Omit<ClientOptions, 'hdlc'>> & { framin
 
 /** Largest reassembled answer accepted from a meter (a hostile block stream cannot eat memory). */
 export const MAX_REASSEMBLED_BYTES = 16 * 1024 * 1024;
+
+/** Plain answers that must arrive ciphered on a ciphered association (GET/SET/ACTION responses). */
+const SERVICE_RESPONSE_TAGS: ReadonlySet<number> = new Set([0xc4, 0xc5, 0xc7]);
+
+/** Default invocation counter object (Data, attribute 2) of security setup 0. */
+const DEFAULT_COUNTER_OBIS = [0, 0, 43, 1, 0, 255] as const;
+const CURRENT_ASSOCIATION: Obis = [0, 0, 40, 0, 0, 255];
+
+type SecureAttempt = { ok: true; negotiated: Negotiated } | { ok: false; error: DcuError };
 
 /** Bytes of a SET/ACTION block request besides the block's raw data (tag, choice, invoke, descriptor, flags, number, length). */
 const BLOCK_OVERHEAD = 24;
@@ -56,10 +69,14 @@ function methodDescriptor(ref: CosemRef): MethodDescriptor {
  */
 export class DlmsClient {
   readonly options: ClientOptions;
-  private readonly driver: LinkDriver;
+  private driver: LinkDriver;
   private readonly log: Logger;
   private invokeCounter = 0;
   private negotiatedValue: Negotiated | undefined;
+  /** Ciphers service APDUs while a ciphered association is open. */
+  private channel: SecureChannel | undefined;
+  /** The meter's counters, across the associations of this client. */
+  private readonly guard: ReplayGuard;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -73,10 +90,16 @@ export class DlmsClient {
       hdlc: { ...DEFAULT_HDLC, ...input.hdlc },
     };
     this.log = this.options.logger;
+    this.guard = this.options.security?.replayGuard ?? new ReplayGuard();
+    this.driver = this.attach();
+  }
+
+  private attach(): LinkDriver {
     const link = createClientLink(this.options, () => {
-      this.driver.pump();
+      driver.pump();
     });
-    this.driver = new LinkDriver(transport, link, this.options.clock, this.log);
+    const driver = new LinkDriver(this.transport, link, this.options.clock, this.log);
+    return driver;
   }
 
   get negotiated(): Negotiated {
@@ -93,9 +116,14 @@ export class DlmsClient {
     return this.options.responseTimeoutMs * (this.options.retries + 1) + 500;
   }
 
-  /** Opens the transport if needed, sets up the link, and associates (AARQ/AARE). */
+  /** Opens the transport if needed, sets up the link, and associates (AARQ/AARE, HLS when asked). */
   async connect(): Promise<Negotiated> {
     if (!this.transport.isOpen) await this.transport.open();
+    const sec = this.options.security;
+    if (sec !== undefined) return this.connectSecure(sec);
+    if (this.options.authentication.mechanism === 'high-gmac') {
+      throw new DcuError(ErrorCode.SecurityUnsupported, 'HLS-GMAC needs the security options (system title, block key, authentication key, counter store)');
+    }
     await this.driver.connect(this.exchangeTimeoutMs);
     const aarq = buildAarq(this.options);
     const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
@@ -109,6 +137,92 @@ export class DlmsClient {
     return this.negotiatedValue;
   }
 
+  /**
+   * Secured association. Invocation counter recovery ('auto'): when the store has no counter
+   * for this key yet, or the meter refuses our AARQ as undecipherable (or answers
+   * invocation-counter-error), read the meter's invocation counter object with the public
+   * client, continue at value + 1, and try once more. A second refusal is the keys' fault:
+   * AssociationAuthFailed.
+   */
+  private async connectSecure(sec: ClientSecurity): Promise<Negotiated> {
+    const sync = sec.counterSync ?? 'auto';
+    let synced = false;
+    if (sync === 'always' || (sync === 'auto' && (await sec.counterStore.peek(sec.counterKeyId)) === 0)) {
+      await this.syncCounter(sec);
+      synced = true;
+    }
+    await this.driver.connect(this.exchangeTimeoutMs);
+    const first = await this.associateSecure(sec);
+    if (first.ok) return first.negotiated;
+    if (synced || sync === 'never') throw first.error;
+    this.log.info({ keyId: sec.counterKeyId }, 'meter refused the AARQ: reading its invocation counter and retrying once');
+    await this.driver.disconnect(this.options.responseTimeoutMs);
+    await this.syncCounter(sec);
+    await this.driver.connect(this.exchangeTimeoutMs);
+    const second = await this.associateSecure(sec);
+    if (second.ok) return second.negotiated;
+    throw second.error;
+  }
+
+  /** Reads 0.0.43.1.x.255 as the public client on the same line and moves the store above it. */
+  private async syncCounter(sec: ClientSecurity): Promise<void> {
+    this.driver.detach();
+    const rest: ClientOptions = { ...this.options };
+    delete rest.security;
+    const pub = new DlmsClient(this.transport, { ...rest, clientAddress: sec.publicClientAddress ?? 16, authentication: { mechanism: 'none' } });
+    try {
+      await pub.connect();
+      const value = counterValue(await pub.getValue({ classId: 1, obis: sec.counterObis ?? [...DEFAULT_COUNTER_OBIS], index: 2 }));
+      await sec.counterStore.advanceTo(sec.counterKeyId, Math.min(value + 1, 0x1_0000_0000));
+      this.log.info({ keyId: sec.counterKeyId, meterCounter: value }, 'invocation counter read from the meter');
+    } finally {
+      await pub.detach();
+      this.driver = this.attach();
+    }
+  }
+
+  private async associateSecure(sec: ClientSecurity): Promise<SecureAttempt> {
+    const channel = new SecureChannel({ ...sec, replayGuard: this.guard });
+    const hls = this.options.authentication.mechanism === 'high-gmac';
+    const ctos = hls ? generateChallenge(16, channel.random) : undefined;
+    const initiate: UserInformation = { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, channel.dedicatedKey) };
+    const userInformation: UserInformation = channel.ciphered ? { kind: 'raw', bytes: await channel.protect(encodeUserInformation(initiate), 'global') } : initiate;
+    const aarq = buildAarq(this.options, { systemTitle: sec.systemTitle, ciphered: channel.ciphered, userInformation, ...(ctos === undefined ? {} : { ctos }) });
+    const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
+    if (answer.type === 'exception-response') {
+      const error = exceptionError(answer);
+      if (answer.serviceError.kind !== 'invocation-counter-error') throw error;
+      await sec.counterStore.advanceTo(sec.counterKeyId, Math.min(answer.serviceError.invocationCounter + 1, 0x1_0000_0000));
+      return { ok: false, error };
+    }
+    if (answer.type !== 'aare') throw unexpected('AARQ', answer.type);
+    const opened = openSecureAare(answer, channel);
+    if (!opened.ok) return opened;
+    this.negotiatedValue = acceptAare(opened.aare, this.options);
+    this.channel = channel.ciphered ? channel : undefined;
+    if (hls && ctos !== undefined) {
+      try {
+        const stoc = hlsChallenge(opened.aare);
+        const outcome = await this.action({ classId: 15, obis: CURRENT_ASSOCIATION, index: 1 }, { type: 'octet-string', value: await channel.hlsReply(stoc) });
+        if (outcome.result !== ActionResult.success) {
+          throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter refused our HLS-GMAC reply (action result ${outcome.result}): wrong authentication or block key`, {
+            context: { result: outcome.result },
+          });
+        }
+        verifyMeterHlsReply(outcome.returnValue?.ok === true ? outcome.returnValue.data : undefined, ctos, channel);
+      } catch (e) {
+        this.negotiatedValue = undefined;
+        this.channel = undefined;
+        throw e;
+      }
+    }
+    this.log.debug(
+      { conformance: [...this.negotiatedValue.conformance], serverMaxPdu: this.negotiatedValue.serverMaxPduSize, policy: sec.policy, dedicated: channel.dedicatedKey !== undefined },
+      'associated (secured)',
+    );
+    return { ok: true, negotiated: this.negotiatedValue };
+  }
+
   private nextInvoke(): InvokeIdAndPriority {
     this.invokeCounter = (this.invokeCounter + 1) & 0x0f;
     return invokeIdAndPriority(this.invokeCounter);
@@ -119,9 +233,22 @@ export class DlmsClient {
     return this.decodeAnswer(bytes, what);
   }
 
+  /** Ciphers a plain request when a ciphered association is open. */
+  private async protect(plain: Uint8Array): Promise<Uint8Array> {
+    return this.channel === undefined ? plain : this.channel.protect(plain);
+  }
+
   private decodeAnswer(bytes: Uint8Array, what: string): Apdu {
+    let plain = bytes;
+    const tag = bytes[0] ?? 0;
+    if (isCipheredTag(tag)) {
+      if (this.channel === undefined) throw new DcuError(ErrorCode.SecurityUnsupported, `ciphered answer (tag 0x${tag.toString(16)}) to ${what} on an unciphered association`);
+      plain = this.channel.unprotect(bytes).apdu;
+    } else if (this.channel !== undefined && SERVICE_RESPONSE_TAGS.has(tag)) {
+      throw new DcuError(ErrorCode.SecurityUnsupported, `plain answer (tag 0x${tag.toString(16)}) to ${what} on a ciphered association`);
+    }
     try {
-      return decodeApdu(bytes);
+      return decodeApdu(plain);
     } catch (e) {
       if (isDcuError(e)) {
         throw new DcuError(e.code, `malformed answer to ${what}: ${e.message}`, { cause: e, context: e.context });
@@ -136,14 +263,21 @@ export class DlmsClient {
    * confirmed-service-error answers become typed errors.
    */
   private async request(apdu: Apdu, invoke: InvokeIdAndPriority, what: string): Promise<Apdu> {
-    const bytes = encodeApdu(apdu);
+    const plain = encodeApdu(apdu);
     const limit = this.negotiated.serverMaxPduSize;
+    const bytes = await this.protect(plain);
     if (bytes.length > limit) {
       throw new DcuError(ErrorCode.EncodeInvalid, `${what}: request of ${bytes.length} bytes exceeds the meter's max PDU of ${limit}`);
     }
     let answer = await this.exchangeRaw(bytes, what);
     for (;;) {
-      if (answer.type === 'exception-response') throw exceptionError(answer);
+      if (answer.type === 'exception-response') {
+        const sec = this.options.security;
+        if (answer.serviceError.kind === 'invocation-counter-error' && sec !== undefined) {
+          await sec.counterStore.advanceTo(sec.counterKeyId, Math.min(answer.serviceError.invocationCounter + 1, 0x1_0000_0000));
+        }
+        throw exceptionError(answer);
+      }
       if (answer.type === 'confirmed-service-error') throw serviceError(answer);
       if (answer.type === 'data-notification' || answer.type === 'event-notification') {
         this.log.info({ type: answer.type }, 'unsolicited notification while waiting for an answer');
@@ -241,12 +375,12 @@ export class DlmsClient {
       ? { type: 'set-request', kind: 'normal', invoke, attribute, access, value }
       : { type: 'set-request', kind: 'normal', invoke, attribute, value };
     const limit = this.negotiated.serverMaxPduSize;
-    if (encodeApdu(normal).length <= limit) return this.setResult(await this.request(normal, invoke, 'SET'), 'SET');
+    if (encodeApdu(normal).length + this.overhead <= limit) return this.setResult(await this.request(normal, invoke, 'SET'), 'SET');
     if (!this.negotiated.conformance.has('block-transfer-with-set-or-write')) {
       throw new DcuError(ErrorCode.MeterUnsupported, `the value needs block transfer (larger than the meter's ${limit}-byte PDU) and the meter did not grant block-transfer-with-set`);
     }
     const raw = encodeData(value);
-    const size = Math.max(16, limit - BLOCK_OVERHEAD - (access ? encodeData(access.parameters).length + 2 : 0));
+    const size = Math.max(16, limit - BLOCK_OVERHEAD - this.overhead - (access ? encodeData(access.parameters).length + 2 : 0));
     let blockNumber = 1;
     for (let at = 0; ; at += size, blockNumber++) {
       const chunk = raw.subarray(at, Math.min(raw.length, at + size));
@@ -267,6 +401,11 @@ export class DlmsClient {
     }
   }
 
+  /** Bytes ciphering adds to a request. */
+  private get overhead(): number {
+    return this.channel === undefined ? 0 : CIPHER_OVERHEAD;
+  }
+
   private setResult(a: Apdu, what: string): DataAccessResult {
     if (a.type !== 'set-response') throw unexpected(what, a.type);
     const r: SetResponse = a;
@@ -285,7 +424,7 @@ export class DlmsClient {
       : { type: 'action-request', kind: 'normal', invoke, method };
     const limit = this.negotiated.serverMaxPduSize;
     let answer: ActionResponse;
-    if (encodeApdu(normal).length <= limit || !parameters) {
+    if (encodeApdu(normal).length + this.overhead <= limit || !parameters) {
       answer = this.asActionResponse(await this.request(normal, invoke, 'ACTION'));
     } else {
       if (!this.negotiated.conformance.has('block-transfer-with-action')) {
@@ -302,7 +441,7 @@ export class DlmsClient {
   }
 
   private async actionInBlocks(invoke: InvokeIdAndPriority, method: MethodDescriptor, raw: Uint8Array, limit: number): Promise<ActionResponse> {
-    const size = Math.max(16, limit - BLOCK_OVERHEAD);
+    const size = Math.max(16, limit - BLOCK_OVERHEAD - this.overhead);
     for (let at = 0, blockNumber = 1; ; at += size, blockNumber++) {
       const lastBlock = at + size >= raw.length;
       const block = { lastBlock, blockNumber, raw: raw.subarray(at, Math.min(raw.length, at + size)) };
@@ -349,7 +488,17 @@ export class DlmsClient {
       }
     }
     this.negotiatedValue = undefined;
+    this.channel = undefined;
     await this.driver.disconnect(this.options.responseTimeoutMs);
+  }
+
+  /** Release, then stop listening on the transport and leave it open (another client takes the line). */
+  async detach(): Promise<void> {
+    try {
+      if (this.transport.isOpen) await this.release();
+    } finally {
+      this.driver.detach();
+    }
   }
 
   /** Release, then close the transport. Safe to call more than once. */

@@ -1,6 +1,8 @@
 import type { DeviationConvention } from '../axdr/datetime';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/log';
+import type { Obis } from '../cosem/obis';
+import type { InvocationCounterStore, RandomSource, ReplayGuard, SecurityPolicy } from '../security';
 
 export type Framing = 'hdlc' | 'wrapper';
 
@@ -17,6 +19,42 @@ export type Authentication =
   | { mechanism: 'none' }
   | { mechanism: 'low'; password: Uint8Array }
   | { mechanism: 'high-gmac' };
+
+/**
+ * Security suite 0 (AES-GCM-128) for one client: what protects the xDLMS APDUs and the keys
+ * for HLS-GMAC. Keys never reach a logger or an error message.
+ */
+export interface ClientSecurity {
+  /** Protection of every xDLMS APDU after the AARQ: 'none' keeps the plain LN context. */
+  policy: SecurityPolicy;
+  /** Our (client) system title, 8 bytes: the calling AP title and the IV prefix. */
+  systemTitle: Uint8Array;
+  /** Global unicast encryption key (GUEK), 16 bytes. */
+  blockKey: Uint8Array;
+  /** Authentication key (AK), 16 bytes. */
+  authKey: Uint8Array;
+  /** Generate a random dedicated key per association (sent in the ciphered InitiateRequest) and use ded- APDUs. */
+  dedicatedKey?: boolean;
+  /** Where invocation counters are reserved before sending (durable: never reused after a crash). */
+  counterStore: InvocationCounterStore;
+  /** Counter key id in the store: one per meter and key, e.g. `meter-42/guek`. */
+  counterKeyId: string;
+  /**
+   * When to read the meter's invocation counter object with the public client and continue above it:
+   * 'auto' (default) when the store has no counter for counterKeyId yet, or after the meter refused the
+   * AARQ (deciphering error) or answered invocation-counter-error; 'always' before every association;
+   * 'never'.
+   */
+  counterSync?: 'auto' | 'always' | 'never';
+  /** Invocation counter object (class 1, attribute 2), default 0.0.43.1.0.255. */
+  counterObis?: Obis;
+  /** Public client address used to read it, default 16. */
+  publicClientAddress?: number;
+  /** Replay guard for the meter's counters; share one across associations to span them (default: per client). */
+  replayGuard?: ReplayGuard;
+  /** Random source for the challenge and the dedicated key (tests pass a deterministic one). */
+  random?: RandomSource;
+}
 
 export interface HdlcOptions {
   /** What we propose in SNRM; the UA decides. */
@@ -36,6 +74,8 @@ export interface ClientOptions {
   clientAddress: number;
   serverAddress: ServerAddress;
   authentication: Authentication;
+  /** Ciphering and HLS keys; required for 'high-gmac' and for any policy but 'none'. */
+  security?: ClientSecurity;
   /** Time to wait for the meter's answer to one frame before retransmitting. */
   responseTimeoutMs: number;
   /** Retransmissions per frame before giving up (HDLC); whole-request retries for the wrapper. */

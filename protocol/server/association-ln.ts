@@ -59,6 +59,8 @@ export interface AssociationLnView {
   association(session: ServerSession): Association | undefined;
   /** Every object of the logical device, this one included, in object_list order. */
   objects(): readonly ServerObject[];
+  /** Context and mechanism ids of a secured association (3 = ln-ciphering, 5 = hls-gmac); absent: from the association. */
+  names?(session: ServerSession): { readonly context: number; readonly mechanism: number } | undefined;
 }
 
 export class AssociationLnObject implements ServerObject {
@@ -82,7 +84,7 @@ export class AssociationLnObject implements ServerObject {
       case 3:
         return ok({ type: 'structure', items: [{ type: 'int8', value: ctx.clientAddress }, { type: 'uint16', value: this.logicalDevice }] });
       case 4:
-        return ok(oidStructure(1, 1));
+        return ok(oidStructure(1, this.view.names?.(ctx.session)?.context ?? 1));
       case 5: {
         const c = conformanceToNumber(a.conformance);
         return ok({
@@ -98,7 +100,7 @@ export class AssociationLnObject implements ServerObject {
         });
       }
       case 6:
-        return ok(oidStructure(2, a.mechanism === 'lls' ? 1 : 0));
+        return ok(oidStructure(2, this.view.names?.(ctx.session)?.mechanism ?? (a.mechanism === 'lls' ? 1 : 0)));
       case 8:
         return ok({ type: 'enum', value: ASSOCIATION_STATUS_ASSOCIATED });
       default:
@@ -111,7 +113,8 @@ export class AssociationLnObject implements ServerObject {
   }
 
   action(): ActionOutcome {
-    // reply_to_hls_authentication and friends come with HLS.
+    // reply_to_HLS_authentication is answered by the server while HLS is pending; after it,
+    // and for other clients, there is nothing to authenticate.
     return { result: ActionResult.objectUnavailable };
   }
 }

@@ -1,15 +1,25 @@
 /**
  * The meter's side of association establishment: AARQ in, AARE out, and the association
- * kept for the session when accepted. Pure: no I/O, no clock.
+ * kept for the session when accepted. No I/O, no clock; security state (counters, keys) is
+ * lent by the server.
  *
  * Rejections (all rejected-permanent, diagnostic from the acse-service-user):
  *   fault hook rejectAssociations         → no-reason-given
  *   unknown client address                → no-reason-given
- *   context other than LN (SN, ciphering) → application-context-name-not-supported
- *   mechanism absent, client needs LLS    → authentication-mechanism-name-required
+ *   SN context, or ln/ln-ciphering not matching the client's security policy
+ *                                         → application-context-name-not-supported
+ *   mechanism absent, client needs LLS/HLS → authentication-mechanism-name-required
+ *   HLS-GMAC without a CtoS of 8..64 bytes → authentication-required
+ *   HLS/ciphering without an 8-byte calling AP title (or not the configured one)
+ *                                         → calling-ap-title-not-recognized
+ *   glo-initiate-request that does not decipher, or reuses an invocation counter
+ *                                         → no-reason-given + confirmed-service-error
+ *                                           (initiate, application-reference/deciphering-error)
  *   mechanism other than the configured   → authentication-mechanism-name-not-recognised
  *   LLS without a password                → authentication-required
  *   LLS with a wrong password             → authentication-failure
+ * HLS-GMAC accepts with diagnostic authentication-required, the meter's system title and StoC;
+ * pass 3/4 (reply_to_HLS_authentication) follows. Ciphered contexts answer glo-initiate-response.
  * xDLMS problems (user-information missing or not an InitiateRequest, DLMS version < 6, no
  * common conformance, client PDU size too small) reject with no-reason-given and carry a
  * confirmed-service-error (initiate) in the user-information, as the Green Book describes.
@@ -18,14 +28,18 @@ import type { Aare, Aarq } from '../apdu/aarq';
 import { AcseServiceUserDiagnostic, type ApplicationContextName } from '../apdu/acse-values';
 import { conformanceIntersection } from '../apdu/conformance';
 import type { ConfirmedServiceError } from '../apdu/errors';
-import { VAA_NAME_LN } from '../apdu/initiate';
+import { VAA_NAME_LN, decodeUserInformation, encodeUserInformation, type UserInformation } from '../apdu/initiate';
 import { bytesEqual } from '../common/hex';
+import { MAX_CHALLENGE_LENGTH, MIN_CHALLENGE_LENGTH, SYSTEM_TITLE_LENGTH, decipherApdu, describeCipheredTag, generateChallenge, type RandomSource } from '../security';
 import type { ServerSession } from './contract';
 import type { ClientAssociationConfig } from './object';
 import { DLMS_VERSION, MIN_CLIENT_PDU_SIZE, type ResolvedLimits } from './options';
+import { cipherResponse, type SecureSession, type SecuritySetupState } from './security-state';
 import type { Association } from './state';
 
-export type AssociateOutcome = { readonly accepted: true; readonly aare: Aare; readonly association: Association } | { readonly accepted: false; readonly aare: Aare };
+export type AssociateOutcome =
+  | { readonly accepted: true; readonly aare: Aare; readonly association: Association; readonly secure?: SecureSession }
+  | { readonly accepted: false; readonly aare: Aare };
 
 type UserDiagnostic = keyof typeof AcseServiceUserDiagnostic;
 
@@ -50,8 +64,11 @@ function authenticate(aarq: Aarq, client: ClientAssociationConfig): UserDiagnost
   const auth = client.authentication;
   if (auth.mechanism === 'none') return asked === 'none' ? undefined : 'authentication-mechanism-name-not-recognised';
   if (auth.mechanism === 'high-gmac') {
-    // HLS (pass 3/4 through Association LN method 1) is not implemented yet: refuse cleanly.
-    return asked === 'none' ? 'authentication-mechanism-name-required' : 'authentication-mechanism-name-not-recognised';
+    if (asked === 'none') return 'authentication-mechanism-name-required';
+    if (asked !== 'hls-gmac' || client.security === undefined) return 'authentication-mechanism-name-not-recognised';
+    const ctos = aarq.callingAuthenticationValue;
+    if (ctos === undefined || ctos.length < MIN_CHALLENGE_LENGTH || ctos.length > MAX_CHALLENGE_LENGTH) return 'authentication-required';
+    return undefined;
   }
   if (asked === 'none') return 'authentication-mechanism-name-required';
   if (asked !== 'lls') return 'authentication-mechanism-name-not-recognised';
@@ -60,22 +77,88 @@ function authenticate(aarq: Aarq, client: ClientAssociationConfig): UserDiagnost
   return bytesEqual(password, auth.password) ? undefined : 'authentication-failure';
 }
 
+/** What the server lends associate() for security: the setup state per client, randomness. */
+export interface SecurityServices {
+  setupFor(client: ClientAssociationConfig): SecuritySetupState | undefined;
+  readonly random: RandomSource;
+}
+
+const DECIPHERING_ERROR: ConfirmedServiceError = { type: 'confirmed-service-error', service: 'initiate', errorType: 'application-reference', value: 6 };
+
+function rejectDeciphering(context: ApplicationContextName): AssociateOutcome {
+  const out = reject(context, 'no-reason-given');
+  return { accepted: false, aare: { ...out.aare, userInformation: { kind: 'confirmed-service-error', error: DECIPHERING_ERROR } } };
+}
+
+type SecureStart =
+  | { readonly ok: true; readonly ui: UserInformation | undefined; readonly session?: SecureSession }
+  | { readonly ok: false; readonly outcome: AssociateOutcome };
+
+/**
+ * Checks the security side of an AARQ: context against the client's policy, calling AP title,
+ * and deciphers a glo-initiate-request (bad tag, wrong key or a replayed counter → AARE
+ * rejected with confirmed-service-error application-reference/deciphering-error).
+ */
+function startSecure(aarq: Aarq, client: ClientAssociationConfig, services: SecurityServices | undefined): SecureStart {
+  const ctx = aarq.applicationContext;
+  const setup = services?.setupFor(client);
+  const wantsCipher = setup !== undefined && setup.policy !== 'none';
+  if (ctx === 'ln-ciphering' ? !wantsCipher : wantsCipher) return { ok: false, outcome: reject(ctx, 'application-context-name-not-supported') };
+  const hls = client.authentication.mechanism === 'high-gmac';
+  if (setup === undefined || services === undefined || (!hls && !wantsCipher)) return { ok: true, ui: aarq.userInformation };
+  setup.applyPendingKeys();
+  const title = aarq.callingApTitle;
+  if (title?.length !== SYSTEM_TITLE_LENGTH || (setup.clientSystemTitle !== undefined && !bytesEqual(title, setup.clientSystemTitle))) {
+    return { ok: false, outcome: reject(ctx, 'calling-ap-title-not-recognized') };
+  }
+  let ui = aarq.userInformation;
+  let dedicatedKey: Uint8Array | undefined;
+  if (wantsCipher) {
+    if (ui?.kind !== 'raw') return { ok: false, outcome: rejectDeciphering(ctx) };
+    const kind = describeCipheredTag(ui.bytes[0] ?? 0);
+    if (kind?.general !== false || kind.keyKind !== 'global' || kind.plainTag !== 0x01) return { ok: false, outcome: rejectDeciphering(ctx) };
+    try {
+      const out = decipherApdu(ui.bytes, { blockKey: setup.blockKey, authKey: setup.authKey, peerSystemTitle: title });
+      if (!setup.acceptClientCounter(out.invocationCounter)) return { ok: false, outcome: rejectDeciphering(ctx) };
+      ui = decodeUserInformation(out.apdu);
+    } catch {
+      return { ok: false, outcome: rejectDeciphering(ctx) };
+    }
+    if (ui.kind === 'initiate-request' && ui.request.dedicatedKey !== undefined) dedicatedKey = ui.request.dedicatedKey;
+  }
+  setup.lastClientSystemTitle = title;
+  const session: SecureSession = {
+    setup,
+    blockKey: setup.blockKey,
+    authKey: setup.authKey,
+    ciphered: wantsCipher,
+    clientSystemTitle: title,
+    ...(dedicatedKey === undefined ? {} : { dedicatedKey }),
+    ...(hls && aarq.callingAuthenticationValue !== undefined ? { ctos: aarq.callingAuthenticationValue, stoc: generateChallenge(16, services.random) } : {}),
+    hlsPending: hls,
+  };
+  return { ok: true, ui, session };
+}
+
 export function associate(
   aarq: Aarq,
   session: ServerSession,
   clients: readonly ClientAssociationConfig[],
   limits: ResolvedLimits,
   rejectAll: boolean,
+  services?: SecurityServices,
 ): AssociateOutcome {
   const ctx = aarq.applicationContext;
   if (rejectAll) return reject(ctx, 'no-reason-given');
-  if (ctx !== 'ln') return reject('ln', 'application-context-name-not-supported');
+  if (ctx !== 'ln' && ctx !== 'ln-ciphering') return reject('ln', 'application-context-name-not-supported');
   const client = clients.find((c) => c.clientAddress === session.clientAddress);
   if (client === undefined) return reject(ctx, 'no-reason-given');
   const authError = authenticate(aarq, client);
   if (authError !== undefined) return reject(ctx, authError);
+  const secure = startSecure(aarq, client, services);
+  if (!secure.ok) return secure.outcome;
 
-  const ui = aarq.userInformation;
+  const ui = secure.ui;
   if (ui?.kind !== 'initiate-request') return reject(ctx, 'no-reason-given', 'other');
   const req = ui.request;
   if (req.proposedDlmsVersion < DLMS_VERSION) return reject(ctx, 'no-reason-given', 'dlms-version-too-low');
@@ -92,20 +175,31 @@ export function associate(
     maxSendPduSize: Math.min(clientMax, limits.maxSendPduSize),
     mechanism: client.authentication.mechanism === 'low' ? 'lls' : 'none',
   };
+  const initiate: UserInformation = {
+    kind: 'initiate-response',
+    response: {
+      negotiatedDlmsVersion: DLMS_VERSION,
+      negotiatedConformance: granted,
+      serverMaxReceivePduSize: limits.maxReceivePduSize,
+      vaaName: VAA_NAME_LN,
+    },
+  };
+  const sec = secure.session;
+  let userInformation: UserInformation = initiate;
+  if (sec?.ciphered === true) {
+    const bytes = cipherResponse(encodeUserInformation(initiate), sec, 'global');
+    if (bytes === undefined) return reject(ctx, 'no-reason-given', 'other');
+    userInformation = { kind: 'raw', bytes };
+  }
+  const hls = sec?.stoc !== undefined;
   const aare: Aare = {
     type: 'aare',
     applicationContext: ctx,
     result: 'accepted',
-    diagnostic: { source: 'acse-service-user', value: AcseServiceUserDiagnostic.null },
-    userInformation: {
-      kind: 'initiate-response',
-      response: {
-        negotiatedDlmsVersion: DLMS_VERSION,
-        negotiatedConformance: granted,
-        serverMaxReceivePduSize: limits.maxReceivePduSize,
-        vaaName: VAA_NAME_LN,
-      },
-    },
+    diagnostic: { source: 'acse-service-user', value: AcseServiceUserDiagnostic[hls ? 'authentication-required' : 'null'] },
+    ...(sec === undefined ? {} : { respondingApTitle: sec.setup.systemTitle }),
+    ...(hls ? { acseRequirements: { authentication: true }, mechanism: 'hls-gmac' as const, respondingAuthenticationValue: sec.stoc } : {}),
+    userInformation,
   };
-  return { accepted: true, aare, association };
+  return sec === undefined ? { accepted: true, aare, association } : { accepted: true, aare, association, secure: sec };
 }

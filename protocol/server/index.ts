@@ -8,3 +8,4 @@ export { classTablePolicy, fullAccessPolicy, readOnlyPolicy } from './access';
 export { AssociationLnObject, CURRENT_ASSOCIATION_OBIS, objectListEntry, objectListFor } from './association-ln';
 export { ListObjectModel, ValueObject, type AttributeSource, type MethodHandler, type ValueObjectSpec } from './value-object';
 export { HdlcMeterStation, WrapperMeterStation, type HdlcMeterStationOptions, type WrapperMeterStationOptions } from './station';
+export { SecuritySetupState } from './security-state';

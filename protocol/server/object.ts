@@ -1,6 +1,7 @@
 import type { ActionResult, DataAccessResult } from '../apdu/results';
 import type { Data } from '../axdr/data';
 import type { Obis } from '../cosem/obis';
+import type { SecurityPolicy } from '../security/security-control';
 import type { ServerSession } from './contract';
 
 /**
@@ -58,11 +59,39 @@ export interface AccessPolicy {
   method(object: ServerObject, method: number): boolean;
 }
 
+/**
+ * The meter's security setup (class 64) a client association uses: security suite 0 keys,
+ * the policy its xDLMS APDUs need, the meter's system title. Clients naming the same
+ * `instance` share one setup (keys, counters): 0.0.43.0.<instance>.255 and its invocation
+ * counter object 0.0.43.1.<instance>.255.
+ */
+export interface ServerSecuritySetup {
+  /** 'none' keeps the plain LN context (HLS-GMAC still checks the keys); otherwise ln-ciphering is required. */
+  readonly policy: SecurityPolicy;
+  /** The meter's system title (8 bytes): responding AP title and IV prefix of its APDUs. */
+  readonly systemTitle: Uint8Array;
+  /** Global unicast encryption key (16 bytes). */
+  readonly blockKey: Uint8Array;
+  /** Authentication key (16 bytes). */
+  readonly authKey: Uint8Array;
+  /** Master key (KEK) for global_key_transfer; without it key transfer is refused. */
+  readonly masterKey?: Uint8Array;
+  /** Security setup instance (default 0). */
+  readonly instance?: number;
+  /** When set, the AARQ's calling AP title must be this client system title. */
+  readonly clientSystemTitle?: Uint8Array;
+  /** First invocation counter the meter uses for its own APDUs (default 1). */
+  readonly invocationCounter?: number;
+}
+
 /** What authenticates a client address, and what it may do once associated. */
 export interface ClientAssociationConfig {
   readonly clientAddress: number;
+  /** 'high-gmac' needs `security` (HLS-GMAC keys). */
   readonly authentication: { readonly mechanism: 'none' } | { readonly mechanism: 'low'; readonly password: Uint8Array } | { readonly mechanism: 'high-gmac' };
   readonly access: AccessPolicy;
+  /** Security suite 0 for this client: ciphering policy and keys (absent: plain LN only). */
+  readonly security?: ServerSecuritySetup;
 }
 
 export interface ObjectModel {

@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock';
 import { type Conformance, conformance } from '../apdu/conformance';
+import type { RandomSource } from '../security/hls';
 import type { ServerSession } from './contract';
 import type { ClientAssociationConfig, ObjectModel } from './object';
 
@@ -32,6 +33,8 @@ export interface DlmsServerOptions {
   readonly limits?: DlmsServerLimits;
   /** Live fault switches; read on every request, so the simulator can flip them at run time. */
   readonly faults?: DlmsServerFaults;
+  /** Random source for HLS challenges (StoC); default node:crypto. */
+  readonly random?: RandomSource;
   /** Called when handling failed unexpectedly (a bug, or a model returning unencodable Data). */
   readonly onInternalError?: (error: unknown, session: ServerSession) => void;
 }

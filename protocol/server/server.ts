@@ -1,13 +1,22 @@
 /**
  * DlmsServer: the meter's application layer over a COSEM object model (LN referencing,
- * no ciphering yet). One instance per logical device; per-session state (association,
- * long transfers) keyed by ServerSession.id.
+ * security suite 0: HLS-GMAC and ciphered service APDUs per client). One instance per logical
+ * device; per-session state (association, long transfers, security) keyed by ServerSession.id;
+ * security setup state (keys, counters) per security setup instance, across sessions.
  *
  * Errors outside the services (all as exception-response, never a thrown exception):
  *   GET/SET/ACTION before an association      → service-not-allowed / operation-not-possible
  *   service or variant not negotiated         → service-not-allowed / service-not-supported
  *   request longer than max receive PDU size  → service-not-allowed / pdu-too-long
  *   unknown tag, response or ciphered APDU    → service-unknown / service-not-supported
+ *     (a ciphered APDU outside a ciphered association)
+ *   ciphered request that does not decipher   → service-not-allowed / deciphering-error
+ *   ciphered request with a replayed counter  → service-not-allowed / invocation-counter-error
+ *                                               (carrying the last accepted counter)
+ *   plain GET/SET/ACTION on a ciphered association, or anything but reply_to_HLS_authentication
+ *     while HLS is pending                    → service-not-allowed / operation-not-possible
+ * Answers to ciphered requests go back ciphered with the same key kind (glo-/ded-), except
+ * exception-response which has no ciphered form.
  *   known request tag with a malformed body   → service-unknown / other-reason
  * A malformed AARQ is answered with an AARE rejected-permanent (acse-service-provider,
  * no-reason-given).
@@ -15,13 +24,16 @@
 import { type Apdu, decodeApdu, encodeApdu } from '../apdu';
 import { AcseServiceProviderDiagnostic } from '../apdu/acse-values';
 import type { ExceptionResponse, ExceptionServiceError, StateError } from '../apdu/errors';
-import { obisFromBytes } from '../cosem/obis';
+import { obisEquals, obisFromBytes } from '../cosem/obis';
+import { cryptoRandom, isCipheredTag } from '../security';
 import { handleAction } from './action';
 import { associate } from './association';
 import { AssociationLnObject, CURRENT_ASSOCIATION_OBIS } from './association-ln';
 import type { ApduHandler, ServerSession } from './contract';
 import { handleGet } from './get';
-import type { ServerObject } from './object';
+import type { ClientAssociationConfig, ServerObject } from './object';
+import { InvocationCounterObject, SecuritySetupObject } from './security-objects';
+import { SecuritySetupState, cipherResponse, decipherRequest, replyToHls, type SecureSession } from './security-state';
 import { type DlmsServerOptions, type ResolvedLimits, resolveLimits } from './options';
 import { handleSet } from './set';
 import type { ServiceContext } from './service-context';
@@ -36,6 +48,10 @@ function exception(stateError: StateError, kind: Exclude<ExceptionServiceError['
 export class DlmsServer implements ApduHandler {
   private readonly sessions = new Map<string, SessionState>();
   private readonly limits: ResolvedLimits;
+  private readonly secure = new Map<string, SecureSession>();
+  private readonly setups = new Map<number, SecuritySetupState>();
+  /** Security setup and invocation counter objects of each instance. */
+  private readonly securityObjects: ServerObject[] = [];
   /** The server's own current-association object (used when the model has none). */
   readonly associationObject: AssociationLnObject;
 
@@ -44,11 +60,38 @@ export class DlmsServer implements ApduHandler {
     this.associationObject = new AssociationLnObject({
       association: (session) => this.sessions.get(session.id)?.association,
       objects: () => this.allObjects(),
+      names: (session) => {
+        const sec = this.secure.get(session.id);
+        return sec === undefined ? undefined : { context: sec.ciphered ? 3 : 1, mechanism: sec.ctos === undefined ? 0 : 5 };
+      },
     });
+    for (const c of options.clients) {
+      if (c.security === undefined) continue;
+      const instance = c.security.instance ?? 0;
+      if (this.setups.has(instance)) continue;
+      const setup = new SecuritySetupState(c.security);
+      this.setups.set(instance, setup);
+      this.securityObjects.push(new SecuritySetupObject(setup), new InvocationCounterObject(setup));
+    }
+  }
+
+  /** Security setup state of an instance (keys, counters), for tests and the simulator. */
+  securitySetup(instance = 0): SecuritySetupState | undefined {
+    return this.setups.get(instance);
+  }
+
+  private setupFor(client: ClientAssociationConfig): SecuritySetupState | undefined {
+    return client.security === undefined ? undefined : this.setups.get(client.security.instance ?? 0);
   }
 
   handle(apdu: Uint8Array, session: ServerSession): Uint8Array | undefined {
     try {
+      const sec = this.secure.get(session.id);
+      const tag = apdu[0] ?? 0;
+      if (sec?.ciphered === true && isCipheredTag(tag)) return this.handleCiphered(apdu, session, sec);
+      if (sec?.ciphered === true && REQUEST_TAGS.has(tag) && tag !== 0x60 && tag !== 0x62) {
+        return encodeApdu(exception('service-not-allowed', 'operation-not-possible'));
+      }
       const answer = this.dispatch(apdu, session);
       return answer === undefined ? undefined : encodeApdu(answer);
     } catch (e) {
@@ -58,8 +101,19 @@ export class DlmsServer implements ApduHandler {
     }
   }
 
+  private handleCiphered(apdu: Uint8Array, session: ServerSession, sec: SecureSession): Uint8Array | undefined {
+    const d = decipherRequest(apdu, sec);
+    if (!d.ok) return encodeApdu(d.answer);
+    const answer = this.dispatch(d.plain, session);
+    if (answer === undefined) return undefined;
+    const plain = encodeApdu(answer);
+    if (answer.type === 'exception-response') return plain;
+    return cipherResponse(plain, sec, d.keyKind) ?? encodeApdu(exception('service-not-allowed', 'other-reason'));
+  }
+
   release(session: ServerSession): void {
     this.sessions.delete(session.id);
+    this.secure.delete(session.id);
   }
 
   /** The session's association, if established (for tests, logs, the simulator). */
@@ -67,10 +121,16 @@ export class DlmsServer implements ApduHandler {
     return this.sessions.get(session.id)?.association;
   }
 
-  /** Objects as object_list shows them: the current association first, then the model's. */
+  /** The server's own objects the model does not replace: current association, security setups, counters. */
+  private ownObjects(): ServerObject[] {
+    return [this.associationObject, ...this.securityObjects].filter((o) => this.options.model.find(o.classId, o.obis) === undefined);
+  }
+
+  /** Objects as object_list shows them: the current association first, then the model's, then security objects. */
   allObjects(): readonly ServerObject[] {
-    const own = this.options.model.find(15, CURRENT_ASSOCIATION_OBIS);
-    return own === undefined ? [this.associationObject, ...this.options.model.objects()] : this.options.model.objects();
+    const own = this.ownObjects();
+    const assoc = own.filter((o) => o === this.associationObject);
+    return [...assoc, ...this.options.model.objects(), ...own.filter((o) => o !== this.associationObject)];
   }
 
   private find(classId: number, instanceId: Uint8Array): ServerObject | undefined {
@@ -78,8 +138,7 @@ export class DlmsServer implements ApduHandler {
     const obis = obisFromBytes(instanceId);
     const o = this.options.model.find(classId, obis);
     if (o !== undefined) return o;
-    const a = this.associationObject;
-    return classId === a.classId && obis.every((v, i) => v === a.obis[i]) ? a : undefined;
+    return this.ownObjects().find((x) => x.classId === classId && obisEquals(x.obis, obis));
   }
 
   private dispatch(bytes: Uint8Array, session: ServerSession): Apdu | undefined {
@@ -101,12 +160,18 @@ export class DlmsServer implements ApduHandler {
 
     const state = this.sessions.get(session.id) ?? {};
     if (apdu.type === 'aarq') {
-      const out = associate(apdu, session, this.options.clients, this.limits, this.options.faults?.rejectAssociations === true);
+      const out = associate(apdu, session, this.options.clients, this.limits, this.options.faults?.rejectAssociations === true, {
+        setupFor: (c) => this.setupFor(c),
+        random: this.options.random ?? cryptoRandom,
+      });
       this.sessions.set(session.id, out.accepted ? { association: out.association } : {});
+      if (out.accepted && out.secure !== undefined) this.secure.set(session.id, out.secure);
+      else this.secure.delete(session.id);
       return out.aare;
     }
     if (apdu.type === 'rlrq') {
       this.sessions.delete(session.id);
+      this.secure.delete(session.id);
       return { type: 'rlre', reason: 0 };
     }
     if (apdu.type !== 'get-request' && apdu.type !== 'set-request' && apdu.type !== 'action-request') {
@@ -115,6 +180,8 @@ export class DlmsServer implements ApduHandler {
     const association = state.association;
     if (association === undefined) return exception('service-not-allowed', 'operation-not-possible');
     if (bytes.length > this.limits.maxReceivePduSize) return exception('service-not-allowed', 'pdu-too-long');
+    const sec = this.secure.get(session.id);
+    if (sec?.hlsPending === true) return this.hlsPass3(apdu, sec);
     if (!(apdu.type === 'get-request' && apdu.kind === 'next')) delete state.longGet;
 
     const ctx: ServiceContext = {
@@ -131,5 +198,21 @@ export class DlmsServer implements ApduHandler {
       case 'action-request':
         return handleAction(apdu, ctx);
     }
+  }
+
+  /** While HLS is pending only reply_to_HLS_authentication (Association LN method 1) is served. */
+  private hlsPass3(apdu: Apdu, sec: SecureSession): Apdu {
+    if (apdu.type !== 'action-request' || apdu.kind !== 'normal') return exception('service-not-allowed', 'operation-not-possible');
+    const m = apdu.method;
+    if (m.classId !== 15 || m.methodId !== 1 || m.instanceId.length !== 6 || !obisEquals(obisFromBytes(m.instanceId), CURRENT_ASSOCIATION_OBIS)) {
+      return exception('service-not-allowed', 'operation-not-possible');
+    }
+    const out = replyToHls(sec, apdu.parameters);
+    return {
+      type: 'action-response',
+      kind: 'normal',
+      invoke: apdu.invoke,
+      outcome: out.returnValue === undefined ? { result: out.result } : { result: out.result, returnParameters: { kind: 'data', data: out.returnValue } },
+    };
   }
 }

@@ -15,7 +15,9 @@
  * Profile rows: row i (0-based) is at MINI_PROFILE_START + i × 15 min, +A = 1000 + 10 × i.
  * Clients: 16 public (no authentication, read only); 17 LLS password "Gurux" (class-table
  * access: Register value read-only, Data value read-write …); 1 management LLS "12345678",
- * full access.
+ * full access; 2 HLS-GMAC with auth-enc ciphering (keys of the HLS trace in shared/vectors,
+ * MINI_HLS), full access. The server adds Security setup 0.0.43.0.0.255 and the invocation
+ * counter 0.0.43.1.0.255 for the HLS client's setup.
  */
 import { type Clock } from '../../protocol/common/clock';
 import { DataAccessResult, ActionResult } from '../../protocol/apdu/results';
@@ -47,10 +49,28 @@ export const MINI_ENERGY = 1234567;
 
 const te = new TextEncoder();
 
+/** HLS-GMAC client 2: keys and system titles of the HLS trace (shared/vectors). */
+export const MINI_HLS = {
+  clientAddress: 2,
+  clientSystemTitle: te.encode('Gurux123'),
+  meterSystemTitle: te.encode('ABCDEFGH'),
+  blockKey: Uint8Array.from({ length: 16 }, (_, i) => i),
+  authKey: Uint8Array.from({ length: 16 }, (_, i) => 0xd0 + i),
+  masterKey: Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i),
+} as const;
+
+export const MINI_HLS_CLIENT: ClientAssociationConfig = {
+  clientAddress: MINI_HLS.clientAddress,
+  authentication: { mechanism: 'high-gmac' },
+  access: fullAccessPolicy,
+  security: { policy: 'auth-enc', systemTitle: MINI_HLS.meterSystemTitle, blockKey: MINI_HLS.blockKey, authKey: MINI_HLS.authKey, masterKey: MINI_HLS.masterKey },
+};
+
 export const MINI_CLIENTS: readonly ClientAssociationConfig[] = [
   { clientAddress: 16, authentication: { mechanism: 'none' }, access: readOnlyPolicy },
   { clientAddress: 17, authentication: { mechanism: 'low', password: te.encode('Gurux') }, access: classTablePolicy },
   { clientAddress: 1, authentication: { mechanism: 'low', password: te.encode('12345678') }, access: fullAccessPolicy },
+  MINI_HLS_CLIENT,
 ];
 
 const dateTime = (ms: number): Data => ({ type: 'octet-string', value: encodeDateTimeOctets(epochToDateTime(ms, { deviation: 0, hundredths: false })) });

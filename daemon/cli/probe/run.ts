@@ -1,4 +1,9 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DlmsClient } from '../../../protocol/client/client';
+import type { ClientSecurity } from '../../../protocol/client/options';
+import { toHex } from '../../../protocol/common/hex';
+import { FileCounterStore, redactSecrets } from '../../../protocol/security';
 import { DcuError, isDcuError } from '../../../protocol/common/errors';
 import { nullLogger } from '../../../protocol/common/log';
 import { describeEndpoint, openEndpoint } from '../../../protocol/transport/endpoint';
@@ -6,7 +11,38 @@ import { createLogger } from '../../log';
 import { ExitCode, exitCodeFor, hintFor } from '../exit-codes';
 import type { ProbeRequest } from './command';
 import { execute, prepare } from './commands';
-import { parseTarget, type ProbeFlags } from './target';
+import { parseTarget, type ProbeFlags, type ProbeSecurity, type ProbeTarget } from './target';
+
+/**
+ * Counter key id: one counter sequence per meter, client and client system title (never the
+ * key itself). Change --counter-file or the system title when the keys change.
+ */
+export function counterKeyId(target: ProbeTarget, sec: ProbeSecurity): string {
+  const s = target.serverAddress;
+  return `${describeEndpoint(target.endpoint)}|server ${s.logical}${s.physical === undefined ? '' : `/${s.physical}`}|client ${target.clientAddress}|${toHex(sec.systemTitle)}`;
+}
+
+async function clientSecurity(target: ProbeTarget, sec: ProbeSecurity): Promise<ClientSecurity> {
+  await mkdir(dirname(sec.counterFile), { recursive: true, mode: 0o700 });
+  const counterStore = new FileCounterStore({ path: sec.counterFile, chunk: 10 });
+  const keyId = counterKeyId(target, sec);
+  if (sec.invocationCounter !== undefined) await counterStore.advanceTo(keyId, sec.invocationCounter);
+  return {
+    policy: sec.policy,
+    systemTitle: sec.systemTitle,
+    blockKey: sec.blockKey,
+    authKey: sec.authKey,
+    dedicatedKey: sec.dedicatedKey,
+    counterStore,
+    counterKeyId: keyId,
+  };
+}
+
+/** Whatever goes to the terminal: key bytes, should any slip into a message, are masked. */
+function mask(text: string, target: ProbeTarget | undefined): string {
+  const sec = target?.security;
+  return sec === undefined ? text : redactSecrets(text, [sec.blockKey, sec.authKey]);
+}
 
 export interface ProbeIo {
   out: (text: string) => void;
@@ -21,11 +57,13 @@ const defaultIo: ProbeIo = {
 /** Runs one `dcu probe` command; returns the exit code (never throws). */
 export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: ProbeIo = defaultIo): Promise<number> {
   let client: DlmsClient | undefined;
+  let target: ProbeTarget | undefined;
   try {
     // Everything that can be wrong on the command line is found before touching the meter.
-    const target = parseTarget(flags);
+    target = parseTarget(flags);
     const prepared = prepare(request);
     const logger = flags.verbose ? createLogger({ level: 'trace' }) : nullLogger;
+    const security = target.security === undefined ? undefined : await clientSecurity(target, target.security);
     const { transport, modeE } = await openEndpoint(target.endpoint, undefined, target.timeoutMs);
     if (modeE) logger.info({ identification: modeE.identification, baudRate: modeE.baudRate }, 'mode E opened');
     client = new DlmsClient(transport, {
@@ -33,6 +71,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
       clientAddress: target.clientAddress,
       serverAddress: target.serverAddress,
       authentication: target.authentication,
+      ...(security === undefined ? {} : { security }),
       responseTimeoutMs: target.timeoutMs,
       retries: target.retries,
       logger: logger.child({ meter: describeEndpoint(target.endpoint) }),
@@ -49,10 +88,11 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     const code = exitCodeFor(e);
     if (isDcuError(e)) {
       const hint = hintFor(e);
-      if (flags.json) io.out(JSON.stringify({ error: { code: e.code, layer: e.layer, message: e.message, ...(hint ? { hint } : {}) } }, null, 2));
-      io.err(`dcu probe: ${e.message}${hint ? `\n  hint: ${hint}` : ''}`);
+      const message = mask(e.message, target);
+      if (flags.json) io.out(JSON.stringify({ error: { code: e.code, layer: e.layer, message, ...(hint ? { hint } : {}) } }, null, 2));
+      io.err(`dcu probe: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
     } else {
-      io.err(`dcu probe: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      io.err(mask(`dcu probe: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, target));
     }
     return code;
   } finally {

@@ -1,6 +1,9 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { fromHex } from '../../../protocol/common/hex';
 import type { Authentication, Framing, ServerAddress } from '../../../protocol/client/options';
+import { SECURITY_POLICIES, type SecurityPolicy } from '../../../protocol/security/security-control';
 import type { Endpoint } from '../../../protocol/transport/endpoint';
 
 /** Raw `dcu probe` options as commander hands them over. */
@@ -15,6 +18,13 @@ export interface ProbeFlags {
   server?: string;
   auth?: string;
   password?: string;
+  security?: string;
+  systemTitle?: string;
+  blockKey?: string;
+  authKey?: string;
+  invocationCounter?: string;
+  counterFile?: string;
+  dedicatedKey?: boolean;
   timeout?: string;
   retries?: string;
   json?: boolean;
@@ -22,14 +32,62 @@ export interface ProbeFlags {
 }
 
 
+/** Security suite 0 settings from the command line (keys stay in memory only). */
+export interface ProbeSecurity {
+  policy: SecurityPolicy;
+  systemTitle: Uint8Array;
+  blockKey: Uint8Array;
+  authKey: Uint8Array;
+  dedicatedKey: boolean;
+  /** --invocation-counter: the next counter to use (the counter file never goes back). */
+  invocationCounter?: number;
+  /** Where counters persist (default ~/.dcu/counters.json). */
+  counterFile: string;
+}
+
 export interface ProbeTarget {
   endpoint: Endpoint;
   framing: Framing;
   clientAddress: number;
   serverAddress: ServerAddress;
   authentication: Authentication;
+  security?: ProbeSecurity;
   timeoutMs: number;
   retries: number;
+}
+
+export const DEFAULT_COUNTER_FILE = join(homedir(), '.dcu', 'counters.json');
+
+/** A key or system title in hex; the value itself is never echoed in the message. */
+function hexBytes(text: string, flag: string, length: number): Uint8Array {
+  const clean = text.replace(/^hex:/i, '').replace(/[\s:]/g, '');
+  if (!/^[0-9a-fA-F]*$/.test(clean) || clean.length !== length * 2) {
+    throw usage(`${flag} takes ${length} bytes as ${length * 2} hex digits (got ${clean.length} characters${/^[0-9a-fA-F]*$/.test(clean) ? '' : ', not all hex'})`);
+  }
+  return fromHex(clean);
+}
+
+function parseSecurity(flags: ProbeFlags, hls: boolean): ProbeSecurity | undefined {
+  const policy = flags.security ?? (hls ? 'auth-enc' : 'none');
+  if (!(SECURITY_POLICIES as readonly string[]).includes(policy)) throw usage(`--security is none, auth, enc or auth-enc, got "${policy}"`);
+  const given = [flags.systemTitle, flags.blockKey, flags.authKey, flags.invocationCounter, flags.counterFile].some((x) => x !== undefined) || flags.dedicatedKey === true;
+  if (!hls && policy === 'none') {
+    if (given) throw usage('--system-title, --block-key, --auth-key, --invocation-counter, --counter-file and --dedicated-key need --auth high-gmac or --security auth|enc|auth-enc');
+    return undefined;
+  }
+  if (flags.systemTitle === undefined || flags.blockKey === undefined || flags.authKey === undefined) {
+    throw usage('HLS-GMAC and ciphering need --system-title HEX (8 bytes), --block-key HEX and --auth-key HEX (16 bytes each)');
+  }
+  if (flags.dedicatedKey === true && policy !== 'enc' && policy !== 'auth-enc') throw usage('--dedicated-key needs --security enc or auth-enc');
+  return {
+    policy: policy as SecurityPolicy,
+    systemTitle: hexBytes(flags.systemTitle, '--system-title', 8),
+    blockKey: hexBytes(flags.blockKey, '--block-key', 16),
+    authKey: hexBytes(flags.authKey, '--auth-key', 16),
+    dedicatedKey: flags.dedicatedKey === true,
+    ...(flags.invocationCounter === undefined ? {} : { invocationCounter: integer(flags.invocationCounter, '--invocation-counter', 0, 0xffffffff) }),
+    counterFile: flags.counterFile ?? DEFAULT_COUNTER_FILE,
+  };
 }
 
 const usage = (message: string): DcuError => new DcuError(ErrorCode.Usage, message);
@@ -88,16 +146,21 @@ export function parseTarget(flags: ProbeFlags): ProbeTarget {
   } else if (auth === 'low') {
     if (flags.password === undefined) throw usage('--auth low needs --password TEXT or --password hex:HEX');
     authentication = { mechanism: 'low', password: parsePassword(flags.password) };
+  } else if (auth === 'high-gmac') {
+    if (flags.password !== undefined) throw usage('--password is for --auth low; HLS-GMAC uses --block-key and --auth-key');
+    authentication = { mechanism: 'high-gmac' };
   } else {
-    throw usage(`--auth is none or low, got "${auth}"`);
+    throw usage(`--auth is none, low or high-gmac, got "${auth}"`);
   }
-  const clientAddress = flags.client === undefined ? (auth === 'low' ? 17 : 16) : integer(flags.client, '--client', 1, 0x7f);
+  const security = parseSecurity(flags, auth === 'high-gmac');
+  const clientAddress = flags.client === undefined ? (auth === 'low' ? 17 : auth === 'high-gmac' ? 1 : 16) : integer(flags.client, '--client', 1, 0x7f);
   return {
     endpoint,
     framing,
     clientAddress,
     serverAddress: flags.server === undefined ? { logical: 1 } : parseServerAddress(flags.server),
     authentication,
+    ...(security === undefined ? {} : { security }),
     timeoutMs: flags.timeout === undefined ? 5000 : integer(flags.timeout, '--timeout', 50, 600_000),
     retries: flags.retries === undefined ? 3 : integer(flags.retries, '--retries', 0, 20),
   };

@@ -97,6 +97,9 @@ describe('DlmsServer GET', () => {
       expect.stringMatching(/^3 v0 1\.0\.32\.7\.0\.255 Register/),
       expect.stringMatching(/^1 v0 0\.0\.96\.128\.0\.255 Data/),
       expect.stringMatching(/^7 v1 1\.0\.99\.1\.0\.255 Profile generic/),
+      // The server's own objects for the HLS client's security setup, readable by the public client.
+      expect.stringMatching(/^64 v0 0\.0\.43\.0\.0\.255 Security setup/),
+      expect.stringMatching(/^1 v0 0\.0\.43\.1\.0\.255 Data/),
     ]);
     const profile16 = list16[5];
     expect(profile16?.attributeAccess.find((a) => a.index === 2)).toEqual({ index: 2, mode: 1, selectors: [1, 2] });
