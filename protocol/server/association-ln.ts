@@ -103,6 +103,17 @@ export class AssociationLnObject implements ServerObject {
         return ok(oidStructure(2, this.view.names?.(ctx.session)?.mechanism ?? (a.mechanism === 'lls' ? 1 : 0)));
       case 8:
         return ok({ type: 'enum', value: ASSOCIATION_STATUS_ASSOCIATED });
+      case 9: {
+        // security_setup_reference: the Security setup object of this association.
+        const instance = a.client.security?.instance ?? 0;
+        return ok({ type: 'octet-string', value: Uint8Array.of(0, 0, 43, 0, instance, 255) });
+      }
+      case 10:
+        // user_list: no user identification on this meter.
+        return ok({ type: 'array', items: [] });
+      case 11:
+        // current_user: {user_id, user_name}, none.
+        return ok({ type: 'structure', items: [u8(0), { type: 'visible-string', value: '' }] });
       default:
         return { ok: false, result: DataAccessResult.readWriteDenied };
     }
