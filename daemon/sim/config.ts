@@ -57,6 +57,8 @@ export const MAX_PHYSICAL_ADDRESS = 0x3fff;
 export const DEFAULT_CREDENTIALS: readonly ClientCredential[] = [
   { client: 16, auth: 'none' },
   { client: 17, auth: 'low', password: '00000000' },
+  // Management: HLS-GMAC, authenticated and encrypted, with the simulator's test keys (SIM_KEYS).
+  { client: 1, auth: 'high' },
 ];
 
 export const FLEET_DEFAULTS = {
@@ -153,7 +155,7 @@ function parseCredentials(c: Checker, v: unknown): ClientCredential[] {
   const seen = new Set<number>();
   return list.map((item, i) => {
     const f = `credentials[${i}]`;
-    const o = c.object(f, item, ['client', 'auth', 'password']);
+    const o = c.object(f, item, ['client', 'auth', 'password', 'policy', 'blockKey', 'authKey', 'masterKey']);
     const client = c.number(`${f}.client`, o['client'], 1, 127);
     if (seen.has(client)) c.fail(`${f}.client`, 'a client address listed once', client);
     seen.add(client);
@@ -161,6 +163,12 @@ function parseCredentials(c: Checker, v: unknown): ClientCredential[] {
     if (auth === 'low') {
       const password = c.string(`${f}.password`, o['password'], /^.{1,64}$/, 'a password of 1 to 64 characters for auth "low"');
       return { client, auth, password };
+    }
+    if (auth === 'high') {
+      const key = (k: 'blockKey' | 'authKey' | 'masterKey'): { [K in typeof k]?: string } =>
+        o[k] === undefined ? {} : { [k]: c.string(`${f}.${k}`, o[k], /^[0-9a-fA-F]{32}$/, 'a 128-bit key as 32 hex digits') };
+      const policy = o['policy'] === undefined ? {} : { policy: c.oneOf<'none' | 'auth' | 'enc' | 'auth-enc'>(`${f}.policy`, o['policy'], ['none', 'auth', 'enc', 'auth-enc']) };
+      return { client, auth, ...policy, ...key('blockKey'), ...key('authKey'), ...key('masterKey') };
     }
     return { client, auth };
   });

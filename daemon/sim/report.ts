@@ -4,7 +4,7 @@
  */
 import { table } from '../cli/render';
 import type { RunningFleet } from './fleet';
-import type { ClientCredential } from './types';
+import { SIM_KEYS, type ClientCredential } from './types';
 
 /** How many meters the text report lists before eliding (all are in --json). */
 const TEXT_METER_LIMIT = 16;
@@ -16,7 +16,7 @@ function credentialText(c: ClientCredential): string {
     case 'low':
       return `LLS password "${c.password ?? ''}"`;
     case 'high':
-      return 'HLS (see the meter model for keys)';
+      return `HLS-GMAC ${c.policy ?? 'auth-enc'}, block key ${c.blockKey ?? SIM_KEYS.blockKey}, auth key ${c.authKey ?? SIM_KEYS.authKey}, system title DCU+index (test keys)`;
   }
 }
 

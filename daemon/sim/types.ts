@@ -26,6 +26,31 @@ export interface ClientCredential {
   readonly auth: AuthMechanism;
   /** LLS password (auth 'low'); never logged. */
   readonly password?: string;
+  /** HLS-GMAC (auth 'high'): ciphering policy, default 'auth-enc'. */
+  readonly policy?: 'none' | 'auth' | 'enc' | 'auth-enc';
+  /** HLS-GMAC keys as 32 hex digits; defaults are the simulator's published test keys (SIM_KEYS). */
+  readonly blockKey?: string;
+  readonly authKey?: string;
+  /** Master key (KEK) for global_key_transfer (key rotation). */
+  readonly masterKey?: string;
+}
+
+/** Test keys of simulated meters (the DLMS Green Book example keys); never use them in the field. */
+export const SIM_KEYS = {
+  blockKey: '000102030405060708090A0B0C0D0E0F',
+  authKey: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF',
+  masterKey: '101112131415161718191A1B1C1D1E1F',
+} as const;
+
+/** A simulated meter's system title: "DCU" and its fleet index in 5 bytes. */
+export function simSystemTitle(index: number): Uint8Array {
+  const t = Uint8Array.of(0x44, 0x43, 0x55, 0, 0, 0, 0, 0);
+  let v = index;
+  for (let i = 7; i >= 3; i--) {
+    t[i] = v & 0xff;
+    v = Math.floor(v / 256);
+  }
+  return t;
 }
 
 /** Everything the fleet decides about one meter before it is created. */

@@ -3,19 +3,20 @@
  *
  * | client | role       | authentication (spec.credentials)  | access                                                    |
  * |--------|------------|------------------------------------|-----------------------------------------------------------|
- * | 16     | public     | as configured (usually none)       | read: association, clock, LDN, serial, firmware id, ±A ±R  |
- * | 1      | management | as configured ('high' accepted as LLS for now) | class-table access, every method          |
+ * | 16     | public     | as configured (usually none)       | read: association, clock, LDN, serial, firmware id, ±A ±R, invocation counters |
+ * | 1      | management | as configured (HLS-GMAC by default) | class-table access, every method                         |
  * | other  | reader     | as configured (usually LLS)        | read everything, write clock time                          |
  *
- * HLS ('high') is not implemented by the server yet: such a credential is served as LLS with
- * the same password, so a client configured for HLS must use LLS against the simulator.
+ * A credential with auth 'high' is HLS-GMAC with suite 0 keys (SIM_KEYS unless configured)
+ * and the meter's system title "DCU" + index.
  */
 import { getClass } from '../../../protocol/cosem/classes';
 import { obisEquals } from '../../../protocol/cosem/obis';
 import { canReadMode, classTablePolicy } from '../../../protocol/server/access';
 import { CURRENT_ASSOCIATION_OBIS } from '../../../protocol/server/association-ln';
 import type { AccessPolicy, AttributeAccessMode, ClientAssociationConfig, ServerObject } from '../../../protocol/server/object';
-import type { ClientCredential } from '../types';
+import { fromHex } from '../../../protocol/common/hex';
+import { SIM_KEYS, type ClientCredential } from '../types';
 import { METER_OBJECTS, type MeterObjectKey } from './objects';
 
 export type ClientRole = 'public' | 'reader' | 'management';
@@ -28,6 +29,8 @@ export function roleOf(clientAddress: number): ClientRole {
 
 const is = (o: ServerObject, key: MeterObjectKey): boolean => o.classId === METER_OBJECTS[key].classId && obisEquals(o.obis, METER_OBJECTS[key].obis);
 const isAssociation = (o: ServerObject): boolean => o.classId === 15 && obisEquals(o.obis, CURRENT_ASSOCIATION_OBIS);
+/** Frame/invocation counters 0.0.43.1.x.255: public, so an HLS client can resynchronise its counter. */
+const isInvocationCounter = (o: ServerObject): boolean => o.classId === 1 && o.obis[0] === 0 && o.obis[1] === 0 && o.obis[2] === 43 && o.obis[3] === 1 && o.obis[5] === 255;
 
 const PUBLIC_KEYS: readonly MeterObjectKey[] = ['clock', 'logicalDeviceName', 'serialNumber', 'firmwareId', 'activeImport', 'activeExport', 'reactiveImport', 'reactiveExport'];
 
@@ -40,7 +43,7 @@ function readable(o: ServerObject, attribute: number): boolean {
 const FIXED_KEYS: readonly MeterObjectKey[] = ['logicalDeviceName', 'serialNumber', 'firmwareId', 'profileStatus', 'standardEventCode', 'powerFailureEventCode'];
 
 export const publicPolicy: AccessPolicy = {
-  attribute: (o, a) => ((isAssociation(o) || PUBLIC_KEYS.some((k) => is(o, k))) && readable(o, a) ? 'read' : 'none'),
+  attribute: (o, a) => ((isAssociation(o) || isInvocationCounter(o) || PUBLIC_KEYS.some((k) => is(o, k))) && readable(o, a) ? 'read' : 'none'),
   method: () => false,
 };
 
@@ -66,12 +69,24 @@ export function policyFor(role: ClientRole): AccessPolicy {
 }
 
 /** The server's client configurations for a meter's credentials. */
-export function clientConfigs(credentials: readonly ClientCredential[]): ClientAssociationConfig[] {
+export function clientConfigs(credentials: readonly ClientCredential[], systemTitle: Uint8Array): ClientAssociationConfig[] {
   const te = new TextEncoder();
-  return credentials.map((c) => ({
-    clientAddress: c.client,
-    authentication: c.auth === 'none' ? { mechanism: 'none' } : { mechanism: 'low', password: te.encode(c.password ?? '') },
-    access: policyFor(roleOf(c.client)),
-  }));
+  return credentials.map((c): ClientAssociationConfig => {
+    const access = policyFor(roleOf(c.client));
+    if (c.auth === 'none') return { clientAddress: c.client, authentication: { mechanism: 'none' }, access };
+    if (c.auth === 'low') return { clientAddress: c.client, authentication: { mechanism: 'low', password: te.encode(c.password ?? '') }, access };
+    return {
+      clientAddress: c.client,
+      authentication: { mechanism: 'high-gmac' },
+      access,
+      security: {
+        policy: c.policy ?? 'auth-enc',
+        systemTitle,
+        blockKey: fromHex(c.blockKey ?? SIM_KEYS.blockKey),
+        authKey: fromHex(c.authKey ?? SIM_KEYS.authKey),
+        masterKey: fromHex(c.masterKey ?? SIM_KEYS.masterKey),
+      },
+    };
+  });
 }
 

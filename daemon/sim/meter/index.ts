@@ -8,7 +8,7 @@
  */
 import type { ApduHandler, ServerSession } from '../../../protocol/server/contract';
 import { DlmsServer } from '../../../protocol/server/server';
-import type { SimMeterDeps, SimMeterLike, SimMeterSpec } from '../types';
+import { simSystemTitle, type SimMeterDeps, type SimMeterLike, type SimMeterSpec } from '../types';
 import { clientConfigs } from './access';
 import { MeterCore } from './core';
 import { buildMeterModel } from './model';
@@ -33,7 +33,7 @@ export function createSimMeter(spec: SimMeterSpec, deps: SimMeterDeps, options: 
   const current = (): DlmsServer => {
     server ??= new DlmsServer({
       model: buildMeterModel(core),
-      clients: clientConfigs(spec.credentials),
+      clients: clientConfigs(spec.credentials, simSystemTitle(spec.index)),
       clock: deps.clock,
       limits: { maxReceivePduSize: resolved.maxPduSize, maxSendPduSize: resolved.maxSendPduSize ?? resolved.maxPduSize },
       faults,
