@@ -19,7 +19,7 @@ describe('fleet configuration', () => {
     const c = parseFleetConfig({ meters: 1024, serialLines: 4 });
     expect(c).toMatchObject({ meters: 1024, serialLines: 4, framing: 'wrapper', baud: 9600, firstPhysicalAddress: 16, logicalDevice: 1, seed: 1 });
     expect(c.tcpBasePort).toBeUndefined();
-    expect(c.credentials.map((x) => x.client)).toEqual([16, 17]);
+    expect(c.credentials.map((x) => [x.client, x.auth])).toEqual([[16, 'none'], [17, 'low'], [1, 'high']]);
   });
 
   it('accepts numbers given as strings (flags)', () => {

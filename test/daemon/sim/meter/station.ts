@@ -26,7 +26,7 @@ export function meterSpec(index = 0, overrides: Partial<SimMeterSpec> = {}): Sim
     credentials: [
       { client: 16, auth: 'none' },
       { client: 17, auth: 'low', password: PASSWORDS.reader },
-      { client: 1, auth: 'high', password: PASSWORDS.manager },
+      { client: 1, auth: 'low', password: PASSWORDS.manager }, // management role over LLS; HLS: test/daemon/sim/hls-integration.test.ts
     ],
     rejectAssociations: false,
     seed: 1000 + index,
