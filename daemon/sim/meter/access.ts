@@ -5,7 +5,7 @@
  * |--------|------------|------------------------------------|-----------------------------------------------------------|
  * | 16     | public     | as configured (usually none)       | read: association, clock, LDN, serial, firmware id, ±A ±R, invocation counters |
  * | 1      | management | as configured (HLS-GMAC by default) | class-table access, every method                         |
- * | other  | reader     | as configured (usually LLS)        | read everything, write clock time                          |
+ * | other  | reader     | as configured (usually LLS)        | read everything, write nothing                             |
  *
  * A credential with auth 'high' is HLS-GMAC with suite 0 keys (SIM_KEYS unless configured)
  * and the meter's system title "DCU" + index.
@@ -47,11 +47,9 @@ export const publicPolicy: AccessPolicy = {
   method: () => false,
 };
 
+/** The reading client (LLS) is read-only, as in utility deployments: clock and firmware need HLS. */
 export const readerPolicy: AccessPolicy = {
-  attribute(o, a): AttributeAccessMode {
-    if (!readable(o, a)) return 'none';
-    return is(o, 'clock') && a === 2 ? 'read-write' : 'read';
-  },
+  attribute: (o, a): AttributeAccessMode => (readable(o, a) ? 'read' : 'none'),
   method: () => false,
 };
 

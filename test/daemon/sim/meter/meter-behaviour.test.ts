@@ -27,12 +27,12 @@ describe('simulated meter: access rights per client', () => {
     await c.close();
   });
 
-  it('reader client (LLS): reads everything, writes the clock time only, invokes nothing', async () => {
+  it('reader client (LLS): reads everything, writes nothing, invokes nothing', async () => {
     const { meter, clock } = newMeter();
     const c = await connect(meter.handler, 'reader');
     expect((await c.get(ref('loadProfile', 7))).ok).toBe(true);
-    expect(await c.set(ref('clock', 2), dateTime(T0 + 60_000))).toBe(DataAccessResult.success);
-    expect(epochOf(await c.getValue(ref('clock', 2)))).toBe(T0 + 60_000 + (clock.now() - T0));
+    expect(await c.set(ref('clock', 2), dateTime(T0 + 60_000))).toBe(DataAccessResult.readWriteDenied);
+    expect(epochOf(await c.getValue(ref('clock', 2)))).toBe(clock.now());
     expect(await c.set(ref('alarmRegister', 2), { type: 'uint32', value: 0 })).toBe(DataAccessResult.readWriteDenied);
     expect((await c.action(ref('clock', 6), { type: 'int16', value: 5 })).result).toBe(ActionResult.readWriteDenied);
     await c.close();
