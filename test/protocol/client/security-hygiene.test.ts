@@ -12,7 +12,8 @@ import { readObjectList } from '../../../protocol/client/reads';
 import { isDcuError } from '../../../protocol/common/errors';
 import { toHex } from '../../../protocol/common/hex';
 import type { Logger } from '../../../protocol/common/log';
-import { FileCounterStore, PINO_REDACT_PATHS } from '../../../protocol/security';
+import { PINO_REDACT_PATHS } from '../../../protocol/security';
+import { FileCounterStore } from '../../../storage/counter-file';
 import { MINI_HLS, MINI_OBIS } from '../../helpers/mini-meter';
 import { secureSetup } from './secure-setup';
 
