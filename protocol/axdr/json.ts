@@ -12,7 +12,7 @@ import { dateTimeToEpoch, epochToDateTime, formatDateTime } from './datetime';
  *   {"int64": "9007199254740993"}                      (64-bit as decimal strings)
  *   {"octet-string": "0000010000FF"}                  (hex)
  *   {"visible-string": "text"}   {"utf8-string": "…"}
- *   {"bit-string": "1011"}
+ *   {"bit-string": "1011"}   {"float32": 1.5}   {"float64": "-Infinity"}   (non-finite floats as strings)
  *   {"date-time": "2026-11-23T10:30:00+01:00"}         (ISO; or an object with fields, null = unspecified)
  *   {"structure": [ … ]}   {"array": [ … ]}
  *
@@ -37,6 +37,10 @@ export function dataToJson(d: Data): DataJson {
     case 'int64':
     case 'uint64':
       return { [d.type]: d.value.toString() };
+    case 'float32':
+    case 'float64':
+      // JSON has no Infinity/NaN: those travel as strings.
+      return { [d.type]: Number.isFinite(d.value) ? d.value : String(d.value) };
     case 'octet-string':
       return { 'octet-string': toHex(d.value) };
     case 'date-time':
@@ -146,7 +150,8 @@ function fromTyped(type: DataType, value: unknown): Data {
     }
     case 'float32':
     case 'float64':
-      if (typeof value !== 'number') throw bad(`${type} takes a number`);
+      if (value === 'Infinity' || value === '-Infinity' || value === 'NaN') return { type, value: Number(value) };
+      if (typeof value !== 'number') throw bad(`${type} takes a number (or "Infinity", "-Infinity", "NaN")`);
       return { type, value };
     case 'octet-string':
       if (typeof value !== 'string') throw bad('octet-string takes a hex string such as "0102FF"');

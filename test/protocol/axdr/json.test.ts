@@ -20,6 +20,12 @@ describe('Data JSON notation', () => {
     expect(parseDataJson('true')).toEqual({ type: 'boolean', value: true });
   });
 
+  it('writes non-finite floats as strings, since JSON numbers cannot hold them', () => {
+    expect(dataToJson({ type: 'float64', value: Number.POSITIVE_INFINITY })).toEqual({ float64: 'Infinity' });
+    expect(parseDataJson('{"float32": "-Infinity"}')).toEqual({ type: 'float32', value: Number.NEGATIVE_INFINITY });
+    expect(parseDataJson('{"float64": "NaN"}')).toEqual({ type: 'float64', value: NaN });
+  });
+
   it('reads an ISO date-time with offset as a Blue-Book deviation', () => {
     const d = parseDataJson('{"date-time": "2026-11-23T10:30:00+01:00"}');
     expect(d).toEqual({
