@@ -6,7 +6,7 @@ import { transferImage } from '../protocol/client/image-transfer';
 import { FakeClock } from '../protocol/common/clock';
 import { encodeAccessSelector, rangeByTime } from '../protocol/cosem/selective-access';
 import { obis } from '../protocol/cosem/obis';
-import { HdlcMeterStation } from '../protocol/server/station';
+import { HdlcMeterStation, WrapperMeterStation } from '../protocol/server/station';
 import type { Bench, Figure } from './harness';
 import { runVirtual, VirtualLine } from './virtual-line';
 
@@ -19,6 +19,8 @@ import { runVirtual, VirtualLine } from './virtual-line';
  *     payload = the A-XDR bytes of the buffer.
  *   - image: a 256 KiB firmware image through IC18 (initiate, blocks, verify, activate);
  *     payload = the image bytes.
+ * Bytes on the line include every frame both ways (HDLC or wrapper headers, LLC, GBT headers,
+ * acknowledgements, RR polls); time includes a turnaround at every change of direction.
  */
 
 const BAUD = 9600;
@@ -42,6 +44,10 @@ interface Grant {
   /** Meter send buffer when it differs from maxPdu. */
   maxSendPdu?: number;
   imageBlock: number;
+  /** The meter offers general block transfer (the client always proposes it). Default false: the figures before GBT. */
+  gbt?: boolean;
+  /** Default 'hdlc' with the grant's max-info and window; 'wrapper' has no link layer of its own. */
+  framing?: 'hdlc' | 'wrapper';
   goal?: { profile?: string; image?: string };
 }
 
@@ -55,6 +61,16 @@ export const GRANTS: readonly Grant[] = [
   { name: '128 B / window 1', maxInfo: 128, window: 1, maxPdu: 1024, imageBlock: 1024 },
   { name: '1024 B / window 7 / PDU 1024 / block 1024', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, goal: { profile: '≥ 0.90', image: '≥ 0.85' } },
   { name: '1024 B / window 7 / PDU 1024, answers up to 64 KiB / block 992', maxInfo: 1024, window: 7, maxPdu: 1024, maxSendPdu: 0xffff, imageBlock: 992 },
+  /*
+   * General block transfer. Over HDLC the link here carries one answer per request (the client
+   * link waits for the answer before its next APDU; the meter side answers the poll that came
+   * with the request and drops what is queued when the next request arrives), so GBT cannot
+   * stream there: both sides use window 1, one round trip per GBT block. Over the wrapper (no
+   * link layer of its own, same virtual line) GBT streams within the windows (client 16, meter 7).
+   */
+  { name: '1024 B / window 7 / PDU 1024 / block 1024, GBT granted (HDLC: window 1)', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, gbt: true, goal: { profile: '≥ 0.90', image: '≥ 0.85' } },
+  { name: 'wrapper / PDU 1024 / block 1024, no GBT', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, framing: 'wrapper' },
+  { name: 'wrapper / PDU 1024 / block 1024, GBT granted (streaming)', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, gbt: true, framing: 'wrapper' },
 ];
 
 async function withLink<T>(grant: Grant, op: (client: DlmsClient, clock: FakeClock, line: VirtualLine) => Promise<T>): Promise<T> {
@@ -65,13 +81,18 @@ async function withLink<T>(grant: Grant, op: (client: DlmsClient, clock: FakeClo
     ...(grant.maxSendPdu === undefined ? {} : { maxSendPduSize: grant.maxSendPdu }),
     profileDepthDays: 3,
     imageTransfer: { blockSize: grant.imageBlock },
+    generalBlockTransfer: grant.gbt === true,
   });
-  const station = new HdlcMeterStation({
-    handler: meter.handler,
-    address: { logical: 1, physical: 16, size: 2 },
-    limits: { maxInfoTx: grant.maxInfo, maxInfoRx: grant.maxInfo, windowTx: grant.window, windowRx: grant.window },
-    notify: () => flush(),
-  });
+  const framing = grant.framing ?? 'hdlc';
+  const station =
+    framing === 'hdlc'
+      ? new HdlcMeterStation({
+          handler: meter.handler,
+          address: { logical: 1, physical: 16, size: 2 },
+          limits: { maxInfoTx: grant.maxInfo, maxInfoRx: grant.maxInfo, windowTx: grant.window, windowRx: grant.window },
+          notify: () => flush(),
+        })
+      : new WrapperMeterStation({ handler: meter.handler, notify: () => flush() });
   const flush = (): void => {
     for (let out = station.takeOutput(); out; out = station.takeOutput()) void line.b.write(out);
   };
@@ -80,7 +101,7 @@ async function withLink<T>(grant: Grant, op: (client: DlmsClient, clock: FakeClo
     flush();
   });
   const client = new DlmsClient(line.a, {
-    framing: 'hdlc',
+    framing,
     clientAddress: 1,
     serverAddress: { logical: 1, physical: 16, size: 2 },
     authentication: { mechanism: 'low', password: new TextEncoder().encode('00000000') },

@@ -36,12 +36,20 @@ export interface Negotiated {
 }
 
 /** The plain InitiateRequest this client proposes (with a dedicated key when given). */
-export function initiateRequest(maxPduSize: number, dedicatedKey?: Uint8Array): InitiateRequest {
+/** PROPOSED_CONFORMANCE, without general-block-transfer when it is switched off. */
+export function proposedConformance(gbt = true): Conformance {
+  if (gbt) return PROPOSED_CONFORMANCE;
+  const bits = new Set(PROPOSED_CONFORMANCE);
+  bits.delete('general-block-transfer');
+  return bits;
+}
+
+export function initiateRequest(maxPduSize: number, dedicatedKey?: Uint8Array, gbt = true): InitiateRequest {
   return {
     ...(dedicatedKey === undefined ? {} : { dedicatedKey }),
     responseAllowed: true,
     proposedDlmsVersion: DLMS_VERSION,
-    proposedConformance: PROPOSED_CONFORMANCE,
+    proposedConformance: proposedConformance(gbt),
     clientMaxReceivePduSize: maxPduSize,
   };
 }
@@ -58,9 +66,12 @@ export interface SecureAarqParts {
   ctos?: Uint8Array;
 }
 
-export function buildAarq(options: Pick<ClientOptions, 'authentication' | 'maxPduSize'>, secure?: SecureAarqParts): Aarq {
+export function buildAarq(options: Pick<ClientOptions, 'authentication' | 'maxPduSize' | 'gbt'>, secure?: SecureAarqParts): Aarq {
   const auth = options.authentication;
-  const userInformation: UserInformation = secure?.userInformation ?? { kind: 'initiate-request', request: initiateRequest(options.maxPduSize) };
+  const userInformation: UserInformation = secure?.userInformation ?? {
+    kind: 'initiate-request',
+    request: initiateRequest(options.maxPduSize, undefined, options.gbt?.enabled !== false),
+  };
   const base = {
     type: 'aarq' as const,
     applicationContext: secure?.ciphered === true ? ('ln-ciphering' as const) : ('ln' as const),

@@ -21,9 +21,10 @@ import { acceptAare, buildAarq, initiateRequest, type Negotiated } from './assoc
 import { counterValue, hlsChallenge, openSecureAare, verifyMeterHlsReply } from './secure-association';
 import { CIPHER_OVERHEAD, SecureChannel } from './secure-channel';
 import { LinkDriver } from './driver';
+import { GENERAL_BLOCK_TRANSFER_TAG, GbtChannel, type GbtIo, type GbtParams, nextOrSilence } from './gbt';
 import { dataAccessError, exceptionError, serviceError, unexpected } from './errors';
 import { createClientLink } from './links';
-import { DEFAULT_CLIENT_OPTIONS, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
+import { DEFAULT_CLIENT_OPTIONS, DEFAULT_GBT_WINDOW, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
 
 /** A meter's answer to a read: the value, or its DataAccessResult (a result, not an exception). */
 export type GetOutcome = { ok: true; data: Data } | { ok: false; result: DataAccessResult };
@@ -77,6 +78,8 @@ export class DlmsClient {
   private channel: SecureChannel | undefined;
   /** The meter's counters, across the associations of this client. */
   private readonly guard: ReplayGuard;
+  /** General block transfer state of the current association. */
+  private gbt: GbtChannel;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -91,6 +94,7 @@ export class DlmsClient {
     };
     this.log = this.options.logger;
     this.guard = this.options.security?.replayGuard ?? new ReplayGuard();
+    this.gbt = new GbtChannel(this.log);
     this.driver = this.attach();
   }
 
@@ -119,6 +123,7 @@ export class DlmsClient {
   /** Opens the transport if needed, sets up the link, and associates (AARQ/AARE, HLS when asked). */
   async connect(): Promise<Negotiated> {
     if (!this.transport.isOpen) await this.transport.open();
+    this.gbt = new GbtChannel(this.log);
     const sec = this.options.security;
     if (sec !== undefined) return this.connectSecure(sec);
     if (this.options.authentication.mechanism === 'high-gmac') {
@@ -185,7 +190,7 @@ export class DlmsClient {
     const channel = new SecureChannel({ ...sec, replayGuard: this.guard });
     const hls = this.options.authentication.mechanism === 'high-gmac';
     const ctos = hls ? generateChallenge(16, channel.random) : undefined;
-    const initiate: UserInformation = { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, channel.dedicatedKey) };
+    const initiate: UserInformation = { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, channel.dedicatedKey, this.options.gbt?.enabled !== false) };
     const userInformation: UserInformation = channel.ciphered ? { kind: 'raw', bytes: await channel.protect(encodeUserInformation(initiate), 'global') } : initiate;
     const aarq = buildAarq(this.options, { systemTitle: sec.systemTitle, ciphered: channel.ciphered, userInformation, ...(ctos === undefined ? {} : { ctos }) });
     const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
@@ -264,12 +269,8 @@ export class DlmsClient {
    */
   private async request(apdu: Apdu, invoke: InvokeIdAndPriority, what: string): Promise<Apdu> {
     const plain = encodeApdu(apdu);
-    const limit = this.negotiated.serverMaxPduSize;
     const bytes = await this.protect(plain);
-    if (bytes.length > limit) {
-      throw new DcuError(ErrorCode.EncodeInvalid, `${what}: request of ${bytes.length} bytes exceeds the meter's max PDU of ${limit}`);
-    }
-    let answer = await this.exchangeRaw(bytes, what);
+    let answer = this.decodeAnswer(await this.send(bytes, what), what);
     for (;;) {
       if (answer.type === 'exception-response') {
         const sec = this.options.security;
@@ -286,8 +287,58 @@ export class DlmsClient {
       } else {
         return answer;
       }
-      answer = this.decodeAnswer(await this.driver.nextApdu(this.exchangeTimeoutMs), what);
+      answer = this.decodeAnswer(await this.reassemble(await this.driver.nextApdu(this.exchangeTimeoutMs)), what);
     }
+  }
+
+  /** GBT is granted and not switched off. */
+  private get gbtOn(): boolean {
+    return this.options.gbt?.enabled !== false && this.negotiated.conformance.has('general-block-transfer');
+  }
+
+  private gbtParams(): GbtParams {
+    const streaming = this.driver.canStream;
+    return {
+      window: this.options.gbt?.window ?? DEFAULT_GBT_WINDOW,
+      streaming,
+      maxPdu: this.negotiated.serverMaxPduSize,
+      // HDLC retransmits frames itself: there one wait covers the whole exchange.
+      timeoutMs: streaming ? this.options.responseTimeoutMs : this.exchangeTimeoutMs,
+      retries: streaming ? this.options.retries : 0,
+      maxBytes: MAX_REASSEMBLED_BYTES,
+    };
+  }
+
+  private get gbtIo(): GbtIo {
+    return {
+      send: (apdu) => {
+        this.driver.send(apdu);
+      },
+      next: (timeoutMs) => nextOrSilence((ms) => this.driver.nextApdu(ms), timeoutMs),
+    };
+  }
+
+  /**
+   * Sends one complete (protected) request and returns the complete answer bytes. With GBT
+   * granted, a request longer than the meter's PDU goes as GBT blocks; on a link that can
+   * stream every request does, so the meter can stream long answers in our window at once.
+   */
+  private async send(bytes: Uint8Array, what: string): Promise<Uint8Array> {
+    const limit = this.negotiated.serverMaxPduSize;
+    if (this.gbtOn && (bytes.length > limit || this.driver.canStream)) return this.gbt.exchange(bytes, this.gbtIo, this.gbtParams());
+    if (bytes.length > limit) {
+      throw new DcuError(ErrorCode.EncodeInvalid, `${what}: request of ${bytes.length} bytes exceeds the meter's max PDU of ${limit}`);
+    }
+    return this.reassemble(await this.driver.exchange(bytes, this.exchangeTimeoutMs));
+  }
+
+  /** An answer that starts a GBT stream (to a plain request) is received whole. */
+  private async reassemble(bytes: Uint8Array): Promise<Uint8Array> {
+    if (bytes[0] !== GENERAL_BLOCK_TRANSFER_TAG || !this.isAssociated) return bytes;
+    if (!this.gbtOn) throw new DcuError(ErrorCode.MeterUnsupported, 'the meter answered with general-block-transfer, which this association did not negotiate');
+    const first = this.decodeAnswer(bytes, 'general block transfer');
+    if (first.type !== 'general-block-transfer') throw unexpected('general block transfer', first.type);
+    return this.gbt.receive(first, this.gbtIo, this.gbtParams());
   }
 
   // ------------------------------------------------------------------ GET
@@ -375,7 +426,7 @@ export class DlmsClient {
       ? { type: 'set-request', kind: 'normal', invoke, attribute, access, value }
       : { type: 'set-request', kind: 'normal', invoke, attribute, value };
     const limit = this.negotiated.serverMaxPduSize;
-    if (encodeApdu(normal).length + this.overhead <= limit) return this.setResult(await this.request(normal, invoke, 'SET'), 'SET');
+    if (encodeApdu(normal).length + this.overhead <= limit || this.gbtOn) return this.setResult(await this.request(normal, invoke, 'SET'), 'SET');
     if (!this.negotiated.conformance.has('block-transfer-with-set-or-write')) {
       throw new DcuError(ErrorCode.MeterUnsupported, `the value needs block transfer (larger than the meter's ${limit}-byte PDU) and the meter did not grant block-transfer-with-set`);
     }
@@ -424,7 +475,7 @@ export class DlmsClient {
       : { type: 'action-request', kind: 'normal', invoke, method };
     const limit = this.negotiated.serverMaxPduSize;
     let answer: ActionResponse;
-    if (encodeApdu(normal).length + this.overhead <= limit || !parameters) {
+    if (encodeApdu(normal).length + this.overhead <= limit || !parameters || this.gbtOn) {
       answer = this.asActionResponse(await this.request(normal, invoke, 'ACTION'));
     } else {
       if (!this.negotiated.conformance.has('block-transfer-with-action')) {

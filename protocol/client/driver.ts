@@ -127,6 +127,18 @@ export class LinkDriver {
     await this.wait('connected', timeoutMs, 'link set-up');
   }
 
+  /** True when APDUs may be sent without waiting for an answer in between (GBT streaming). */
+  get canStream(): boolean {
+    return this.link.canStream;
+  }
+
+  /** Sends one APDU without waiting (a GBT block in a stream); answers come through nextApdu(). */
+  send(apdu: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.link.sendApdu(apdu);
+    this.pump();
+  }
+
   /** Sends one APDU and waits for the next APDU from the meter. */
   async exchange(apdu: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     this.link.sendApdu(apdu);

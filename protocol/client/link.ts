@@ -13,6 +13,12 @@ export interface ClientLink {
   /** Ends the link (HDLC: DISC; wrapper: emits 'disconnected'). */
   disconnect(): void;
   sendApdu(apdu: Uint8Array): void;
+  /**
+   * Several APDUs may go out without an answer in between and several may come back to one
+   * (GBT streaming): true for the wrapper; false for this HDLC link, which pairs every APDU
+   * it sends with one answer.
+   */
+  readonly canStream: boolean;
   receive(chunk: Uint8Array): void;
   takeOutput(): Uint8Array | undefined;
   takeEvent(): LinkEvent | undefined;

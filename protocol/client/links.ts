@@ -10,6 +10,7 @@ class HdlcAdapter implements ClientLink {
   private readonly link: HdlcClientLink;
   private lastError: DcuError | undefined;
   private disconnecting = false;
+  readonly canStream = false;
   readonly description: string;
 
   constructor(options: ClientOptions, notify: () => void) {
@@ -91,6 +92,7 @@ class HdlcAdapter implements ClientLink {
 class WrapperAdapter implements ClientLink {
   private readonly link: WrapperClientLink;
   private readonly pending: LinkEvent[] = [];
+  readonly canStream = true;
   readonly description: string;
 
   constructor(options: ClientOptions) {

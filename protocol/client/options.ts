@@ -68,6 +68,20 @@ export interface HdlcOptions {
   interFrameTimeoutMs: number;
 }
 
+/** General block transfer, used when the meter grants 'general-block-transfer'. */
+export interface GbtOptions {
+  /** Use GBT when granted (default true); false keeps the service-specific block transfer. */
+  enabled?: boolean;
+  /**
+   * Our receive window (1..63, default 16): blocks the meter may stream before we
+   * acknowledge. What we send in a row follows the meter's window, learned from its GBT APDUs.
+   * On a link that cannot stream (HDLC here) both are 1.
+   */
+  window?: number;
+}
+
+export const DEFAULT_GBT_WINDOW = 16;
+
 export interface ClientOptions {
   framing: Framing;
   /** Client SAP: 16 public, 17 reading (LLS), 1 management (HLS) by convention. */
@@ -83,6 +97,8 @@ export interface ClientOptions {
   /** Client max receive PDU size proposed in the AARQ. */
   maxPduSize: number;
   hdlc: HdlcOptions;
+  /** General block transfer (default: on when the meter grants it, window 16). */
+  gbt?: GbtOptions;
   /** How this meter signs the clock deviation. */
   deviationConvention: DeviationConvention;
   clock: Clock;

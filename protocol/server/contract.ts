@@ -20,6 +20,13 @@ export interface ApduHandler {
    * (confirmed-service-error / exception-response).
    */
   handle(apdu: Uint8Array, session: ServerSession): Uint8Array | undefined;
+  /**
+   * Optional, for framings that can send several APDUs in answer to one (the wrapper): the
+   * answers in order, e.g. a general-block-transfer stream up to the client's window. A
+   * handler without it, or a framing that calls handle(), gets one APDU at a time (a GBT
+   * stream then goes one block per acknowledgement).
+   */
+  handleBurst?(apdu: Uint8Array, session: ServerSession): readonly Uint8Array[];
   /** The link went down (DISC, connection closed, power cut): forget that session's association. */
   release(session: ServerSession): void;
 }

@@ -18,6 +18,12 @@ export interface DlmsServerLimits {
   readonly maxSendPduSize?: number;
   /** Conformance offered; the AARE grants the intersection with the proposal (default DEFAULT_SERVER_CONFORMANCE). */
   readonly conformance?: Conformance;
+  /**
+   * Receive window advertised in general-block-transfer APDUs (1..63, default 7): how many
+   * GBT blocks a client may stream to us before waiting for our acknowledgement. GBT itself
+   * is offered when the conformance includes 'general-block-transfer'.
+   */
+  readonly gbtWindow?: number;
 }
 
 export interface DlmsServerFaults {
@@ -57,7 +63,11 @@ export const MIN_CLIENT_PDU_SIZE = 16;
 /** InitiateRequest proposes at least this DLMS version. */
 export const DLMS_VERSION = 6;
 
+/** GBT receive window when the limits do not say. */
+export const DEFAULT_GBT_WINDOW = 7;
+
 export interface ResolvedLimits {
+  readonly gbtWindow: number;
   readonly maxReceivePduSize: number;
   readonly maxSendPduSize: number;
   readonly conformance: Conformance;
@@ -66,6 +76,7 @@ export interface ResolvedLimits {
 export function resolveLimits(l: DlmsServerLimits | undefined): ResolvedLimits {
   const maxReceivePduSize = l?.maxReceivePduSize ?? DEFAULT_MAX_PDU_SIZE;
   return {
+    gbtWindow: Math.max(1, Math.min(63, Math.floor(l?.gbtWindow ?? DEFAULT_GBT_WINDOW))),
     maxReceivePduSize,
     maxSendPduSize: l?.maxSendPduSize ?? maxReceivePduSize,
     conformance: l?.conformance ?? DEFAULT_SERVER_CONFORMANCE,

@@ -20,8 +20,14 @@
  *   known request tag with a malformed body   → service-unknown / other-reason
  * A malformed AARQ is answered with an AARE rejected-permanent (acse-service-provider,
  * no-reason-given).
+ *
+ * General block transfer (when the conformance offers it and the client asked): a request
+ * arriving as GBT blocks is reassembled (then deciphered, when ciphered) and its answer goes
+ * back as GBT; a long answer to a plain request goes as GBT instead of GET/ACTION blocks.
+ * See gbt.ts. GBT without an association → operation-not-possible; not negotiated →
+ * service-not-supported; a reassembled request over 1 MiB → pdu-too-long.
  */
-import { type Apdu, decodeApdu, encodeApdu } from '../apdu';
+import { type Apdu, GENERAL_BLOCK_TRANSFER, decodeApdu, encodeApdu } from '../apdu';
 import { AcseServiceProviderDiagnostic } from '../apdu/acse-values';
 import type { ExceptionResponse, ExceptionServiceError, StateError } from '../apdu/errors';
 import { obisEquals, obisFromBytes } from '../cosem/obis';
@@ -30,16 +36,20 @@ import { handleAction } from './action';
 import { associate } from './association';
 import { AssociationLnObject, CURRENT_ASSOCIATION_OBIS } from './association-ln';
 import type { ApduHandler, ServerSession } from './contract';
+import { type GbtLimits, endExchange, newGbtState, onClientGbt, startResponse } from './gbt';
 import { handleGet } from './get';
 import type { ClientAssociationConfig, ServerObject } from './object';
 import { InvocationCounterObject, SecuritySetupObject } from './security-objects';
 import { SecuritySetupState, cipherResponse, decipherRequest, replyToHls, type SecureSession } from './security-state';
 import { type DlmsServerOptions, type ResolvedLimits, resolveLimits } from './options';
 import { handleSet } from './set';
-import type { ServiceContext } from './service-context';
+import { NOT_NEGOTIATED, type ServiceContext } from './service-context';
 import type { Association, SessionState } from './state';
 
 const REQUEST_TAGS: ReadonlySet<number> = new Set([0x60, 0x62, 0xc0, 0xc1, 0xc3]);
+
+/** Largest answer a service builds when GBT carries it (the reassembly limit of a request, 1 MiB). */
+const GBT_MAX_ANSWER = 1 << 20;
 
 function exception(stateError: StateError, kind: Exclude<ExceptionServiceError['kind'], 'invocation-counter-error'>): ExceptionResponse {
   return { type: 'exception-response', stateError, serviceError: { kind } };
@@ -85,26 +95,78 @@ export class DlmsServer implements ApduHandler {
   }
 
   handle(apdu: Uint8Array, session: ServerSession): Uint8Array | undefined {
+    return this.handleBurst(apdu, session, 1)[0];
+  }
+
+  /**
+   * Like handle(), for framings that can carry several answers to one request: a GBT
+   * response streams up to the client's window (at most `burstLimit` APDUs now, the rest
+   * when the client acknowledges).
+   */
+  handleBurst(apdu: Uint8Array, session: ServerSession, burstLimit = Number.POSITIVE_INFINITY): Uint8Array[] {
     try {
-      const sec = this.secure.get(session.id);
-      const tag = apdu[0] ?? 0;
-      if (sec?.ciphered === true && isCipheredTag(tag)) return this.handleCiphered(apdu, session, sec);
-      if (sec?.ciphered === true && REQUEST_TAGS.has(tag) && tag !== 0x60 && tag !== 0x62) {
-        return encodeApdu(exception('service-not-allowed', 'operation-not-possible'));
-      }
-      const answer = this.dispatch(apdu, session);
-      return answer === undefined ? undefined : encodeApdu(answer);
+      if (apdu[0] === GENERAL_BLOCK_TRANSFER) return this.handleGbt(apdu, session, burstLimit);
+      const answer = this.answer(apdu, session, false);
+      if (answer === undefined) return [];
+      const state = this.sessions.get(session.id);
+      const association = state?.association;
+      if (state === undefined || association === undefined || !association.conformance.has('general-block-transfer')) return [answer];
+      const g = (state.gbt ??= newGbtState());
+      endExchange(g);
+      // A long answer to a plain request: GBT, one block first (the client's window is not known).
+      if (answer.length <= association.maxSendPduSize) return [answer];
+      return startResponse(g, answer, this.gbtLimits(association.maxSendPduSize, burstLimit), false);
     } catch (e) {
       // A bug or a model that returned something unencodable: still answer.
       this.options.onInternalError?.(e, session);
-      return encodeApdu(exception('service-not-allowed', 'other-reason'));
+      return [encodeApdu(exception('service-not-allowed', 'other-reason'))];
     }
   }
 
-  private handleCiphered(apdu: Uint8Array, session: ServerSession, sec: SecureSession): Uint8Array | undefined {
+  private gbtLimits(maxSend: number, burstLimit: number): GbtLimits {
+    return { window: this.limits.gbtWindow, maxSend, burstLimit };
+  }
+
+  /** A GBT APDU: reassemble the request, answer it as a GBT stream, or go on with the stream. */
+  private handleGbt(apdu: Uint8Array, session: ServerSession, burstLimit: number): Uint8Array[] {
+    const state = this.sessions.get(session.id);
+    const association = state?.association;
+    if (state === undefined || association === undefined) return [encodeApdu(exception('service-not-allowed', 'operation-not-possible'))];
+    if (!association.conformance.has('general-block-transfer')) return [encodeApdu(NOT_NEGOTIATED)];
+    let g: Apdu;
+    try {
+      g = decodeApdu(apdu);
+    } catch {
+      return [encodeApdu(exception('service-unknown', 'other-reason'))];
+    }
+    if (g.type !== 'general-block-transfer') return [encodeApdu(exception('service-unknown', 'other-reason'))];
+    const gbt = (state.gbt ??= newGbtState());
+    const limits = this.gbtLimits(association.maxSendPduSize, burstLimit);
+    const out = onClientGbt(gbt, g, limits);
+    if (out.kind === 'send') return [...out.apdus];
+    if (out.kind === 'too-long') return [encodeApdu(exception('service-not-allowed', 'pdu-too-long'))];
+    const answer = this.answer(out.apdu, session, true);
+    // The request was GBT, so the answer is too (even when it fits one APDU).
+    return answer === undefined ? [] : startResponse(gbt, answer, limits, true);
+  }
+
+  /** One complete request APDU (plain or ciphered) → its complete answer. */
+  private answer(apdu: Uint8Array, session: ServerSession, reassembled: boolean): Uint8Array | undefined {
+    const sec = this.secure.get(session.id);
+    const tag = apdu[0] ?? 0;
+    if (sec?.ciphered === true && isCipheredTag(tag)) return this.handleCiphered(apdu, session, sec, reassembled);
+    if (sec?.ciphered === true && REQUEST_TAGS.has(tag) && tag !== 0x60 && tag !== 0x62) {
+      return encodeApdu(exception('service-not-allowed', 'operation-not-possible'));
+    }
+    if (reassembled && (tag === 0x60 || tag === 0x62)) return encodeApdu(exception('service-not-allowed', 'operation-not-possible'));
+    const answer = this.dispatch(apdu, session, reassembled);
+    return answer === undefined ? undefined : encodeApdu(answer);
+  }
+
+  private handleCiphered(apdu: Uint8Array, session: ServerSession, sec: SecureSession, reassembled: boolean): Uint8Array | undefined {
     const d = decipherRequest(apdu, sec);
     if (!d.ok) return encodeApdu(d.answer);
-    const answer = this.dispatch(d.plain, session);
+    const answer = this.dispatch(d.plain, session, reassembled);
     if (answer === undefined) return undefined;
     const plain = encodeApdu(answer);
     if (answer.type === 'exception-response') return plain;
@@ -141,7 +203,7 @@ export class DlmsServer implements ApduHandler {
     return this.ownObjects().find((x) => x.classId === classId && obisEquals(x.obis, obis));
   }
 
-  private dispatch(bytes: Uint8Array, session: ServerSession): Apdu | undefined {
+  private dispatch(bytes: Uint8Array, session: ServerSession, reassembled = false): Apdu | undefined {
     let apdu: Apdu;
     try {
       apdu = decodeApdu(bytes);
@@ -179,14 +241,15 @@ export class DlmsServer implements ApduHandler {
     }
     const association = state.association;
     if (association === undefined) return exception('service-not-allowed', 'operation-not-possible');
-    if (bytes.length > this.limits.maxReceivePduSize) return exception('service-not-allowed', 'pdu-too-long');
+    if (!reassembled && bytes.length > this.limits.maxReceivePduSize) return exception('service-not-allowed', 'pdu-too-long');
     const sec = this.secure.get(session.id);
     if (sec?.hlsPending === true) return this.hlsPass3(apdu, sec);
     if (!(apdu.type === 'get-request' && apdu.kind === 'next')) delete state.longGet;
 
     const ctx: ServiceContext = {
       state,
-      association,
+      // With GBT the answer is split below the service: services build it whole.
+      association: association.conformance.has('general-block-transfer') ? { ...association, maxSendPduSize: GBT_MAX_ANSWER } : association,
       request: { session, clientAddress: session.clientAddress, now: this.options.clock.now() },
       find: (classId, instanceId) => this.find(classId, instanceId),
     };

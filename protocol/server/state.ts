@@ -3,6 +3,7 @@ import type { Conformance } from '../apdu/conformance';
 import type { InvokeIdAndPriority } from '../apdu/invoke';
 import type { ClientAssociationConfig } from './object';
 import type { ServerSession } from './contract';
+import type { GbtState } from './gbt';
 
 /** An established application association (one per session). */
 export interface Association {
@@ -46,4 +47,6 @@ export interface SessionState {
   longSet?: IncomingBlocks;
   longActionIn?: IncomingBlocks;
   longActionOut?: OutgoingBlocks;
+  /** General block transfer in progress (request being reassembled, response streaming). */
+  gbt?: GbtState;
 }

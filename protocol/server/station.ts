@@ -99,6 +99,9 @@ export class HdlcMeterStation {
         return;
       case 'apdu': {
         const session = this.current ?? (this.current = { id: `${this.name}-${++this.sessions}`, clientAddress: ev.client });
+        // One answer per request: the HDLC secondary answers the poll that came with the
+        // request and drops what is queued when the next request arrives, so a GBT stream
+        // goes one block per acknowledgement here.
         const answer = this.opts.handler.handle(ev.apdu, session);
         // Unconfirmed requests get no answer; the link keeps answering polls with RR/RNR.
         if (answer !== undefined && this.link.connected) this.link.sendApdu(answer);
@@ -148,8 +151,11 @@ export class WrapperMeterStation {
         this.framingErrors++;
         continue;
       }
-      const answer = this.opts.handler.handle(ev.apdu, this.sessionFor(ev.client));
-      if (answer !== undefined) {
+      const session = this.sessionFor(ev.client);
+      const h = this.opts.handler;
+      const answers = h.handleBurst === undefined ? [h.handle(ev.apdu, session)] : h.handleBurst(ev.apdu, session);
+      for (const answer of answers) {
+        if (answer === undefined) continue;
         this.link.reply(ev, answer);
         out = true;
       }

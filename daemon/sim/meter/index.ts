@@ -7,6 +7,8 @@
  * fleet of 1,024 meters costs a few kilobytes each until clients use them.
  */
 import type { ApduHandler, ServerSession } from '../../../protocol/server/contract';
+import { conformance } from '../../../protocol/apdu/conformance';
+import { DEFAULT_SERVER_CONFORMANCE } from '../../../protocol/server/options';
 import { DlmsServer } from '../../../protocol/server/server';
 import { simSystemTitle, type SimMeterDeps, type SimMeterLike, type SimMeterSpec } from '../types';
 import { clientConfigs } from './access';
@@ -35,13 +37,19 @@ export function createSimMeter(spec: SimMeterSpec, deps: SimMeterDeps, options: 
       model: buildMeterModel(core),
       clients: clientConfigs(spec.credentials, simSystemTitle(spec.index)),
       clock: deps.clock,
-      limits: { maxReceivePduSize: resolved.maxPduSize, maxSendPduSize: resolved.maxSendPduSize ?? resolved.maxPduSize },
+      limits: {
+        maxReceivePduSize: resolved.maxPduSize,
+        maxSendPduSize: resolved.maxSendPduSize ?? resolved.maxPduSize,
+        conformance: resolved.generalBlockTransfer ? conformance(...DEFAULT_SERVER_CONFORMANCE, 'general-block-transfer') : DEFAULT_SERVER_CONFORMANCE,
+        gbtWindow: resolved.gbtWindow,
+      },
       faults,
     });
     return server;
   };
   const handler: ApduHandler = {
     handle: (apdu: Uint8Array, session: ServerSession) => current().handle(apdu, session),
+    handleBurst: (apdu: Uint8Array, session: ServerSession) => current().handleBurst(apdu, session),
     release: (session: ServerSession) => {
       server?.release(session);
     },

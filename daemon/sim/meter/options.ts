@@ -53,6 +53,13 @@ export interface SimMeterOptions {
    * the client's max receive PDU; longer ones go out with block transfer.
    */
   readonly maxSendPduSize?: number;
+  /**
+   * Offer general block transfer (conformance 'general-block-transfer', default true): long
+   * requests arrive and long answers leave as GBT streams within the client's window.
+   */
+  readonly generalBlockTransfer: boolean;
+  /** GBT receive window the meter advertises (1..63, default 7). */
+  readonly gbtWindow: number;
 }
 
 export type SimMeterOptionsInput = Partial<Omit<SimMeterOptions, 'imageTransfer'>> & { readonly imageTransfer?: Partial<ImageTransferOptions> };
@@ -81,6 +88,8 @@ export const DEFAULT_SIM_METER_OPTIONS: SimMeterOptions = {
   imageTransfer: DEFAULT_IMAGE_TRANSFER,
   disconnectControlMode: 2,
   maxPduSize: 1024,
+  generalBlockTransfer: true,
+  gbtWindow: 7,
 };
 
 export function resolveSimMeterOptions(input: SimMeterOptionsInput = {}): SimMeterOptions {
