@@ -62,13 +62,12 @@ export const GRANTS: readonly Grant[] = [
   { name: '1024 B / window 7 / PDU 1024 / block 1024', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, goal: { profile: '≥ 0.90', image: '≥ 0.85' } },
   { name: '1024 B / window 7 / PDU 1024, answers up to 64 KiB / block 992', maxInfo: 1024, window: 7, maxPdu: 1024, maxSendPdu: 0xffff, imageBlock: 992 },
   /*
-   * General block transfer. Over HDLC the link here carries one answer per request (the client
-   * link waits for the answer before its next APDU; the meter side answers the poll that came
-   * with the request and drops what is queued when the next request arrives), so GBT cannot
-   * stream there: both sides use window 1, one round trip per GBT block. Over the wrapper (no
-   * link layer of its own, same virtual line) GBT streams within the windows (client 16, meter 7).
+   * General block transfer. Over HDLC both link ends carry several APDUs per transmission: a
+   * GBT burst goes as consecutive I-frames up to the HDLC window (P/F on the last frame, the
+   * rest after an RR), so GBT streams within the GBT windows (client 16, meter 7) on HDLC as
+   * on the wrapper (no link layer of its own, same virtual line).
    */
-  { name: '1024 B / window 7 / PDU 1024 / block 1024, GBT granted (HDLC: window 1)', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, gbt: true, goal: { profile: '≥ 0.90', image: '≥ 0.85' } },
+  { name: '1024 B / window 7 / PDU 1024 / block 1024, GBT granted (HDLC streaming)', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, gbt: true, goal: { profile: '≥ 0.90', image: '≥ 0.85' } },
   { name: 'wrapper / PDU 1024 / block 1024, no GBT', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, framing: 'wrapper' },
   { name: 'wrapper / PDU 1024 / block 1024, GBT granted (streaming)', maxInfo: 1024, window: 7, maxPdu: 1024, imageBlock: 1024, gbt: true, framing: 'wrapper' },
 ];

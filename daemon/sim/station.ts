@@ -103,20 +103,24 @@ export class HdlcMeterStation {
           break;
         case 'apdu': {
           const session = this.session ?? { id: `${this.opts.where}:${this.slot.spec.serial}:orphan`, clientAddress: ev.client };
-          const answer = this.handle(ev.apdu, session);
-          if (answer !== undefined) link.sendApdu(answer);
+          // Every answer (a GBT stream gives several) goes within the HDLC window; none still
+          // ends the APDU's turn (the poll is answered with RR).
+          if (link.connected) link.sendApdus(this.handle(ev.apdu, session));
           break;
         }
       }
     }
   }
 
-  private handle(apdu: Uint8Array, session: ServerSession): Uint8Array | undefined {
+  private handle(apdu: Uint8Array, session: ServerSession): readonly Uint8Array[] {
+    const h = this.slot.meter.handler;
     try {
-      return this.slot.meter.handler.handle(apdu, session);
+      if (h.handleBurst !== undefined) return h.handleBurst(apdu, session);
+      const answer = h.handle(apdu, session);
+      return answer === undefined ? [] : [answer];
     } catch (e) {
       this.log.error({ meter: this.slot.spec.serial, err: e }, 'meter handler threw (contract: it must not)');
-      return undefined;
+      return [];
     }
   }
 

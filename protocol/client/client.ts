@@ -298,21 +298,22 @@ export class DlmsClient {
 
   private gbtParams(): GbtParams {
     const streaming = this.driver.canStream;
+    // HDLC retransmits frames itself: there one wait covers the whole exchange.
+    const blocksCanBeLost = streaming && this.options.framing !== 'hdlc';
     return {
       window: this.options.gbt?.window ?? DEFAULT_GBT_WINDOW,
       streaming,
       maxPdu: this.negotiated.serverMaxPduSize,
-      // HDLC retransmits frames itself: there one wait covers the whole exchange.
-      timeoutMs: streaming ? this.options.responseTimeoutMs : this.exchangeTimeoutMs,
-      retries: streaming ? this.options.retries : 0,
+      timeoutMs: blocksCanBeLost ? this.options.responseTimeoutMs : this.exchangeTimeoutMs,
+      retries: blocksCanBeLost ? this.options.retries : 0,
       maxBytes: MAX_REASSEMBLED_BYTES,
     };
   }
 
   private get gbtIo(): GbtIo {
     return {
-      send: (apdu) => {
-        this.driver.send(apdu);
+      send: (apdu, more) => {
+        this.driver.send(apdu, more);
       },
       next: (timeoutMs) => nextOrSilence((ms) => this.driver.nextApdu(ms), timeoutMs),
     };

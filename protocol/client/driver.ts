@@ -5,6 +5,16 @@ import type { Logger } from '../common/log';
 import type { ByteTransport } from '../transport/types';
 import type { ClientLink, LinkEvent } from './link';
 
+/**
+ * A ClientLink as the driver uses it: it may also hold APDUs back for one transmission
+ * (all but the last block of a GBT burst) and ask the meter for more answers (HDLC: RR).
+ */
+export interface DriverLink extends ClientLink {
+  sendApdu(apdu: Uint8Array, options?: { readonly expectAnswer?: boolean }): void;
+  /** Hands the turn to the meter when nothing is in flight, so it sends what it still holds. */
+  poll?(): void;
+}
+
 interface Waiter {
   kind: 'connected' | 'apdu' | 'disconnected';
   resolve: (value: Uint8Array | undefined) => void;
@@ -28,7 +38,7 @@ export class LinkDriver {
 
   constructor(
     private readonly transport: ByteTransport,
-    private readonly link: ClientLink,
+    private readonly link: DriverLink,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
@@ -105,6 +115,8 @@ export class LinkDriver {
       const w: Waiter = { kind, resolve, reject, timer: { cancel: () => undefined }, timeoutMs, what };
       this.waiter = w;
       this.arm(w);
+      // Waiting with nothing in flight: the meter may still hold APDUs of a streamed answer.
+      if (kind === 'apdu') this.link.poll?.();
       this.pump();
     });
   }
@@ -132,10 +144,14 @@ export class LinkDriver {
     return this.link.canStream;
   }
 
-  /** Sends one APDU without waiting (a GBT block in a stream); answers come through nextApdu(). */
-  send(apdu: Uint8Array): void {
+  /**
+   * Sends one APDU without waiting (a GBT block in a stream); answers come through nextApdu().
+   * `more`: further APDUs of the same burst follow, no answer is expected to this one (HDLC
+   * holds it back and sends the burst in one transmission, poll bit on the last frame).
+   */
+  send(apdu: Uint8Array, more = false): void {
     if (this.failure) throw this.failure;
-    this.link.sendApdu(apdu);
+    this.link.sendApdu(apdu, more ? { expectAnswer: false } : undefined);
     this.pump();
   }
 

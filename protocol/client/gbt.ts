@@ -13,7 +13,8 @@
  *   = last block in sequence; when blocks are missing its window is the number missing, so
  *   exactly those come again;
  * - silence where a block or an acknowledgement is due (the peer's burst or our last block was
- *   lost) is answered after the response timeout with the same empty APDU, `retries` times.
+ *   lost) is answered after the response timeout with the same empty APDU, `retries` times
+ *   (over HDLC the link retransmits lost frames itself: one wait covers the exchange there).
  * The ciphered APDU (glo-/ded-) is what gets split: GBT sits below ciphering.
  */
 import { decodeApdu, encodeApdu } from '../apdu';
@@ -32,7 +33,8 @@ const UNSOLICITED_TAGS: ReadonlySet<number> = new Set([0x0f, 0xc2]);
 
 /** How one association moves GBT APDUs (the link driver). */
 export interface GbtIo {
-  send(apdu: Uint8Array): void;
+  /** `more`: further blocks of the same burst follow (no answer is due to this one yet). */
+  send(apdu: Uint8Array, more?: boolean): void;
   /** Next APDU from the meter, or undefined after timeoutMs of silence. */
   next(timeoutMs: number): Promise<Uint8Array | undefined>;
 }
@@ -40,7 +42,7 @@ export interface GbtIo {
 export interface GbtParams {
   /** Our receive window (1..63), advertised in every GBT APDU. */
   readonly window: number;
-  /** The link can carry several APDUs without an answer in between (wrapper); HDLC here cannot. */
+  /** The link can carry several APDUs without an answer in between (wrapper, HDLC that streams). */
   readonly streaming: boolean;
   /** The meter's max receive PDU: no GBT APDU we send is longer. */
   readonly maxPdu: number;
@@ -131,7 +133,7 @@ export class GbtChannel {
     for (;;) {
       if (next <= total) {
         const end = Math.min(total, next + Math.max(1, burst) - 1);
-        for (let n = next; n <= end; n++) io.send(encodeGbt(n === total, n < end, window, n, 0, blocks[n - 1] ?? new Uint8Array(0)));
+        for (let n = next; n <= end; n++) io.send(encodeGbt(n === total, n < end, window, n, 0, blocks[n - 1] ?? new Uint8Array(0)), n < end);
         sent = Math.max(sent, end);
         next = end + 1;
       }

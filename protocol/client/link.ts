@@ -15,13 +15,13 @@ export interface ClientLink {
   sendApdu(apdu: Uint8Array): void;
   /**
    * Several APDUs may go out without an answer in between and several may come back to one
-   * (GBT streaming): true for the wrapper; false for this HDLC link, which pairs every APDU
-   * it sends with one answer.
+   * (GBT streaming): true for the wrapper and for HDLC (several I-frames per transmission,
+   * P/F on the last).
    */
   readonly canStream: boolean;
   receive(chunk: Uint8Array): void;
   takeOutput(): Uint8Array | undefined;
   takeEvent(): LinkEvent | undefined;
-  /** Largest APDU the link carries in one piece (0 = no limit besides the PDU size). */
+  /** For messages and logs: which framing and addresses. */
   readonly description: string;
 }

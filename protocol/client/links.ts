@@ -2,15 +2,20 @@ import { DcuError, ErrorCode } from '../common/errors';
 import { serverAddress } from '../hdlc/address';
 import { HdlcClientLink } from '../hdlc/link';
 import { WrapperClientLink } from '../wrapper/link';
-import type { ClientLink, LinkEvent } from './link';
+import type { DriverLink } from './driver';
+import type { LinkEvent } from './link';
 import type { ClientOptions } from './options';
 
-/** HDLC link for the client: errors only end the association when the link itself gives up. */
-class HdlcAdapter implements ClientLink {
+/**
+ * HDLC link for the client: errors only end the association when the link itself gives up.
+ * It streams: a GBT burst goes in one transmission (P bit on its last frame) and the meter
+ * may answer with several APDUs; poll() fetches the rest of an answer with RR.
+ */
+class HdlcAdapter implements DriverLink {
   private readonly link: HdlcClientLink;
   private lastError: DcuError | undefined;
   private disconnecting = false;
-  readonly canStream = false;
+  readonly canStream = true;
   readonly description: string;
 
   constructor(options: ClientOptions, notify: () => void) {
@@ -46,8 +51,12 @@ class HdlcAdapter implements ClientLink {
     this.link.disconnect();
   }
 
-  sendApdu(apdu: Uint8Array): void {
-    this.link.sendApdu(apdu);
+  sendApdu(apdu: Uint8Array, options?: { readonly expectAnswer?: boolean }): void {
+    this.link.sendApdu(apdu, options);
+  }
+
+  poll(): void {
+    this.link.poll();
   }
 
   receive(chunk: Uint8Array): void {
@@ -89,7 +98,7 @@ class HdlcAdapter implements ClientLink {
 }
 
 /** Wrapper link: no link set-up of its own (TCP connection or UDP datagrams carry it). */
-class WrapperAdapter implements ClientLink {
+class WrapperAdapter implements DriverLink {
   private readonly link: WrapperClientLink;
   private readonly pending: LinkEvent[] = [];
   readonly canStream = true;
@@ -130,6 +139,6 @@ class WrapperAdapter implements ClientLink {
   }
 }
 
-export function createClientLink(options: ClientOptions, notify: () => void): ClientLink {
+export function createClientLink(options: ClientOptions, notify: () => void): DriverLink {
   return options.framing === 'hdlc' ? new HdlcAdapter(options, notify) : new WrapperAdapter(options);
 }

@@ -24,6 +24,14 @@ export type LinkEvent =
   | { readonly type: 'disconnected'; readonly reason: DisconnectReason }
   | { readonly type: 'error'; readonly error: DcuError };
 
+export interface SendApduOptions {
+  /**
+   * false: more APDUs of the same transmission follow (all but the last block of a GBT
+   * burst); this one waits for the next APDU that expects an answer, or poll(). Default true.
+   */
+  readonly expectAnswer?: boolean;
+}
+
 export type LinkState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
 
 export interface HdlcClientLinkOptions {

@@ -4,7 +4,7 @@ import { toHex } from '../common/hex';
 import { addressEquals, clientAddress, formatAddress, type HdlcAddress } from './address';
 import type { HdlcControl } from './control';
 import { encodeFrame, type HdlcFrame } from './frame';
-import type { DisconnectReason, HdlcClientLinkOptions, LinkEvent, LinkState, LinkStats } from './link-types';
+import type { DisconnectReason, HdlcClientLinkOptions, LinkEvent, LinkState, LinkStats, SendApduOptions } from './link-types';
 import {
   DEFAULT_HDLC_PARAMETERS,
   decodeHdlcParameters,
@@ -15,13 +15,20 @@ import {
 import { HdlcSplitter } from './splitter';
 import { LLC_REQUEST, LLC_RESPONSE, ReceiveWindow, SendWindow, stripLlc, withLlc, type Segment } from './window';
 
-export type { DisconnectReason, HdlcClientLinkOptions, LinkEvent, LinkState, LinkStats } from './link-types';
+export type { DisconnectReason, HdlcClientLinkOptions, LinkEvent, LinkState, LinkStats, SendApduOptions } from './link-types';
 
 /**
  * HDLC client (primary station, normal response mode) as a sans-IO state machine: bytes in
  * via receive(), bytes out via takeOutput(), events via takeEvent(); timers on the injected
  * Clock. The meter only speaks when polled, so every burst we send ends with the P bit and
  * one timer waits for the frame with the F bit.
+ *
+ * Several APDUs may share one transmission both ways (general block transfer streaming):
+ * sendApdu(apdu, { expectAnswer: false }) holds an APDU back until the next one that expects
+ * an answer (or poll()), then all go as consecutive I-frames up to the window, P on the last;
+ * the meter may answer with several APDUs, each an 'apdu' event, the exchange ending at the
+ * F bit. When the meter may hold more (the upper layer still expects blocks), poll() asks
+ * for them with RR.
  */
 export class HdlcClientLink {
   private readonly me: HdlcAddress;
@@ -33,7 +40,10 @@ export class HdlcClientLink {
   private readonly rx = new ReceiveWindow();
   private readonly output: Uint8Array[] = [];
   private readonly events: LinkEvent[] = [];
-  private readonly pending: Uint8Array[] = [];
+  /** Transmissions waiting for the turn: the APDUs of each go in one burst. */
+  private readonly pending: { readonly apdus: readonly Uint8Array[]; readonly expectAnswer: boolean }[] = [];
+  /** APDUs held back for the next transmission (sent with expectAnswer: false). */
+  private held: Uint8Array[] = [];
   private st: LinkState = 'disconnected';
   private negotiated: HdlcParameters = DEFAULT_HDLC_PARAMETERS;
   /** A request was sent and its response is not complete yet. */
@@ -78,7 +88,19 @@ export class HdlcClientLink {
 
   /** True while a request is in flight or queued. */
   get busy(): boolean {
-    return this.awaitingResponse || !this.tx.idle || this.pending.length > 0;
+    return this.awaitingResponse || !this.tx.idle || this.pending.length > 0 || this.held.length > 0;
+  }
+
+  /** True when we hold the turn and nothing is in flight, queued or waiting for a busy meter. */
+  private get idleTurn(): boolean {
+    return (
+      this.st === 'connected' &&
+      !this.awaitingResponse &&
+      this.tx.idle &&
+      this.pending.length === 0 &&
+      this.responseTimer === undefined &&
+      this.busyTimer === undefined
+    );
   }
 
   /** Queues an SNRM. A link that was connected is reset. */
@@ -102,15 +124,41 @@ export class HdlcClientLink {
 
   /**
    * Sends an APDU (the LLC header E6 E6 00 is prepended here). While a previous request
-   * awaits its response, the APDU is queued. Throws LinkDisconnected when not connected.
+   * awaits its response, the APDU is queued. With `expectAnswer: false` it is held back and
+   * goes in one transmission with the next APDU that expects an answer (or at poll()).
+   * Throws LinkDisconnected when not connected.
    */
-  sendApdu(apdu: Uint8Array): void {
+  sendApdu(apdu: Uint8Array, options: SendApduOptions = {}): void {
     if (this.st !== 'connected') {
       throw new DcuError(ErrorCode.LinkDisconnected, `HDLC link to ${formatAddress(this.opts.server)} is ${this.st}`, {
         context: { state: this.st },
       });
     }
-    this.pending.push(apdu);
+    this.held.push(apdu);
+    if (options.expectAnswer === false) return;
+    this.release(true);
+  }
+
+  /**
+   * Hands the turn to the meter: APDUs held back go now; otherwise, when nothing is in
+   * flight, an RR asks the meter for APDUs it still holds (the rest of a multi-APDU answer
+   * whose transmission ended at the window). Returns true when something was sent or queued.
+   */
+  poll(): boolean {
+    if (this.st !== 'connected') return false;
+    if (this.held.length > 0) {
+      this.release(false);
+      return true;
+    }
+    if (!this.idleTurn) return false;
+    this.sendRr();
+    this.flush();
+    return true;
+  }
+
+  private release(expectAnswer: boolean): void {
+    this.pending.push({ apdus: this.held, expectAnswer });
+    this.held = [];
     this.startNextRequest();
     this.flush();
   }
@@ -290,10 +338,10 @@ export class HdlcClientLink {
 
   private startNextRequest(): void {
     if (this.st !== 'connected' || this.awaitingResponse || !this.tx.idle || this.responseTimer !== undefined) return;
-    const apdu = this.pending.shift();
-    if (apdu === undefined) return;
-    this.awaitingResponse = true;
-    this.tx.load(withLlc(LLC_REQUEST, apdu), this.negotiated.maxInfoTx);
+    const batch = this.pending.shift();
+    if (batch === undefined) return;
+    this.awaitingResponse = batch.expectAnswer;
+    for (const apdu of batch.apdus) this.tx.load(withLlc(LLC_REQUEST, apdu), this.negotiated.maxInfoTx);
     this.sendSegments(this.tx.sendNew(this.negotiated.windowTx), false);
   }
 
@@ -444,6 +492,7 @@ export class HdlcClientLink {
     this.st = 'disconnected';
     this.resetSequence();
     this.pending.length = 0;
+    this.held = [];
     this.cancelTimers();
     if (was !== 'disconnected') this.events.push({ type: 'disconnected', reason });
   }

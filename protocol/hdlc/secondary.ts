@@ -17,10 +17,17 @@ import { LLC_REQUEST, LLC_RESPONSE, ReceiveWindow, SendWindow, stripLlc, withLlc
  * HDLC meter side (secondary station, normal response mode) for the simulator, sans-IO.
  * Answers only frames for its own server address (several can share one line), speaks
  * only when polled, and hands complete APDUs to the server's handler as events.
+ *
+ * Answers queue in order (sendApdus: several APDUs for one request, e.g. a GBT stream) and
+ * go out when the client polls: consecutive I-frames up to the window, F on the last; what
+ * is left goes after the client's RR. Each I-frame without the S bit ends an APDU. The
+ * event of a complete APDU is signalled (notify) before the next frame is read, so a handler
+ * that answers from notify answers the APDUs of one transmission in order; the poll that
+ * came with an APDU waits for that APDU's answer (sendApdus, possibly with nothing).
  */
 export type SecondaryEvent =
   | { readonly type: 'connected'; readonly client: number; readonly params: HdlcParameters }
-  /** A complete APDU from the client, LLC stripped. Answer with sendApdu(). */
+  /** A complete APDU from the client, LLC stripped. Answer with sendApdu() or sendApdus(). */
   | { readonly type: 'apdu'; readonly client: number; readonly apdu: Uint8Array }
   | { readonly type: 'disconnected'; readonly client: number; readonly reason: 'disc' | 'frmr' | 'inactivity' | 'snrm' };
 
@@ -76,22 +83,44 @@ export class HdlcSecondaryLink {
   }
 
   receive(chunk: Uint8Array): void {
-    for (const ev of this.splitter.push(chunk)) if (ev.type === 'frame') this.onFrame(ev.frame);
+    for (const ev of this.splitter.push(chunk)) {
+      if (ev.type !== 'frame') continue;
+      const before = this.events.length;
+      this.onFrame(ev.frame);
+      // A complete APDU is handled before the next frame (the poll may come with that one).
+      if (this.events.length > before) this.flush();
+    }
     this.flush();
   }
 
   /** Queues the answer to the last APDU (LLC E6 E7 00 is prepended here). */
   sendApdu(apdu: Uint8Array): void {
+    this.sendApdus([apdu]);
+  }
+
+  /**
+   * Queues the answers to the last APDU, in order, each as its own APDU (LLC E6 E7 00
+   * prepended): a GBT stream gives several, an unconfirmed request or a GBT block that needs
+   * no answer yet gives none. They go out when the client polls, up to the window per
+   * transmission; APDUs still queued are kept when the next request or poll arrives.
+   */
+  sendApdus(apdus: readonly Uint8Array[]): void {
     if (this.peer === undefined) {
       throw new DcuError(ErrorCode.LinkDisconnected, `meter ${formatAddress(this.opts.address)}: no HDLC connection`);
     }
     this.handlerBusy = false;
-    this.tx.load(withLlc(LLC_RESPONSE, apdu), Math.min(this.negotiated.maxInfoTx, this.opts.segmentSize ?? Infinity));
+    const size = Math.min(this.negotiated.maxInfoTx, this.opts.segmentSize ?? Infinity);
+    for (const apdu of apdus) this.tx.load(withLlc(LLC_RESPONSE, apdu), size);
     if (this.pollHeld) {
       this.pollHeld = false;
       this.answerPoll(this.peer);
     }
     this.flush();
+  }
+
+  /** Segments queued or sent and not yet acknowledged by the client. */
+  get queuedFrames(): number {
+    return this.tx.outstanding + this.tx.queued;
   }
 
   takeOutput(): Uint8Array | undefined {
@@ -141,9 +170,8 @@ export class HdlcSecondaryLink {
             return;
           }
           this.handlerBusy = true;
-          this.tx.clear();
-          this.events.push({ type: 'apdu', client: from.logical, apdu });
           if (c.pf) this.pollHeld = true;
+          this.events.push({ type: 'apdu', client: from.logical, apdu });
           return;
         }
         if (c.pf) this.answerPoll(from);

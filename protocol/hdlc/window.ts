@@ -39,14 +39,13 @@ export class SendWindow {
     }
   }
 
-  /** Drops queued and unacknowledged segments (the exchange is abandoned). */
-  clear(): void {
-    this.queue = [];
-    this.unacked = [];
-  }
-
   get outstanding(): number {
     return this.unacked.length;
+  }
+
+  /** Segments loaded and not sent yet. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   get hasQueued(): boolean {

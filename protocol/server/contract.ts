@@ -21,7 +21,7 @@ export interface ApduHandler {
    */
   handle(apdu: Uint8Array, session: ServerSession): Uint8Array | undefined;
   /**
-   * Optional, for framings that can send several APDUs in answer to one (the wrapper): the
+   * Optional, for framings that can send several APDUs in answer to one (wrapper, HDLC): the
    * answers in order, e.g. a general-block-transfer stream up to the client's window. A
    * handler without it, or a framing that calls handle(), gets one APDU at a time (a GBT
    * stream then goes one block per acknowledgement).

@@ -5,7 +5,8 @@
  *
  * - HdlcMeterStation: one meter on an HDLC line (HdlcSecondaryLink + ApduHandler). A session
  *   is one HDLC connection (SNRM … DISC); DISC, FRMR, a new SNRM or the link's inactivity
- *   timer release it.
+ *   timer release it. Several answers to one request (handleBurst: a GBT stream) go as
+ *   consecutive I-frames within the HDLC window.
  * - WrapperMeterStation: one TCP connection carrying wrapper frames (WrapperServerLink +
  *   ApduHandler). A session per client wPort on the connection; close() releases them.
  */
@@ -99,12 +100,12 @@ export class HdlcMeterStation {
         return;
       case 'apdu': {
         const session = this.current ?? (this.current = { id: `${this.name}-${++this.sessions}`, clientAddress: ev.client });
-        // One answer per request: the HDLC secondary answers the poll that came with the
-        // request and drops what is queued when the next request arrives, so a GBT stream
-        // goes one block per acknowledgement here.
-        const answer = this.opts.handler.handle(ev.apdu, session);
-        // Unconfirmed requests get no answer; the link keeps answering polls with RR/RNR.
-        if (answer !== undefined && this.link.connected) this.link.sendApdu(answer);
+        // Every answer, in order: a GBT stream goes as consecutive I-frames within the HDLC
+        // window (the rest after the client's RR). None (unconfirmed request, a GBT block that
+        // needs no answer yet) still ends the APDU's turn: the poll is answered with RR.
+        const h = this.opts.handler;
+        const answers = h.handleBurst === undefined ? [h.handle(ev.apdu, session)] : h.handleBurst(ev.apdu, session);
+        if (this.link.connected) this.link.sendApdus(answers.filter((a): a is Uint8Array => a !== undefined));
         return;
       }
     }

@@ -24,8 +24,11 @@ export function describeFrame(f: HdlcFrame): string {
 export interface LoopOptions {
   readonly link?: Partial<Omit<HdlcClientLinkOptions, 'clock'>>;
   readonly meter?: Partial<HdlcSecondaryOptions>;
-  /** The meter's APDU handler; undefined answer = answer later by hand. Default: echo. */
-  readonly handler?: (apdu: Uint8Array) => Uint8Array | undefined;
+  /**
+   * The meter's APDU handler; undefined answer = answer later by hand; an array = all of
+   * them (sendApdus: several APDUs, or none). Default: echo.
+   */
+  readonly handler?: (apdu: Uint8Array) => Uint8Array | readonly Uint8Array[] | undefined;
 }
 
 export class HdlcLoop {
@@ -40,7 +43,7 @@ export class HdlcLoop {
   down: FaultFilter = () => 'pass';
   private upCount = 0;
   private downCount = 0;
-  private readonly handler: (apdu: Uint8Array) => Uint8Array | undefined;
+  private readonly handler: (apdu: Uint8Array) => Uint8Array | readonly Uint8Array[] | undefined;
 
   constructor(options: LoopOptions = {}) {
     const server = options.meter?.address ?? serverAddress(1, 17);
@@ -59,6 +62,17 @@ export class HdlcLoop {
   /** Moves frames both ways until nothing is left to move. */
   pump(): void {
     for (let guard = 0; guard < 100_000; guard++) {
+      // The meter answers each APDU before it reads the next frame (as HdlcMeterStation does).
+      const me = this.meter.takeEvent();
+      if (me !== undefined) {
+        this.meterEvents.push(me);
+        if (me.type === 'apdu') {
+          const answer = this.handler(me.apdu);
+          if (answer instanceof Uint8Array) this.meter.sendApdu(answer);
+          else if (answer !== undefined) this.meter.sendApdus(answer);
+        }
+        continue;
+      }
       const up = this.link.takeOutput();
       if (up !== undefined) {
         this.deliver('C>', up, this.up, this.upCount++, (b) => this.meter.receive(b));
@@ -72,15 +86,6 @@ export class HdlcLoop {
       const le = this.link.takeEvent();
       if (le !== undefined) {
         this.events.push(le);
-        continue;
-      }
-      const me = this.meter.takeEvent();
-      if (me !== undefined) {
-        this.meterEvents.push(me);
-        if (me.type === 'apdu') {
-          const answer = this.handler(me.apdu);
-          if (answer !== undefined) this.meter.sendApdu(answer);
-        }
         continue;
       }
       return;

@@ -1,7 +1,8 @@
 /**
  * GBT test set-up: the real DlmsClient and a simulated meter (protocol/server under the
  * simulator's object model) over an in-memory wrapper or HDLC link, with every APDU in both
- * directions recorded and a hook that can lose chosen APDUs.
+ * directions recorded and a hook that can lose chosen APDUs; over HDLC also every frame on
+ * the wire, and a hook that can lose chosen frames.
  */
 import { type Apdu, decodeApdu } from '../../../protocol/apdu';
 import type { GeneralBlockTransfer } from '../../../protocol/apdu/gbt';
@@ -14,6 +15,8 @@ import type { SimMeterSpec } from '../../../daemon/sim/types';
 import { memoryTransportPair } from '../../helpers/memory-transport';
 import { serveMeter } from '../../helpers/serve-meter';
 import { FakeClock } from '../../../protocol/common/clock';
+import { decodeFrame, type HdlcFrame } from '../../../protocol/hdlc/frame';
+import type { HdlcParameters } from '../../../protocol/hdlc/params';
 
 export const NOW = Date.UTC(2026, 10, 23, 12);
 
@@ -35,11 +38,23 @@ export interface Traffic {
 /** Decides whether an APDU is lost: `index` counts APDUs of that direction from 0. */
 export type Loss = (dir: 'up' | 'down', apdu: Uint8Array, index: number) => boolean;
 
+/** Decides whether a frame is lost on the wire: `index` counts frames of that direction from 0. */
+export type FrameLoss = (dir: 'up' | 'down', frame: HdlcFrame, index: number) => boolean;
+
 export interface GbtSetup {
   framing?: 'wrapper' | 'hdlc';
   meter?: SimMeterOptionsInput;
   client?: Partial<ClientOptionsInput>;
   loss?: Loss;
+  /** The meter's HDLC limits (default 1024/1024/7/7). */
+  hdlc?: Partial<HdlcParameters>;
+  frameLoss?: FrameLoss;
+}
+
+export interface WireFrame {
+  readonly dir: 'up' | 'down';
+  readonly frame: HdlcFrame;
+  readonly lost: boolean;
 }
 
 export function gbtSetup(s: GbtSetup = {}) {
@@ -63,22 +78,24 @@ export function gbtSetup(s: GbtSetup = {}) {
       meter.handler.release(session);
     },
   };
-  // HDLC carries one answer per request (see HdlcMeterStation): handle(), bursts of one.
-  const served: ApduHandler = framing === 'wrapper' ? { ...handler, handleBurst } : {
-    handle: (apdu, session) => {
-      if (lost('up', apdu)) return undefined;
-      traffic.push({ dir: 'up', bytes: apdu });
-      const a = meter.handler.handle(apdu, session);
-      if (a !== undefined) traffic.push({ dir: 'down', bytes: a });
-      return a;
-    },
-    release: (session) => {
-      meter.handler.release(session);
-    },
-  };
+  // Both framings carry several answers to one request (HDLC: I-frames within its window).
+  const served: ApduHandler = { ...handler, handleBurst };
   const [clientEnd, meterEnd] = memoryTransportPair();
   void meterEnd.open();
-  serveMeter(meterEnd, served, { framing, address: { logical: 1, physical: 16, size: 2 }, limits: { maxInfoTx: 1024, maxInfoRx: 1024, windowTx: 7, windowRx: 7 } });
+  const wire: WireFrame[] = [];
+  if (framing === 'hdlc') {
+    const frameCounts = { up: 0, down: 0 };
+    const tap = (dir: 'up' | 'down') => (bytes: Uint8Array): boolean => {
+      const frame = decodeFrame(bytes);
+      const lost = s.frameLoss?.(dir, frame, frameCounts[dir]++) === true;
+      wire.push({ dir, frame, lost });
+      return lost;
+    };
+    clientEnd.drop = tap('up');
+    meterEnd.drop = tap('down');
+  }
+  const limits = { maxInfoTx: 1024, maxInfoRx: 1024, windowTx: 7, windowRx: 7, ...s.hdlc };
+  serveMeter(meterEnd, served, { framing, address: { logical: 1, physical: 16, size: 2 }, limits });
   const client = new DlmsClient(clientEnd, {
     framing,
     clientAddress: 1,
@@ -89,7 +106,31 @@ export function gbtSetup(s: GbtSetup = {}) {
     clock: systemClock,
     ...s.client,
   });
-  return { client, meter, clock, traffic };
+  return { client, meter, clock, traffic, wire };
+}
+
+/** Compact picture of HDLC frames: `C>I3P` client I-frame N(S) 3 with P, `M>RR` …; `x` lost. */
+export function frameShape(w: readonly WireFrame[]): string[] {
+  return w.map(({ dir, frame, lost }) => {
+    const c = frame.control;
+    const name = c.kind === 'I' ? `I${c.ns}` : c.kind;
+    return `${dir === 'up' ? 'C>' : 'M>'}${lost ? 'x' : ''}${name}${c.pf ? 'P' : ''}${frame.segmented ? 'S' : ''}`;
+  });
+}
+
+/** The wire cut into transmissions: runs of frames in one direction ending with the P/F bit. */
+export function transmissions(w: readonly WireFrame[]): string[][] {
+  const out: string[][] = [];
+  let run: string[] = [];
+  for (const f of frameShape(w)) {
+    run.push(f);
+    if (f.includes('P')) {
+      out.push(run);
+      run = [];
+    }
+  }
+  if (run.length > 0) out.push(run);
+  return out;
 }
 
 export function decoded(t: readonly Traffic[]): { dir: 'up' | 'down'; apdu: Apdu }[] {

@@ -149,19 +149,4 @@ describe('interleaving and fallback', () => {
     expect(gbts(setup.traffic)).toHaveLength(0);
     expect(decoded(setup.traffic).some((x) => x.apdu.type === 'action-request' && x.apdu.kind === 'with-first-pblock')).toBe(true);
   });
-
-  it('HDLC (one answer per request): GBT with window 1 both ways', async () => {
-    const setup = gbtSetup({ framing: 'hdlc', meter: { imageTransfer: { blockSize: 1024 } } });
-    await setup.client.connect();
-    const day = await setup.client.getValue(PROFILE, DAY);
-    expect(encodeData(day)).toEqual(reference);
-    const report = await transferImage(setup.client, { identifier: new TextEncoder().encode('FW'), image: IMAGE, pollIntervalMs: 10 });
-    expect(report.status).toBe(6);
-    await setup.client.close();
-    const all = gbts(setup.traffic);
-    expect(all.length).toBeGreaterThan(0);
-    // Never streaming, and we advertise window 1.
-    expect(all.every((x) => !x.g.streaming)).toBe(true);
-    expect(all.filter((x) => x.dir === 'up').every((x) => x.g.window === 1)).toBe(true);
-  });
 });
