@@ -66,7 +66,9 @@ async function main(): Promise<void> {
       const r = results.get(m.serial);
       const reg = (name: string): string => {
         const v = r?.registers.find((x) => x.name === name);
-        return v ? `${v.value} ${v.unit}` : '-';
+        if (!v) return '-';
+        // Wh/varh read better as kWh/kvarh with three decimals, as on a billing display.
+        return /^-?\d+$/.test(v.value) && (v.unit === 'Wh' || v.unit === 'varh') ? `${(Number(v.value) / 1000).toFixed(3)} k${v.unit}` : `${v.value} ${v.unit}`;
       };
       return [
         m.serial,

@@ -50,9 +50,9 @@ export async function readBasics(client: DlmsClient, options: { now: number; pro
   const result: BasicReadResult = { status: 'EXE', observations: [], registers: [] };
   try {
     const clock = await readClock(client);
-    if (clock.epoch === null) result.observations.push('meter clock not set (wildcards)');
+    if (clock.driftMs === null) result.observations.push('meter clock not set (wildcards)');
     else {
-      result.driftSeconds = Math.round((clock.epoch - clock.readAt) / 100) / 10;
+      result.driftSeconds = Math.round(clock.driftMs / 100) / 10;
       if (Math.abs(result.driftSeconds) > DRIFT_WARN_SECONDS) result.observations.push(`clock drift ${result.driftSeconds} s`);
     }
 

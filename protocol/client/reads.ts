@@ -31,16 +31,29 @@ export interface ClockReading {
   dateTime: CosemDateTime;
   /** Meter time as an instant, null when the meter sent wildcards. */
   epoch: number | null;
-  /** When we asked (this machine's clock), for drift. */
+  /**
+   * This machine's time the meter's answer corresponds to: the middle of the exchange
+   * (the meter samples its clock somewhere between request and answer), for drift.
+   */
   readAt: number;
+  /** Meter time − readAt in ms, corrected for whole-second clocks; null with wildcards. */
+  driftMs: number | null;
+  /** Half the exchange time plus the clock's resolution: drift is known to ± this. */
+  uncertaintyMs: number;
 }
 
 export async function readClock(client: DlmsClient, convention: DeviationConvention = client.options.deviationConvention): Promise<ClockReading> {
-  const readAt = client.options.clock.now();
+  const sent = client.options.clock.now();
   const value = await client.getValue(ref(8, CLOCK, 2));
+  const received = client.options.clock.now();
   const dateTime = dataAsDateTime(value);
   if (!dateTime) throw new DcuError(ErrorCode.DecodeBadValue, `clock time is ${value.type}, expected a date-time`);
-  return { dateTime, epoch: dateTimeToEpoch(dateTime, { convention }), readAt };
+  const epoch = dateTimeToEpoch(dateTime, { convention });
+  const readAt = Math.round((sent + received) / 2);
+  // A meter without hundredths truncates to the second: on average its clock is 0.5 s ahead of what it says.
+  const wholeSecond = dateTime.hundredths === null;
+  const driftMs = epoch === null ? null : epoch + (wholeSecond ? 500 : 0) - readAt;
+  return { dateTime, epoch, readAt, driftMs, uncertaintyMs: Math.round((received - sent) / 2) + (wholeSecond ? 500 : 10) };
 }
 
 /** Sets the clock to an instant, in local time of the given Blue-Book deviation. */

@@ -162,17 +162,17 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         }
       }
       const c = await readClock(client);
-      const driftS = c.epoch === null ? null : (c.epoch - c.readAt) / 1000;
+      const driftS = c.driftMs === null ? null : c.driftMs / 1000;
       const lines = [
         `meter time   ${formatDateTime(c.dateTime, client.options.deviationConvention)}`,
         `this machine ${new Date(c.readAt).toISOString()}`,
-        `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s`}`,
+        `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s (± ${(c.uncertaintyMs / 1000).toFixed(1)} s)`}`,
         `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}`,
       ];
       if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
       return {
         text: lines.join('\n'),
-        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}) },
+        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}) },
       };
     }
     case 'profile': {
