@@ -7,7 +7,7 @@
 import type { HdlcAddress } from '../../protocol/hdlc/address';
 import { HdlcSplitter } from '../../protocol/hdlc/splitter';
 import type { MeterSlot } from './slot';
-import { HdlcMeterStation, type StationOptions } from './station';
+import { SimMeterStation, type StationOptions } from './station';
 
 export interface RouterStats {
   /** Valid frames received. */
@@ -30,7 +30,7 @@ export interface RouterAnswer {
 export class HdlcRouter {
   private readonly splitter = new HdlcSplitter();
   private readonly byPhysical = new Map<number, MeterSlot[]>();
-  private readonly stations = new Map<MeterSlot, HdlcMeterStation>();
+  private readonly stations = new Map<MeterSlot, SimMeterStation>();
   private readonly unsubscribe: (() => void)[] = [];
   readonly stats: RouterStats = { frames: 0, forNobody: 0, dropped: 0, badFrames: 0, garbageBytes: 0 };
 
@@ -106,10 +106,10 @@ export class HdlcRouter {
     return this.stations.size;
   }
 
-  private station(slot: MeterSlot): HdlcMeterStation {
+  private station(slot: MeterSlot): SimMeterStation {
     let s = this.stations.get(slot);
     if (s === undefined) {
-      s = new HdlcMeterStation(slot, this.stationOptions);
+      s = new SimMeterStation(slot, this.stationOptions);
       this.stations.set(slot, s);
     }
     return s;

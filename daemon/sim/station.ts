@@ -25,7 +25,12 @@ export interface StationOptions {
 
 let sessionCounter = 0;
 
-export class HdlcMeterStation {
+/**
+ * One simulated meter on a shared line: frames are routed to it by address (router.ts); the
+ * meter is created on first use (MeterSlot) and a new HDLC link starts when the client
+ * changes address size. protocol/server/station.ts is the stream-level station for one meter.
+ */
+export class SimMeterStation {
   private link: HdlcSecondaryLink | undefined;
   private linkAddress: HdlcAddress | undefined;
   private session: ServerSession | undefined;
