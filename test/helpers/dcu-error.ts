@@ -26,3 +26,25 @@ export async function expectDcuErrorAsync(fn: () => Promise<unknown>, code: numb
   expect({ code: err.code, message: err.message }).toEqual({ code, message: err.message });
   return err;
 }
+
+/** The DcuError code fn throws, undefined when it does not throw; anything else rethrows. */
+export function codeOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (isDcuError(e)) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+/** The DcuError code p rejects with, undefined when it resolves; anything else rethrows. */
+export async function codeOfAsync(p: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await p;
+  } catch (e) {
+    if (isDcuError(e)) return e.code;
+    throw e;
+  }
+  return undefined;
+}

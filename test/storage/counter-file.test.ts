@@ -1,20 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { ErrorCode } from '../../protocol/common/errors';
 import { MAX_COUNTER } from '../../protocol/security/counters';
 import { FileCounterStore } from '../../storage/counter-file';
-
-async function codeOfAsync(p: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
+import { codeOfAsync } from '../helpers/dcu-error';
 
 describe('FileCounterStore', () => {
   let dir: string;

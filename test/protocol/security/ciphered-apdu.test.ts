@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DcuError, ErrorCode, isDcuError } from '../../../protocol/common/errors';
+import { ErrorCode, isDcuError } from '../../../protocol/common/errors';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 import {
   type CipherContext,
@@ -12,6 +12,7 @@ import {
   isCipheredTag,
 } from '../../../protocol/security/ciphered-apdu';
 import { SECURITY_POLICIES } from '../../../protocol/security/security-control';
+import { codeOf } from '../../helpers/dcu-error';
 
 const EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
@@ -22,16 +23,6 @@ const GET = fromHex('C0010000080000010000FF0200');
 
 const ctx: CipherContext = { policy: 'auth-enc', systemTitle: ST, invocationCounter: 0x01234567, blockKey: EK, authKey: AK };
 const keys = { blockKey: EK, authKey: AK, dedicatedKey: DK, broadcastKey: BK, peerSystemTitle: ST };
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('ciphered APDU tags', () => {
   it.each([

@@ -1,25 +1,6 @@
-import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { ErrorCode } from '../../../protocol/common/errors';
 import { MAX_COUNTER, MemoryCounterStore, ReplayGuard } from '../../../protocol/security/counters';
-
-async function codeOfAsync(p: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { codeOf, codeOfAsync } from '../../helpers/dcu-error';
 
 describe('MemoryCounterStore', () => {
   it('hands out consecutive values per key and honours advanceTo', async () => {

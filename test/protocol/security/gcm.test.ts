@@ -1,22 +1,13 @@
-import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { ErrorCode } from '../../../protocol/common/errors';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 import { type ProtectParams, authTag, buildIv, protect, unprotect } from '../../../protocol/security/gcm';
+import { codeOf } from '../../helpers/dcu-error';
 
 const EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
 const ST = fromHex('4D4D4D0000BC614E');
 const IC = 0x01234567;
 const GET = fromHex('C0010000080000010000FF0200'); // get-request clock time
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 const base: ProtectParams = { policy: 'auth-enc', blockKey: EK, authKey: AK, systemTitle: ST, invocationCounter: IC, plaintext: GET };
 

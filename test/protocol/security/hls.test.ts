@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { ErrorCode } from '../../../protocol/common/errors';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 import {
   type HlsSha256Params,
@@ -11,21 +11,12 @@ import {
   verifyHlsGmac,
   verifyHlsSha256ServerResponse,
 } from '../../../protocol/security/hls';
+import { codeOf } from '../../helpers/dcu-error';
 
 const EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
 const ST_C = fromHex('4775727578313233');
 const ST_S = fromHex('4142434445464748');
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('challenge generator', () => {
   it('uses the injected random source', () => {

@@ -1,8 +1,9 @@
 import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
-import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { ErrorCode } from '../../../protocol/common/errors';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 import { unwrapKey, wrapKey } from '../../../protocol/security/key-wrap';
+import { codeOf } from '../../helpers/dcu-error';
 
 const KEK128 = '000102030405060708090A0B0C0D0E0F';
 const KEK192 = KEK128 + '1011121314151617';
@@ -20,16 +21,6 @@ const VECTORS = [
   ['4.5', KEK256, DATA192, 'A8F9BC1612C68B3FF6E6F4FBE30E71E4769C8B80A32CB8958CD5D17D6B254DA1'],
   ['4.6', KEK256, DATA256, '28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21'],
 ] as const;
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DcuError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('AES key wrap (RFC 3394)', () => {
   it.each(VECTORS)('RFC 3394 %s wraps and unwraps', (_n, kek, data, wrapped) => {
