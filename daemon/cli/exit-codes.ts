@@ -56,7 +56,7 @@ export function hintFor(e: DcuError): string | undefined {
     case ErrorCode.AssociationRefused:
       return 'check --client, --auth and --password; the meter may not allow this client address';
     case ErrorCode.AssociationAuthFailed:
-      return 'the password or keys are wrong for this client address (HLS-GMAC: check --block-key, --auth-key, --system-title and --client)';
+      return 'the password, keys or secret are wrong for this client address (HLS-GMAC: check --block-key, --auth-key, --system-title and --client; HLS-SHA256: check --secret and --system-title)';
     case ErrorCode.SecurityBadTag:
       return 'a ciphered answer did not authenticate: wrong keys, or the data was altered on the way';
     case ErrorCode.SecurityReplay:

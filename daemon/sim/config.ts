@@ -6,7 +6,8 @@
  *   { "meters": 1024, "serialLines": 4, "tcpBasePort": 4059, "framing": "wrapper",
  *     "baud": 9600, "latencyMs": 20, "jitterMs": 5, "seed": 1, "speed": 1,
  *     "serialPrefix": "SIM", "firstPhysicalAddress": 16, "logicalDevice": 1,
- *     "credentials": [{ "client": 16, "auth": "none" }, { "client": 17, "auth": "low", "password": "00000000" }],
+ *     "credentials": [{ "client": 16, "auth": "none" }, { "client": 17, "auth": "low", "password": "00000000" },
+ *                     { "client": 2, "auth": "high-sha256", "secret": "…", "policy": "none" }],
  *     "stateDir": "./sim-state", "saveIntervalMs": 60000, "ptyDir": "/tmp/dcu-sim",
  *     "hdlc": { "maxInfoTx": 128, "maxInfoRx": 128, "windowTx": 1, "windowRx": 1 },
  *     "inactivityTimeoutMs": 120000,
@@ -150,25 +151,34 @@ function parseFaultMap(c: Checker, field: string, v: unknown): Record<string, Fa
   return out;
 }
 
+/** An HLS-SHA256 secret: 1 to 64 characters, or hex:HEX of 1 to 64 bytes. The value is never echoed. */
+function parseSecret(c: Checker, field: string, v: unknown): string {
+  const ok = typeof v === 'string' && (/^hex:/i.test(v) ? /^hex:(?:[0-9a-fA-F]{2}){1,64}$/i.test(v) : /^.{1,64}$/.test(v));
+  if (!ok) c.fail(field, 'a secret of 1 to 64 characters, or hex:HEX (1 to 64 bytes), for auth "high-sha256"', typeof v === 'string' ? '(a string, not shown)' : v);
+  return v;
+}
+
 function parseCredentials(c: Checker, v: unknown): ClientCredential[] {
   const list = c.array('credentials', v);
   const seen = new Set<number>();
   return list.map((item, i) => {
     const f = `credentials[${i}]`;
-    const o = c.object(f, item, ['client', 'auth', 'password', 'policy', 'blockKey', 'authKey', 'masterKey']);
+    const o = c.object(f, item, ['client', 'auth', 'password', 'secret', 'policy', 'blockKey', 'authKey', 'masterKey']);
     const client = c.number(`${f}.client`, o['client'], 1, 127);
     if (seen.has(client)) c.fail(`${f}.client`, 'a client address listed once', client);
     seen.add(client);
-    const auth = c.oneOf<AuthMechanism>(`${f}.auth`, o['auth'], ['none', 'low', 'high']);
+    const auth = c.oneOf<AuthMechanism>(`${f}.auth`, o['auth'], ['none', 'low', 'high', 'high-sha256']);
+    if (auth !== 'high-sha256' && o['secret'] !== undefined) c.fail(`${f}.secret`, 'absent unless auth is "high-sha256"', '(not shown)');
     if (auth === 'low') {
       const password = c.string(`${f}.password`, o['password'], /^.{1,64}$/, 'a password of 1 to 64 characters for auth "low"');
       return { client, auth, password };
     }
-    if (auth === 'high') {
+    if (auth === 'high' || auth === 'high-sha256') {
       const key = (k: 'blockKey' | 'authKey' | 'masterKey'): { [K in typeof k]?: string } =>
         o[k] === undefined ? {} : { [k]: c.string(`${f}.${k}`, o[k], /^[0-9a-fA-F]{32}$/, 'a 128-bit key as 32 hex digits') };
       const policy = o['policy'] === undefined ? {} : { policy: c.oneOf<'none' | 'auth' | 'enc' | 'auth-enc'>(`${f}.policy`, o['policy'], ['none', 'auth', 'enc', 'auth-enc']) };
-      return { client, auth, ...policy, ...key('blockKey'), ...key('authKey'), ...key('masterKey') };
+      const secret = auth === 'high-sha256' ? { secret: parseSecret(c, `${f}.secret`, o['secret']) } : {};
+      return { client, auth, ...secret, ...policy, ...key('blockKey'), ...key('authKey'), ...key('masterKey') };
     }
     return { client, auth };
   });

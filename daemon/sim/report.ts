@@ -16,7 +16,8 @@ function credentialText(c: ClientCredential): string {
     case 'low':
       return `LLS password "${c.password ?? ''}"`;
     case 'high':
-      return `HLS-GMAC ${c.policy ?? 'auth-enc'}, block key ${c.blockKey ?? SIM_KEYS.blockKey}, auth key ${c.authKey ?? SIM_KEYS.authKey}, system title DCU+index (test keys)`;
+      return `HLS-GMAC ${c.policy ?? 'auth-enc'}, block key ${c.blockKey ?? SIM_KEYS.blockKey}, auth key ${c.authKey ?? SIM_KEYS.authKey}, system title DCU+index (test keys)`;    case 'high-sha256':
+      return `HLS-SHA256 ${c.policy ?? 'none'}, secret as configured (not shown), system title DCU+index`;
   }
 }
 

@@ -18,7 +18,8 @@ export interface SimMeterLike {
   restore(state: unknown): void;
 }
 
-export type AuthMechanism = 'none' | 'low' | 'high';
+/** 'high' is HLS-GMAC (mechanism 5); 'high-sha256' is HLS-SHA256 (mechanism 6). */
+export type AuthMechanism = 'none' | 'low' | 'high' | 'high-sha256';
 
 /** One client address the meter accepts and how it authenticates. */
 export interface ClientCredential {
@@ -26,9 +27,14 @@ export interface ClientCredential {
   readonly auth: AuthMechanism;
   /** LLS password (auth 'low'); never logged. */
   readonly password?: string;
-  /** HLS-GMAC (auth 'high'): ciphering policy, default 'auth-enc'. */
+  /** HLS-SHA256 secret (auth 'high-sha256'): text, or hex:HEX; never logged. */
+  readonly secret?: string;
+  /**
+   * Ciphering policy: HLS-GMAC (auth 'high') default 'auth-enc'; HLS-SHA256 default 'none'
+   * (plain LN context; any other policy ciphers with the keys below).
+   */
   readonly policy?: 'none' | 'auth' | 'enc' | 'auth-enc';
-  /** HLS-GMAC keys as 32 hex digits; defaults are the simulator's published test keys (SIM_KEYS). */
+  /** Suite 0 keys as 32 hex digits; defaults are the simulator's published test keys (SIM_KEYS). */
   readonly blockKey?: string;
   readonly authKey?: string;
   /** Master key (KEK) for global_key_transfer (key rotation). */

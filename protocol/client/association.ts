@@ -81,10 +81,11 @@ export function buildAarq(options: Pick<ClientOptions, 'authentication' | 'maxPd
   if (auth.mechanism === 'low') {
     return { ...base, acseRequirements: { authentication: true }, mechanism: 'lls', callingAuthenticationValue: auth.password, userInformation };
   }
+  const mechanism = auth.mechanism === 'high-gmac' ? 'hls-gmac' : 'hls-sha256';
   if (secure?.ctos === undefined) {
-    throw new DcuError(ErrorCode.SecurityUnsupported, 'HLS-GMAC association needs the security options (system title, keys)');
+    throw new DcuError(ErrorCode.SecurityUnsupported, `${mechanism} association needs our system title and a challenge (security options)`);
   }
-  return { ...base, acseRequirements: { authentication: true }, mechanism: 'hls-gmac', callingAuthenticationValue: secure.ctos, userInformation };
+  return { ...base, acseRequirements: { authentication: true }, mechanism, callingAuthenticationValue: secure.ctos, userInformation };
 }
 
 /** Checks the AARE; returns what was negotiated or throws a typed association error. */

@@ -1,4 +1,5 @@
 import type { Apdu } from '../apdu';
+import type { Aare } from '../apdu/aarq';
 import { decodeApdu, encodeApdu } from '../apdu';
 import type { ActionRequest, ActionResponse } from '../apdu/action';
 import type { AccessSelection, AttributeDescriptor, MethodDescriptor } from '../apdu/descriptors';
@@ -18,7 +19,8 @@ import type { ByteTransport } from '../transport/types';
 import { encodeUserInformation, type UserInformation } from '../apdu/initiate';
 import { ReplayGuard, generateChallenge, isCipheredTag } from '../security';
 import { acceptAare, buildAarq, initiateRequest, type Negotiated } from './association';
-import { counterValue, hlsChallenge, openSecureAare, verifyMeterHlsReply } from './secure-association';
+import { gmacProver, sha256ClientTitle, sha256Prover, type HlsProver } from './hls-auth';
+import { counterValue, hlsChallenge, openSecureAare } from './secure-association';
 import { CIPHER_OVERHEAD, SecureChannel } from './secure-channel';
 import { LinkDriver } from './driver';
 import { GENERAL_BLOCK_TRANSFER_TAG, GbtChannel, type GbtIo, type GbtParams, nextOrSilence } from './gbt';
@@ -126,15 +128,28 @@ export class DlmsClient {
     this.gbt = new GbtChannel(this.log);
     const sec = this.options.security;
     if (sec !== undefined) return this.connectSecure(sec);
-    if (this.options.authentication.mechanism === 'high-gmac') {
+    const auth = this.options.authentication;
+    if (auth.mechanism === 'high-gmac') {
       throw new DcuError(ErrorCode.SecurityUnsupported, 'HLS-GMAC needs the security options (system title, block key, authentication key, counter store)');
     }
+    // HLS-SHA256 without ciphering: plain LN context, but our system title and CtoS go in the AARQ.
+    const sha256 = auth.mechanism === 'high-sha256' ? { title: sha256ClientTitle(auth.systemTitle, undefined), secret: auth.secret } : undefined;
     await this.driver.connect(this.exchangeTimeoutMs);
-    const aarq = buildAarq(this.options);
+    const ctos = sha256 === undefined ? undefined : generateChallenge(16);
+    const aarq =
+      sha256 === undefined || ctos === undefined
+        ? buildAarq(this.options)
+        : buildAarq(this.options, {
+            systemTitle: sha256.title,
+            ciphered: false,
+            userInformation: { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, undefined, this.options.gbt?.enabled !== false) },
+            ctos,
+          });
     const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
     if (answer.type === 'exception-response') throw exceptionError(answer);
     if (answer.type !== 'aare') throw unexpected('AARQ', answer.type);
     this.negotiatedValue = acceptAare(answer, this.options);
+    if (sha256 !== undefined && ctos !== undefined) await this.hlsPass34(answer, ctos, sha256Prover(sha256.secret, sha256.title));
     this.log.debug(
       { conformance: [...this.negotiatedValue.conformance], serverMaxPdu: this.negotiatedValue.serverMaxPduSize },
       'associated',
@@ -151,15 +166,17 @@ export class DlmsClient {
    */
   private async connectSecure(sec: ClientSecurity): Promise<Negotiated> {
     const sync = sec.counterSync ?? 'auto';
+    // HLS-SHA256 on a plain context uses no invocation counter at all.
+    const usesCounters = sec.policy !== 'none' || this.options.authentication.mechanism === 'high-gmac';
     let synced = false;
-    if (sync === 'always' || (sync === 'auto' && (await sec.counterStore.peek(sec.counterKeyId)) === 0)) {
+    if (usesCounters && (sync === 'always' || (sync === 'auto' && (await sec.counterStore.peek(sec.counterKeyId)) === 0))) {
       await this.syncCounter(sec);
       synced = true;
     }
     await this.driver.connect(this.exchangeTimeoutMs);
     const first = await this.associateSecure(sec);
     if (first.ok) return first.negotiated;
-    if (synced || sync === 'never') throw first.error;
+    if (synced || sync === 'never' || !usesCounters) throw first.error;
     this.log.info({ keyId: sec.counterKeyId }, 'meter refused the AARQ: reading its invocation counter and retrying once');
     await this.driver.disconnect(this.options.responseTimeoutMs);
     await this.syncCounter(sec);
@@ -188,8 +205,10 @@ export class DlmsClient {
 
   private async associateSecure(sec: ClientSecurity): Promise<SecureAttempt> {
     const channel = new SecureChannel({ ...sec, replayGuard: this.guard });
-    const hls = this.options.authentication.mechanism === 'high-gmac';
-    const ctos = hls ? generateChallenge(16, channel.random) : undefined;
+    const auth = this.options.authentication;
+    const prover: HlsProver | undefined =
+      auth.mechanism === 'high-gmac' ? gmacProver(channel) : auth.mechanism === 'high-sha256' ? sha256Prover(auth.secret, sha256ClientTitle(auth.systemTitle, sec.systemTitle)) : undefined;
+    const ctos = prover === undefined ? undefined : generateChallenge(16, channel.random);
     const initiate: UserInformation = { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, channel.dedicatedKey, this.options.gbt?.enabled !== false) };
     const userInformation: UserInformation = channel.ciphered ? { kind: 'raw', bytes: await channel.protect(encodeUserInformation(initiate), 'global') } : initiate;
     const aarq = buildAarq(this.options, { systemTitle: sec.systemTitle, ciphered: channel.ciphered, userInformation, ...(ctos === undefined ? {} : { ctos }) });
@@ -205,27 +224,40 @@ export class DlmsClient {
     if (!opened.ok) return opened;
     this.negotiatedValue = acceptAare(opened.aare, this.options);
     this.channel = channel.ciphered ? channel : undefined;
-    if (hls && ctos !== undefined) {
-      try {
-        const stoc = hlsChallenge(opened.aare);
-        const outcome = await this.action({ classId: 15, obis: CURRENT_ASSOCIATION, index: 1 }, { type: 'octet-string', value: await channel.hlsReply(stoc) });
-        if (outcome.result !== ActionResult.success) {
-          throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter refused our HLS-GMAC reply (action result ${outcome.result}): wrong authentication or block key`, {
-            context: { result: outcome.result },
-          });
-        }
-        verifyMeterHlsReply(outcome.returnValue?.ok === true ? outcome.returnValue.data : undefined, ctos, channel);
-      } catch (e) {
-        this.negotiatedValue = undefined;
-        this.channel = undefined;
-        throw e;
-      }
-    }
+    if (prover !== undefined && ctos !== undefined) await this.hlsPass34(opened.aare, ctos, prover);
     this.log.debug(
       { conformance: [...this.negotiatedValue.conformance], serverMaxPdu: this.negotiatedValue.serverMaxPduSize, policy: sec.policy, dedicated: channel.dedicatedKey !== undefined },
       'associated (secured)',
     );
     return { ok: true, negotiated: this.negotiatedValue };
+  }
+
+  /**
+   * HLS pass 3/4: f(StoC) through reply_to_HLS_authentication, then the meter's f(CtoS)
+   * checked. Any failure leaves no association behind (AssociationAuthFailed for a refusal
+   * or an answer that does not verify).
+   */
+  private async hlsPass34(aare: Aare, ctos: Uint8Array, prover: HlsProver): Promise<void> {
+    try {
+      const { stoc, serverSystemTitle } = hlsChallenge(aare, prover.label);
+      const x = { ctos, stoc, serverSystemTitle };
+      const outcome = await this.action({ classId: 15, obis: CURRENT_ASSOCIATION, index: 1 }, { type: 'octet-string', value: await prover.reply(x) });
+      if (outcome.result !== ActionResult.success) {
+        throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter refused our ${prover.label} reply (action result ${outcome.result}): ${prover.refusalHint}`, {
+          context: { result: outcome.result },
+        });
+      }
+      const rv = outcome.returnValue;
+      if (rv?.ok !== true || rv.data.type !== 'octet-string') {
+        const what = rv === undefined ? 'nothing' : rv.ok ? rv.data.type : `data-access-result ${rv.result}`;
+        throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter answered reply_to_HLS_authentication without f(CtoS) (${what})`);
+      }
+      prover.verify(rv.data.value, x);
+    } catch (e) {
+      this.negotiatedValue = undefined;
+      this.channel = undefined;
+      throw e;
+    }
   }
 
   private nextInvoke(): InvokeIdAndPriority {

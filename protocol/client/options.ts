@@ -18,7 +18,13 @@ export interface ServerAddress {
 export type Authentication =
   | { mechanism: 'none' }
   | { mechanism: 'low'; password: Uint8Array }
-  | { mechanism: 'high-gmac' };
+  | { mechanism: 'high-gmac' }
+  /**
+   * HLS-SHA256 (mechanism 6): proves `secret` (never logged). With `security` the AARQ is
+   * ciphered per its policy and its system title is ours; without, the context stays plain LN
+   * and `systemTitle` (8 bytes, the calling AP title) is required.
+   */
+  | { mechanism: 'high-sha256'; secret: Uint8Array; systemTitle?: Uint8Array };
 
 /**
  * Security suite 0 (AES-GCM-128) for one client: what protects the xDLMS APDUs and the keys
@@ -88,7 +94,7 @@ export interface ClientOptions {
   clientAddress: number;
   serverAddress: ServerAddress;
   authentication: Authentication;
-  /** Ciphering and HLS keys; required for 'high-gmac' and for any policy but 'none'. */
+  /** Ciphering and HLS keys; required for 'high-gmac' and for any policy but 'none'; optional for 'high-sha256'. */
   security?: ClientSecurity;
   /** Time to wait for the meter's answer to one frame before retransmitting. */
   responseTimeoutMs: number;

@@ -2,18 +2,19 @@
  * The security-specific steps of association establishment (client side), kept out of
  * DlmsClient so each is testable on its own:
  *
- *   AARQ  ln-ciphering, calling AP title = our system title, mechanism hls-gmac, CtoS,
+ *   AARQ  ln-ciphering, calling AP title = our system title, mechanism hls-gmac or hls-sha256, CtoS,
  *         user-information = glo-initiate-request (InitiateRequest ciphered with the GUEK)
  *   AARE  decipher glo-initiate-response with the meter's system title (responding AP title),
  *         expect "authentication required" + StoC
- *   pass 3/4: Association LN method 1 with f(StoC); the return value is the meter's f(CtoS).
+ *   pass 3/4: Association LN method 1 with f(StoC); the return value is the meter's f(CtoS)
+ *         (per mechanism: hls-auth.ts).
  */
 import type { Aare } from '../apdu/aarq';
 import { AcseServiceUserDiagnostic } from '../apdu/acse-values';
 import { decodeUserInformation, type UserInformation } from '../apdu/initiate';
 import type { Data } from '../axdr/data';
 import { DcuError, ErrorCode } from '../common/errors';
-import { SYSTEM_TITLE_LENGTH, isCipheredTag, verifyHlsGmac } from '../security';
+import { SYSTEM_TITLE_LENGTH, isCipheredTag } from '../security';
 import type { SecureChannel } from './secure-channel';
 
 /** ServiceError application-reference value 6: the meter could not decipher the request. */
@@ -70,32 +71,27 @@ export function openSecureAare(aare: Aare, channel: SecureChannel): OpenedAare {
   return { ok: true, aare: opened };
 }
 
-/** The meter's challenge StoC of an accepted HLS AARE (diagnostic must be authentication-required). */
-export function hlsChallenge(aare: Aare): Uint8Array {
+/**
+ * The meter's challenge StoC and system title of an accepted HLS AARE (diagnostic must be
+ * authentication-required); `label` names the mechanism in messages.
+ */
+export function hlsChallenge(aare: Aare, label: string): { readonly stoc: Uint8Array; readonly serverSystemTitle: Uint8Array } {
   const d = aare.diagnostic;
   if (d.source !== 'acse-service-user' || d.value !== AcseServiceUserDiagnostic['authentication-required']) {
-    throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter accepted the HLS-GMAC AARQ without asking for authentication (diagnostic ${d.value}): it is not checking our keys`);
+    throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter accepted the ${label} AARQ without asking for authentication (diagnostic ${d.value}): it is not checking our credentials`);
   }
   const stoc = aare.respondingAuthenticationValue;
   if (stoc === undefined || stoc.length < 8 || stoc.length > 64) {
     throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter sent no usable challenge StoC (${stoc === undefined ? 'none' : `${stoc.length} bytes`})`);
   }
-  if (aare.respondingApTitle === undefined) {
-    throw new DcuError(ErrorCode.AssociationAuthFailed, 'the meter sent no system title (responding AP title): HLS-GMAC cannot verify it');
+  const title = aare.respondingApTitle;
+  if (title?.length !== SYSTEM_TITLE_LENGTH) {
+    throw new DcuError(
+      ErrorCode.AssociationAuthFailed,
+      `the meter sent no ${SYSTEM_TITLE_LENGTH}-byte system title (responding AP title ${title === undefined ? 'absent' : `of ${title.length} bytes`}): ${label} cannot verify it`,
+    );
   }
-  return stoc;
-}
-
-/** Checks the return value of reply_to_HLS_authentication: the meter's f(CtoS). */
-export function verifyMeterHlsReply(returnValue: Data | undefined, ctos: Uint8Array, channel: SecureChannel): void {
-  if (returnValue?.type !== 'octet-string') {
-    throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter answered reply_to_HLS_authentication without f(CtoS) (${returnValue?.type ?? 'nothing'})`);
-  }
-  const title = channel.serverSystemTitle;
-  if (title === undefined) throw new DcuError(ErrorCode.AssociationAuthFailed, 'meter system title unknown: cannot verify f(CtoS)');
-  // Not fed to the replay guard: f(CtoS) is bound to our fresh challenge, and the meter may
-  // compute it with a counter below the one of the ciphered response that carries it.
-  verifyHlsGmac({ response: returnValue.value, challenge: ctos, systemTitle: title, blockKey: channel.security.blockKey, authKey: channel.security.authKey });
+  return { stoc, serverSystemTitle: title };
 }
 
 /** The invocation counter object's value as a number (uint8..uint64). */

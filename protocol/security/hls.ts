@@ -151,3 +151,11 @@ export function verifyHlsSha256ServerResponse(p: HlsSha256Params & { readonly re
     throw authFailed('HLS-SHA256 reply does not verify: wrong secret, system title or challenge');
   }
 }
+
+/** Meter side: check the client's f(StoC); throws AssociationAuthFailed. */
+export function verifyHlsSha256ClientResponse(p: HlsSha256Params & { readonly response: Uint8Array }): void {
+  const expected = hlsSha256ClientResponse(p);
+  if (p.response.length !== expected.length || !timingSafeEqual(p.response, expected)) {
+    throw authFailed('HLS-SHA256 reply does not verify: wrong secret, system title or challenge');
+  }
+}

@@ -12,6 +12,7 @@ import { MethodAccess } from '../cosem/classes/types';
 import { accessModeNumber, attributeIndexes, methodIndexes } from './access';
 import type { ServerSession } from './contract';
 import type { AccessPolicy, ActionOutcome, GetOutcome, RequestContext, ServerObject } from './object';
+import { mechanismId } from './hls';
 import { DLMS_VERSION } from './options';
 import type { Association } from './state';
 
@@ -59,7 +60,7 @@ export interface AssociationLnView {
   association(session: ServerSession): Association | undefined;
   /** Every object of the logical device, this one included, in object_list order. */
   objects(): readonly ServerObject[];
-  /** Context and mechanism ids of a secured association (3 = ln-ciphering, 5 = hls-gmac); absent: from the association. */
+  /** Context and mechanism ids of a secured association (3 = ln-ciphering, 5 = hls-gmac, 6 = hls-sha256); absent: from the association. */
   names?(session: ServerSession): { readonly context: number; readonly mechanism: number } | undefined;
 }
 
@@ -100,7 +101,7 @@ export class AssociationLnObject implements ServerObject {
         });
       }
       case 6:
-        return ok(oidStructure(2, this.view.names?.(ctx.session)?.mechanism ?? (a.mechanism === 'lls' ? 1 : 0)));
+        return ok(oidStructure(2, this.view.names?.(ctx.session)?.mechanism ?? mechanismId(a.mechanism)));
       case 8:
         return ok({ type: 'enum', value: ASSOCIATION_STATUS_ASSOCIATED });
       case 9: {

@@ -9,7 +9,7 @@
  *   SN context, or ln/ln-ciphering not matching the client's security policy
  *                                         → application-context-name-not-supported
  *   mechanism absent, client needs LLS/HLS → authentication-mechanism-name-required
- *   HLS-GMAC without a CtoS of 8..64 bytes → authentication-required
+ *   HLS-GMAC/-SHA256 without a CtoS of 8..64 bytes → authentication-required
  *   HLS/ciphering without an 8-byte calling AP title (or not the configured one)
  *                                         → calling-ap-title-not-recognized
  *   glo-initiate-request that does not decipher, or reuses an invocation counter
@@ -18,7 +18,8 @@
  *   mechanism other than the configured   → authentication-mechanism-name-not-recognised
  *   LLS without a password                → authentication-required
  *   LLS with a wrong password             → authentication-failure
- * HLS-GMAC accepts with diagnostic authentication-required, the meter's system title and StoC;
+ * HLS-GMAC and HLS-SHA256 accept with diagnostic authentication-required, the meter's system
+ * title and StoC (HLS-SHA256 also on a plain LN context without a security setup);
  * pass 3/4 (reply_to_HLS_authentication) follows. Ciphered contexts answer glo-initiate-response.
  * xDLMS problems (user-information missing or not an InitiateRequest, DLMS version < 6, no
  * common conformance, client PDU size too small) reject with no-reason-given and carry a
@@ -34,11 +35,12 @@ import { MAX_CHALLENGE_LENGTH, MIN_CHALLENGE_LENGTH, SYSTEM_TITLE_LENGTH, deciph
 import type { ServerSession } from './contract';
 import type { ClientAssociationConfig } from './object';
 import { DLMS_VERSION, MIN_CLIENT_PDU_SIZE, type ResolvedLimits } from './options';
+import type { HlsProof, HlsSession } from './hls';
 import { cipherResponse, type SecureSession, type SecuritySetupState } from './security-state';
 import type { Association } from './state';
 
 export type AssociateOutcome =
-  | { readonly accepted: true; readonly aare: Aare; readonly association: Association; readonly secure?: SecureSession }
+  | { readonly accepted: true; readonly aare: Aare; readonly association: Association; readonly secure?: SecureSession; readonly hls?: HlsSession }
   | { readonly accepted: false; readonly aare: Aare };
 
 type UserDiagnostic = keyof typeof AcseServiceUserDiagnostic;
@@ -63,9 +65,10 @@ function authenticate(aarq: Aarq, client: ClientAssociationConfig): UserDiagnost
   const asked = aarq.mechanism ?? 'none';
   const auth = client.authentication;
   if (auth.mechanism === 'none') return asked === 'none' ? undefined : 'authentication-mechanism-name-not-recognised';
-  if (auth.mechanism === 'high-gmac') {
+  if (auth.mechanism === 'high-gmac' || auth.mechanism === 'high-sha256') {
     if (asked === 'none') return 'authentication-mechanism-name-required';
-    if (asked !== 'hls-gmac' || client.security === undefined) return 'authentication-mechanism-name-not-recognised';
+    const usable = auth.mechanism === 'high-gmac' ? asked === 'hls-gmac' && client.security !== undefined : asked === 'hls-sha256';
+    if (!usable) return 'authentication-mechanism-name-not-recognised';
     const ctos = aarq.callingAuthenticationValue;
     if (ctos === undefined || ctos.length < MIN_CHALLENGE_LENGTH || ctos.length > MAX_CHALLENGE_LENGTH) return 'authentication-required';
     return undefined;
@@ -91,7 +94,14 @@ function rejectDeciphering(context: ApplicationContextName): AssociateOutcome {
 }
 
 type SecureStart =
-  | { readonly ok: true; readonly ui: UserInformation | undefined; readonly session?: SecureSession }
+  | {
+      readonly ok: true;
+      readonly ui: UserInformation | undefined;
+      readonly session?: SecureSession;
+      readonly hls?: HlsSession;
+      /** The meter's system title, sent as responding AP title. */
+      readonly systemTitle?: Uint8Array;
+    }
   | { readonly ok: false; readonly outcome: AssociateOutcome };
 
 /**
@@ -104,11 +114,16 @@ function startSecure(aarq: Aarq, client: ClientAssociationConfig, services: Secu
   const setup = services?.setupFor(client);
   const wantsCipher = setup !== undefined && setup.policy !== 'none';
   if (ctx === 'ln-ciphering' ? !wantsCipher : wantsCipher) return { ok: false, outcome: reject(ctx, 'application-context-name-not-supported') };
-  const hls = client.authentication.mechanism === 'high-gmac';
-  if (setup === undefined || services === undefined || (!hls && !wantsCipher)) return { ok: true, ui: aarq.userInformation };
-  setup.applyPendingKeys();
+  const auth = client.authentication;
+  const hls = auth.mechanism === 'high-gmac' || auth.mechanism === 'high-sha256';
+  if (services === undefined || (!hls && !wantsCipher)) return { ok: true, ui: aarq.userInformation };
+  // The meter's system title: the security setup's, else (HLS-SHA256 without ciphering) the configured one.
+  const systemTitle = setup?.systemTitle ?? (auth.mechanism === 'high-sha256' ? auth.systemTitle : undefined);
+  // Only HLS-SHA256 configured without a system title gets here: the meter cannot take part.
+  if (systemTitle === undefined) return { ok: false, outcome: reject(ctx, 'no-reason-given') };
+  setup?.applyPendingKeys();
   const title = aarq.callingApTitle;
-  if (title?.length !== SYSTEM_TITLE_LENGTH || (setup.clientSystemTitle !== undefined && !bytesEqual(title, setup.clientSystemTitle))) {
+  if (title?.length !== SYSTEM_TITLE_LENGTH || (setup?.clientSystemTitle !== undefined && !bytesEqual(title, setup.clientSystemTitle))) {
     return { ok: false, outcome: reject(ctx, 'calling-ap-title-not-recognized') };
   }
   let ui = aarq.userInformation;
@@ -126,18 +141,33 @@ function startSecure(aarq: Aarq, client: ClientAssociationConfig, services: Secu
     }
     if (ui.kind === 'initiate-request' && ui.request.dedicatedKey !== undefined) dedicatedKey = ui.request.dedicatedKey;
   }
-  setup.lastClientSystemTitle = title;
-  const session: SecureSession = {
-    setup,
-    blockKey: setup.blockKey,
-    authKey: setup.authKey,
-    ciphered: wantsCipher,
-    clientSystemTitle: title,
-    ...(dedicatedKey === undefined ? {} : { dedicatedKey }),
-    ...(hls && aarq.callingAuthenticationValue !== undefined ? { ctos: aarq.callingAuthenticationValue, stoc: generateChallenge(16, services.random) } : {}),
-    hlsPending: hls,
+  let session: SecureSession | undefined;
+  if (setup !== undefined) {
+    setup.lastClientSystemTitle = title;
+    session = {
+      setup,
+      blockKey: setup.blockKey,
+      authKey: setup.authKey,
+      ciphered: wantsCipher,
+      clientSystemTitle: title,
+      ...(dedicatedKey === undefined ? {} : { dedicatedKey }),
+    };
+  }
+  const ctos = aarq.callingAuthenticationValue;
+  let hlsSession: HlsSession | undefined;
+  if (hls && ctos !== undefined) {
+    const proof: HlsProof | undefined =
+      auth.mechanism === 'high-sha256' ? { kind: 'hls-sha256', secret: auth.secret } : session === undefined ? undefined : { kind: 'hls-gmac', secure: session };
+    if (proof === undefined) return { ok: false, outcome: reject(ctx, 'authentication-mechanism-name-not-recognised') };
+    hlsSession = { proof, ctos, stoc: generateChallenge(16, services.random), clientSystemTitle: title, serverSystemTitle: systemTitle, pending: true };
+  }
+  return {
+    ok: true,
+    ui,
+    systemTitle,
+    ...(session === undefined ? {} : { session }),
+    ...(hlsSession === undefined ? {} : { hls: hlsSession }),
   };
-  return { ok: true, ui, session };
 }
 
 export function associate(
@@ -173,7 +203,7 @@ export function associate(
     conformance: granted,
     clientMaxReceivePduSize: clientMax,
     maxSendPduSize: Math.min(clientMax, limits.maxSendPduSize),
-    mechanism: client.authentication.mechanism === 'low' ? 'lls' : 'none',
+    mechanism: secure.hls?.proof.kind ?? (client.authentication.mechanism === 'low' ? 'lls' : 'none'),
   };
   const initiate: UserInformation = {
     kind: 'initiate-response',
@@ -191,15 +221,15 @@ export function associate(
     if (bytes === undefined) return reject(ctx, 'no-reason-given', 'other');
     userInformation = { kind: 'raw', bytes };
   }
-  const hls = sec?.stoc !== undefined;
+  const hls = secure.hls;
   const aare: Aare = {
     type: 'aare',
     applicationContext: ctx,
     result: 'accepted',
-    diagnostic: { source: 'acse-service-user', value: AcseServiceUserDiagnostic[hls ? 'authentication-required' : 'null'] },
-    ...(sec === undefined ? {} : { respondingApTitle: sec.setup.systemTitle }),
-    ...(hls ? { acseRequirements: { authentication: true }, mechanism: 'hls-gmac' as const, respondingAuthenticationValue: sec.stoc } : {}),
+    diagnostic: { source: 'acse-service-user', value: AcseServiceUserDiagnostic[hls === undefined ? 'null' : 'authentication-required'] },
+    ...(secure.systemTitle === undefined ? {} : { respondingApTitle: secure.systemTitle }),
+    ...(hls === undefined ? {} : { acseRequirements: { authentication: true }, mechanism: hls.proof.kind, respondingAuthenticationValue: hls.stoc }),
     userInformation,
   };
-  return sec === undefined ? { accepted: true, aare, association } : { accepted: true, aare, association, secure: sec };
+  return { accepted: true, aare, association, ...(sec === undefined ? {} : { secure: sec }), ...(hls === undefined ? {} : { hls }) };
 }

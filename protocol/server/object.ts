@@ -87,8 +87,16 @@ export interface ServerSecuritySetup {
 /** What authenticates a client address, and what it may do once associated. */
 export interface ClientAssociationConfig {
   readonly clientAddress: number;
-  /** 'high-gmac' needs `security` (HLS-GMAC keys). */
-  readonly authentication: { readonly mechanism: 'none' } | { readonly mechanism: 'low'; readonly password: Uint8Array } | { readonly mechanism: 'high-gmac' };
+  /**
+   * 'high-gmac' needs `security` (HLS-GMAC keys). 'high-sha256' (HLS mechanism 6) proves a
+   * shared secret, with `security` (ciphering, the meter's system title from it) or without
+   * (plain LN context; `systemTitle` is then the meter's system title, required).
+   */
+  readonly authentication:
+    | { readonly mechanism: 'none' }
+    | { readonly mechanism: 'low'; readonly password: Uint8Array }
+    | { readonly mechanism: 'high-gmac' }
+    | { readonly mechanism: 'high-sha256'; readonly secret: Uint8Array; readonly systemTitle?: Uint8Array };
   readonly access: AccessPolicy;
   /** Security suite 0 for this client: ciphering policy and keys (absent: plain LN only). */
   readonly security?: ServerSecuritySetup;

@@ -1,7 +1,8 @@
 /**
  * The meter's security suite 0 state: one SecuritySetupState per security setup instance
  * (keys, pending keys from key transfer, the meter's own invocation counter, the replay
- * check of the clients' counters) and one SecureSession per ciphered/HLS association.
+ * check of the clients' counters) and one SecureSession per association that uses the setup
+ * (ciphered, or HLS-GMAC/HLS-SHA256 with a setup; the HLS steps themselves are in hls.ts).
  * Pure apart from the injected random source; keys never go into errors or results.
  */
 import type { ExceptionResponse } from '../apdu/errors';
@@ -16,9 +17,7 @@ import {
   cipherApdu,
   decipherApdu,
   describeCipheredTag,
-  hlsGmacResponse,
   unwrapKey,
-  verifyHlsGmac,
   type SecurityPolicy,
 } from '../security';
 import type { ServerSecuritySetup } from './object';
@@ -122,11 +121,6 @@ export interface SecureSession {
   readonly ciphered: boolean;
   readonly clientSystemTitle: Uint8Array;
   readonly dedicatedKey?: Uint8Array;
-  /** HLS: the client's challenge CtoS and ours StoC. */
-  readonly ctos?: Uint8Array;
-  readonly stoc?: Uint8Array;
-  /** HLS pass 3/4 not done yet: only reply_to_HLS_authentication is allowed. */
-  hlsPending: boolean;
 }
 
 export type DecipheredRequest =
@@ -179,22 +173,6 @@ export function cipherResponse(plain: Uint8Array, s: SecureSession, keyKind: Cip
     keyKind,
     ...(s.dedicatedKey === undefined ? {} : { dedicatedKey: s.dedicatedKey }),
   });
-}
-
-/** reply_to_HLS_authentication: check f(StoC), answer f(CtoS). */
-export function replyToHls(s: SecureSession, parameters: Data | undefined): { result: ActionResult; returnValue?: Data } {
-  if (!s.hlsPending || s.stoc === undefined || s.ctos === undefined) return { result: ActionResult.readWriteDenied };
-  if (parameters?.type !== 'octet-string') return { result: ActionResult.typeUnmatched };
-  try {
-    verifyHlsGmac({ response: parameters.value, challenge: s.stoc, systemTitle: s.clientSystemTitle, blockKey: s.blockKey, authKey: s.authKey });
-  } catch {
-    return { result: ActionResult.readWriteDenied };
-  }
-  const invocationCounter = s.setup.nextCounter();
-  if (invocationCounter === undefined) return { result: ActionResult.otherReason };
-  s.hlsPending = false;
-  const answer = hlsGmacResponse({ challenge: s.ctos, systemTitle: s.setup.systemTitle, invocationCounter, blockKey: s.blockKey, authKey: s.authKey });
-  return { result: ActionResult.success, returnValue: { type: 'octet-string', value: answer } };
 }
 
 /** security_policy enum of Security setup version 0. */

@@ -1,6 +1,7 @@
 /**
  * DlmsServer: the meter's application layer over a COSEM object model (LN referencing,
- * security suite 0: HLS-GMAC and ciphered service APDUs per client). One instance per logical
+ * security suite 0: HLS-GMAC and ciphered service APDUs per client; HLS-SHA256 with or without
+ * ciphering). One instance per logical
  * device; per-session state (association, long transfers, security) keyed by ServerSession.id;
  * security setup state (keys, counters) per security setup instance, across sessions.
  *
@@ -30,6 +31,7 @@
 import { type Apdu, GENERAL_BLOCK_TRANSFER, decodeApdu, encodeApdu } from '../apdu';
 import { AcseServiceProviderDiagnostic } from '../apdu/acse-values';
 import type { ExceptionResponse, ExceptionServiceError, StateError } from '../apdu/errors';
+import { DcuError, ErrorCode } from '../common/errors';
 import { obisEquals, obisFromBytes } from '../cosem/obis';
 import { cryptoRandom, isCipheredTag } from '../security';
 import { handleAction } from './action';
@@ -40,7 +42,8 @@ import { type GbtLimits, endExchange, newGbtState, onClientGbt, startResponse } 
 import { handleGet } from './get';
 import type { ClientAssociationConfig, ServerObject } from './object';
 import { InvocationCounterObject, SecuritySetupObject } from './security-objects';
-import { SecuritySetupState, cipherResponse, decipherRequest, replyToHls, type SecureSession } from './security-state';
+import { mechanismId, replyToHls, type HlsSession } from './hls';
+import { SecuritySetupState, cipherResponse, decipherRequest, type SecureSession } from './security-state';
 import { type DlmsServerOptions, type ResolvedLimits, resolveLimits } from './options';
 import { handleSet } from './set';
 import { NOT_NEGOTIATED, type ServiceContext } from './service-context';
@@ -59,6 +62,8 @@ export class DlmsServer implements ApduHandler {
   private readonly sessions = new Map<string, SessionState>();
   private readonly limits: ResolvedLimits;
   private readonly secure = new Map<string, SecureSession>();
+  /** HLS state (challenges, pass 3/4 pending) per session. */
+  private readonly hls = new Map<string, HlsSession>();
   private readonly setups = new Map<number, SecuritySetupState>();
   /** Security setup and invocation counter objects of each instance. */
   private readonly securityObjects: ServerObject[] = [];
@@ -72,9 +77,18 @@ export class DlmsServer implements ApduHandler {
       objects: () => this.allObjects(),
       names: (session) => {
         const sec = this.secure.get(session.id);
-        return sec === undefined ? undefined : { context: sec.ciphered ? 3 : 1, mechanism: sec.ctos === undefined ? 0 : 5 };
+        const mechanism = this.sessions.get(session.id)?.association?.mechanism ?? 'none';
+        return { context: sec?.ciphered === true ? 3 : 1, mechanism: mechanismId(mechanism) };
       },
     });
+    for (const c of options.clients) {
+      const a = c.authentication;
+      if (a.mechanism === 'high-sha256' && c.security === undefined && a.systemTitle?.length !== 8) {
+        throw new DcuError(ErrorCode.Config, `client ${c.clientAddress}: HLS-SHA256 without a security setup needs the meter's 8-byte system title`, {
+          context: { clientAddress: c.clientAddress },
+        });
+      }
+    }
     for (const c of options.clients) {
       if (c.security === undefined) continue;
       const instance = c.security.instance ?? 0;
@@ -176,6 +190,7 @@ export class DlmsServer implements ApduHandler {
   release(session: ServerSession): void {
     this.sessions.delete(session.id);
     this.secure.delete(session.id);
+    this.hls.delete(session.id);
   }
 
   /** The session's association, if established (for tests, logs, the simulator). */
@@ -229,11 +244,14 @@ export class DlmsServer implements ApduHandler {
       this.sessions.set(session.id, out.accepted ? { association: out.association } : {});
       if (out.accepted && out.secure !== undefined) this.secure.set(session.id, out.secure);
       else this.secure.delete(session.id);
+      if (out.accepted && out.hls !== undefined) this.hls.set(session.id, out.hls);
+      else this.hls.delete(session.id);
       return out.aare;
     }
     if (apdu.type === 'rlrq') {
       this.sessions.delete(session.id);
       this.secure.delete(session.id);
+      this.hls.delete(session.id);
       return { type: 'rlre', reason: 0 };
     }
     if (apdu.type !== 'get-request' && apdu.type !== 'set-request' && apdu.type !== 'action-request') {
@@ -242,8 +260,8 @@ export class DlmsServer implements ApduHandler {
     const association = state.association;
     if (association === undefined) return exception('service-not-allowed', 'operation-not-possible');
     if (!reassembled && bytes.length > this.limits.maxReceivePduSize) return exception('service-not-allowed', 'pdu-too-long');
-    const sec = this.secure.get(session.id);
-    if (sec?.hlsPending === true) return this.hlsPass3(apdu, sec);
+    const hls = this.hls.get(session.id);
+    if (hls?.pending === true) return this.hlsPass3(apdu, hls);
     if (!(apdu.type === 'get-request' && apdu.kind === 'next')) delete state.longGet;
 
     const ctx: ServiceContext = {
@@ -264,13 +282,13 @@ export class DlmsServer implements ApduHandler {
   }
 
   /** While HLS is pending only reply_to_HLS_authentication (Association LN method 1) is served. */
-  private hlsPass3(apdu: Apdu, sec: SecureSession): Apdu {
+  private hlsPass3(apdu: Apdu, hls: HlsSession): Apdu {
     if (apdu.type !== 'action-request' || apdu.kind !== 'normal') return exception('service-not-allowed', 'operation-not-possible');
     const m = apdu.method;
     if (m.classId !== 15 || m.methodId !== 1 || m.instanceId.length !== 6 || !obisEquals(obisFromBytes(m.instanceId), CURRENT_ASSOCIATION_OBIS)) {
       return exception('service-not-allowed', 'operation-not-possible');
     }
-    const out = replyToHls(sec, apdu.parameters);
+    const out = replyToHls(hls, apdu.parameters);
     return {
       type: 'action-response',
       kind: 'normal',

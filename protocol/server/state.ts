@@ -14,7 +14,8 @@ export interface Association {
   readonly clientMaxReceivePduSize: number;
   /** Largest response APDU: min(client max receive, meter max send). */
   readonly maxSendPduSize: number;
-  readonly mechanism: 'none' | 'lls';
+  /** Authentication mechanism of the association (Association LN attribute 6). */
+  readonly mechanism: 'none' | 'lls' | 'hls-gmac' | 'hls-sha256';
 }
 
 /** A response being sent in blocks (GET with-datablock, ACTION with-pblock). */

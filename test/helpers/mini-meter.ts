@@ -16,7 +16,7 @@
  * Clients: 16 public (no authentication, read only); 17 LLS password "Gurux" (class-table
  * access: Register value read-only, Data value read-write …); 1 management LLS "12345678",
  * full access; 2 HLS-GMAC with auth-enc ciphering (keys of the HLS trace in shared/vectors,
- * MINI_HLS), full access. The server adds Security setup 0.0.43.0.0.255 and the invocation
+ * MINI_HLS), full access; 3 and 4 HLS-SHA256 (MINI_SHA256), plain and auth-enc, full access. The server adds Security setup 0.0.43.0.0.255 and the invocation
  * counter 0.0.43.1.0.255 for the HLS client's setup.
  */
 import { type Clock } from '../../protocol/common/clock';
@@ -66,11 +66,39 @@ export const MINI_HLS_CLIENT: ClientAssociationConfig = {
   security: { policy: 'auth-enc', systemTitle: MINI_HLS.meterSystemTitle, blockKey: MINI_HLS.blockKey, authKey: MINI_HLS.authKey, masterKey: MINI_HLS.masterKey },
 };
 
+/**
+ * HLS-SHA256 (mechanism 6) clients: 3 on a plain LN context (the meter's system title from the
+ * authentication), 4 with auth-enc ciphering on client 2's security setup (same keys, same
+ * meter system title, so no extra security objects).
+ */
+export const MINI_SHA256 = {
+  plainClientAddress: 3,
+  cipheredClientAddress: 4,
+  secret: te.encode('SHA256-secret-16'),
+  clientSystemTitle: te.encode('DCUSHA01'),
+  meterSystemTitle: MINI_HLS.meterSystemTitle,
+} as const;
+
+export const MINI_SHA256_CLIENTS: readonly ClientAssociationConfig[] = [
+  {
+    clientAddress: MINI_SHA256.plainClientAddress,
+    authentication: { mechanism: 'high-sha256', secret: MINI_SHA256.secret, systemTitle: MINI_SHA256.meterSystemTitle },
+    access: fullAccessPolicy,
+  },
+  {
+    clientAddress: MINI_SHA256.cipheredClientAddress,
+    authentication: { mechanism: 'high-sha256', secret: MINI_SHA256.secret },
+    access: fullAccessPolicy,
+    ...(MINI_HLS_CLIENT.security === undefined ? {} : { security: MINI_HLS_CLIENT.security }),
+  },
+];
+
 export const MINI_CLIENTS: readonly ClientAssociationConfig[] = [
   { clientAddress: 16, authentication: { mechanism: 'none' }, access: readOnlyPolicy },
   { clientAddress: 17, authentication: { mechanism: 'low', password: te.encode('Gurux') }, access: classTablePolicy },
   { clientAddress: 1, authentication: { mechanism: 'low', password: te.encode('12345678') }, access: fullAccessPolicy },
   MINI_HLS_CLIENT,
+  ...MINI_SHA256_CLIENTS,
 ];
 
 const dateTime = (ms: number): Data => ({ type: 'octet-string', value: encodeDateTimeOctets(epochToDateTime(ms, { deviation: 0, hundredths: false })) });

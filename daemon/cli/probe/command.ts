@@ -27,12 +27,19 @@ export function registerProbe(program: Command, run: ProbeRunner): Command {
     .option('--tcp <host:port>', 'meter or terminal server over TCP')
     .option('--udp <host:port>', 'meter over UDP')
     .addOption(new Option('--framing <kind>', 'framing (default: hdlc on serial, wrapper on TCP/UDP)').choices(['hdlc', 'wrapper']))
-    .option('--client <n>', 'client address (default 16 public; 17 with --auth low)')
+    .option('--client <n>', 'client address (default 16 public; 17 with --auth low; 1 with --auth high-gmac or high-sha256)')
     .option('--server <logical[/physical]>', 'server address: logical device and optional HDLC physical address (default 1)')
-    .addOption(new Option('--auth <mechanism>', 'authentication: none, low (LLS password) or high-gmac (HLS-GMAC keys)').choices(['none', 'low', 'high-gmac']).default('none'))
+    .addOption(
+      new Option('--auth <mechanism>', 'authentication: none, low (LLS password), high-gmac (HLS-GMAC keys) or high-sha256 (HLS-SHA256 secret)')
+        .choices(['none', 'low', 'high-gmac', 'high-sha256'])
+        .default('none'),
+    )
     .option('--password <text|hex:HEX>', 'LLS password, as text or hex:HEX')
-    .addOption(new Option('--security <policy>', 'ciphering of every APDU (default auth-enc with --auth high-gmac, else none)').choices(['none', 'auth', 'enc', 'auth-enc']))
-    .option('--system-title <hex>', 'our client system title, 8 bytes hex (e.g. 4775727578313233)')
+    .option('--secret <text|hex:HEX>', 'HLS-SHA256 secret, as text or hex:HEX (never printed)')
+    .addOption(
+      new Option('--security <policy>', 'ciphering of every APDU (default auth-enc with --auth high-gmac, or high-sha256 with keys; else none)').choices(['none', 'auth', 'enc', 'auth-enc']),
+    )
+    .option('--system-title <hex>', 'our client system title, 8 bytes hex (e.g. 4775727578313233; needed by high-gmac, high-sha256 and ciphering)')
     .option('--block-key <hex>', 'global unicast encryption key, 16 bytes hex (never printed)')
     .option('--auth-key <hex>', 'authentication key, 16 bytes hex (never printed)')
     .option('--invocation-counter <n>', 'next invocation counter to use (default: from the counter file, else read from the meter as the public client)')
@@ -50,6 +57,8 @@ export function registerProbe(program: Command, run: ProbeRunner): Command {
   dcu probe --serial /dev/ttyUSB0 --mode-e --auth low --password 00000000 clock
   dcu probe --tcp 10.0.0.5:4059 --client 1 --auth high-gmac --system-title 4775727578313233 \\
       --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF clock
+  dcu probe --tcp 10.0.0.5:4059 --client 1 --auth high-sha256 --secret hex:3132333435363738 \\
+      --system-title 4775727578313233 clock            (add --block-key/--auth-key to cipher)
   dcu probe --tcp 127.0.0.1:4059 profile 1.0.99.1.0.255 --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv
 
 Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth failed,

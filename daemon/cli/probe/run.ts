@@ -39,10 +39,12 @@ async function clientSecurity(target: ProbeTarget, sec: ProbeSecurity): Promise<
   };
 }
 
-/** Whatever goes to the terminal: key bytes, should any slip into a message, are masked. */
+/** Whatever goes to the terminal: key bytes and the HLS secret, should any slip into a message, are masked. */
 function mask(text: string, target: ProbeTarget | undefined): string {
   const sec = target?.security;
-  return sec === undefined ? text : redactSecrets(text, [sec.blockKey, sec.authKey]);
+  const auth = target?.authentication;
+  const secrets = [...(sec === undefined ? [] : [sec.blockKey, sec.authKey]), ...(auth?.mechanism === 'high-sha256' ? [auth.secret] : [])];
+  return secrets.length === 0 ? text : redactSecrets(text, secrets);
 }
 
 export interface ProbeIo {

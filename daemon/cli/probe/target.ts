@@ -18,6 +18,7 @@ export interface ProbeFlags {
   server?: string;
   auth?: string;
   password?: string;
+  secret?: string;
   security?: string;
   systemTitle?: string;
   blockKey?: string;
@@ -113,15 +114,40 @@ export function parseServerAddress(text: string): ServerAddress {
   return { logical, physical: integer(m[2], 'physical address', 0, 0x3fff) };
 }
 
-export function parsePassword(text: string): Uint8Array {
+/** TEXT (latin1 bytes) or hex:HEX; the value is never echoed in the message. */
+function textOrHex(text: string, flag: string): Uint8Array {
   if (text.toLowerCase().startsWith('hex:')) {
     try {
       return fromHex(text.slice(4));
     } catch {
-      throw usage('--password hex:… must be hex digits, e.g. hex:3132333435363738');
+      throw usage(`${flag} hex:… must be hex digits, e.g. hex:3132333435363738`);
     }
   }
   return new Uint8Array(Buffer.from(text, 'latin1'));
+}
+
+export function parsePassword(text: string): Uint8Array {
+  return textOrHex(text, '--password');
+}
+
+/** The HLS-SHA256 secret of --secret TEXT|hex:HEX (not empty). */
+export function parseSecret(text: string): Uint8Array {
+  const secret = textOrHex(text, '--secret');
+  if (secret.length === 0) throw usage('--secret must not be empty');
+  return secret;
+}
+
+/**
+ * HLS-SHA256 ciphers only when asked: --security auth|enc|auth-enc, or keys given (then
+ * auth-enc by default). Without, the context stays plain and no counter file is touched.
+ */
+function parseSha256Security(flags: ProbeFlags): ProbeSecurity | undefined {
+  const keys = flags.blockKey !== undefined || flags.authKey !== undefined;
+  const policy = flags.security ?? (keys ? 'auth-enc' : 'none');
+  if (policy !== 'none') return parseSecurity({ ...flags, security: policy }, true);
+  const given = keys || flags.invocationCounter !== undefined || flags.counterFile !== undefined || flags.dedicatedKey === true;
+  if (given) throw usage('--block-key, --auth-key, --invocation-counter, --counter-file and --dedicated-key need ciphering: --security auth|enc|auth-enc');
+  return undefined;
 }
 
 export function parseTarget(flags: ProbeFlags): ProbeTarget {
@@ -149,11 +175,19 @@ export function parseTarget(flags: ProbeFlags): ProbeTarget {
   } else if (auth === 'high-gmac') {
     if (flags.password !== undefined) throw usage('--password is for --auth low; HLS-GMAC uses --block-key and --auth-key');
     authentication = { mechanism: 'high-gmac' };
+  } else if (auth === 'high-sha256') {
+    if (flags.password !== undefined) throw usage('--password is for --auth low; HLS-SHA256 uses --secret');
+    if (flags.secret === undefined || flags.systemTitle === undefined) {
+      throw usage('--auth high-sha256 needs --secret TEXT (or hex:HEX) and --system-title HEX (our 8-byte system title)');
+    }
+    authentication = { mechanism: 'high-sha256', secret: parseSecret(flags.secret), systemTitle: hexBytes(flags.systemTitle, '--system-title', 8) };
   } else {
-    throw usage(`--auth is none, low or high-gmac, got "${auth}"`);
+    throw usage(`--auth is none, low, high-gmac or high-sha256, got "${auth}"`);
   }
-  const security = parseSecurity(flags, auth === 'high-gmac');
-  const clientAddress = flags.client === undefined ? (auth === 'low' ? 17 : auth === 'high-gmac' ? 1 : 16) : integer(flags.client, '--client', 1, 0x7f);
+  if (flags.secret !== undefined && auth !== 'high-sha256') throw usage('--secret needs --auth high-sha256');
+  const security = auth === 'high-sha256' ? parseSha256Security(flags) : parseSecurity(flags, auth === 'high-gmac');
+  const hls = auth === 'high-gmac' || auth === 'high-sha256';
+  const clientAddress = flags.client === undefined ? (auth === 'low' ? 17 : hls ? 1 : 16) : integer(flags.client, '--client', 1, 0x7f);
   return {
     endpoint,
     framing,

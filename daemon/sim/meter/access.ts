@@ -8,13 +8,15 @@
  * | other  | reader     | as configured (usually LLS)        | read everything, write nothing                             |
  *
  * A credential with auth 'high' is HLS-GMAC with suite 0 keys (SIM_KEYS unless configured)
- * and the meter's system title "DCU" + index.
+ * and the meter's system title "DCU" + index. 'high-sha256' is HLS-SHA256 with its secret
+ * (text or hex:HEX): on a plain LN context by default, ciphered with suite 0 keys when its
+ * policy is auth, enc or auth-enc.
  */
 import { getClass } from '../../../protocol/cosem/classes';
 import { obisEquals } from '../../../protocol/cosem/obis';
 import { canReadMode, classTablePolicy } from '../../../protocol/server/access';
 import { CURRENT_ASSOCIATION_OBIS } from '../../../protocol/server/association-ln';
-import type { AccessPolicy, AttributeAccessMode, ClientAssociationConfig, ServerObject } from '../../../protocol/server/object';
+import type { AccessPolicy, AttributeAccessMode, ClientAssociationConfig, ServerObject, ServerSecuritySetup } from '../../../protocol/server/object';
 import { fromHex } from '../../../protocol/common/hex';
 import { SIM_KEYS, type ClientCredential } from '../types';
 import { METER_OBJECTS, type MeterObjectKey } from './objects';
@@ -73,18 +75,28 @@ export function clientConfigs(credentials: readonly ClientCredential[], systemTi
     const access = policyFor(roleOf(c.client));
     if (c.auth === 'none') return { clientAddress: c.client, authentication: { mechanism: 'none' }, access };
     if (c.auth === 'low') return { clientAddress: c.client, authentication: { mechanism: 'low', password: te.encode(c.password ?? '') }, access };
-    return {
-      clientAddress: c.client,
-      authentication: { mechanism: 'high-gmac' },
-      access,
-      security: {
-        policy: c.policy ?? 'auth-enc',
-        systemTitle,
-        blockKey: fromHex(c.blockKey ?? SIM_KEYS.blockKey),
-        authKey: fromHex(c.authKey ?? SIM_KEYS.authKey),
-        masterKey: fromHex(c.masterKey ?? SIM_KEYS.masterKey),
-      },
-    };
+    const security = (policy: NonNullable<ClientCredential['policy']>): ServerSecuritySetup => ({
+      policy,
+      systemTitle,
+      blockKey: fromHex(c.blockKey ?? SIM_KEYS.blockKey),
+      authKey: fromHex(c.authKey ?? SIM_KEYS.authKey),
+      masterKey: fromHex(c.masterKey ?? SIM_KEYS.masterKey),
+    });
+    if (c.auth === 'high-sha256') {
+      const policy = c.policy ?? 'none';
+      return {
+        clientAddress: c.client,
+        authentication: { mechanism: 'high-sha256', secret: secretBytes(c.secret ?? ''), systemTitle },
+        access,
+        ...(policy === 'none' ? {} : { security: security(policy) }),
+      };
+    }
+    return { clientAddress: c.client, authentication: { mechanism: 'high-gmac' }, access, security: security(c.policy ?? 'auth-enc') };
   });
+}
+
+/** An HLS-SHA256 secret as configured: text (UTF-8 bytes) or hex:HEX. */
+export function secretBytes(text: string): Uint8Array {
+  return /^hex:/i.test(text) ? fromHex(text.slice(4)) : new TextEncoder().encode(text);
 }
 
