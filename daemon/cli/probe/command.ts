@@ -47,6 +47,7 @@ export function registerProbe(program: Command, run: ProbeRunner): Command {
     .option('--dedicated-key', 'use a fresh random dedicated key for this association (ded- APDUs)')
     .option('--timeout <ms>', 'response timeout per frame in milliseconds (default 5000)')
     .option('--retries <n>', 'retransmissions per frame before giving up (default 3)')
+    .option('--no-gbt', 'do not propose general block transfer (workaround for meters with a faulty GBT)')
     .option('--json', 'print one JSON document instead of tables')
     .option('--verbose', 'log the link (frame hex at trace level) to stderr')
     .addHelpText(

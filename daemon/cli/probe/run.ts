@@ -77,6 +77,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
       ...(security === undefined ? {} : { security }),
       responseTimeoutMs: target.timeoutMs,
       retries: target.retries,
+      ...(flags.gbt === false ? { gbt: { enabled: false } } : {}),
       logger: logger.child({ meter: describeEndpoint(target.endpoint) }),
     });
     await client.connect();

@@ -28,6 +28,8 @@ export interface ProbeFlags {
   dedicatedKey?: boolean;
   timeout?: string;
   retries?: string;
+  /** commander's --no-gbt: false when given. */
+  gbt?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
