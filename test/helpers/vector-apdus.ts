@@ -6,7 +6,21 @@
  */
 import { decodeFrame } from '../../protocol/hdlc/frame';
 import { concatBytes, toHex } from '../../protocol/common/hex';
+import type { ConformanceBit } from '../../protocol/apdu/conformance';
 import { type VectorDirection, listVectorFiles, loadVectors } from './vectors';
+
+/** Conformance the reference client proposes in the traces (5F 1F 04 00 40 1E 1D). */
+export const TRACE_CLIENT_CONFORMANCE: readonly ConformanceBit[] = [
+  'general-protection',
+  'block-transfer-with-get-or-read',
+  'block-transfer-with-set-or-write',
+  'block-transfer-with-action',
+  'multiple-references',
+  'get',
+  'set',
+  'selective-access',
+  'action',
+];
 
 export interface VectorApdu {
   /** TX = client → meter, RX = meter → client. */

@@ -15,6 +15,7 @@ import {
 import { ErrorCode } from '../../../protocol/common/errors';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 import { expectDcuError } from '../../helpers/dcu-error';
+import { TRACE_CLIENT_CONFORMANCE } from '../../helpers/vector-apdus';
 
 const roundTrip = (hex: string, value: Apdu): void => {
   expect(decodeApdu(fromHex(hex))).toEqual(value);
@@ -162,17 +163,7 @@ describe('RLRQ / RLRE', () => {
 describe('conformance', () => {
   it('names the bits of 0x401E1D and converts both ways', () => {
     const c = conformanceFromNumber(0x401e1d);
-    expect(conformanceNames(c)).toEqual([
-      'general-protection',
-      'block-transfer-with-get-or-read',
-      'block-transfer-with-set-or-write',
-      'block-transfer-with-action',
-      'multiple-references',
-      'get',
-      'set',
-      'selective-access',
-      'action',
-    ]);
+    expect(conformanceNames(c)).toEqual(TRACE_CLIENT_CONFORMANCE);
     expect(conformanceToNumber(c)).toBe(0x401e1d);
     expect(conformanceToNumber(conformance('reserved-zero'))).toBe(0x800000);
     expect(conformanceToNumber(conformance('action'))).toBe(1);

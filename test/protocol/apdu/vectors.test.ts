@@ -3,7 +3,7 @@ import { decodeData } from '../../../protocol/axdr/codec';
 import type { Data } from '../../../protocol/axdr/data';
 import { ErrorCode } from '../../../protocol/common/errors';
 import { concatBytes, toHex } from '../../../protocol/common/hex';
-import { VECTOR_LOGS, type VectorApdu, vectorApdus } from '../../helpers/vector-apdus';
+import { VECTOR_LOGS, type VectorApdu, vectorApdus, TRACE_CLIENT_CONFORMANCE } from '../../helpers/vector-apdus';
 
 /**
  * The shared traces (../shared/vectors): every plaintext APDU decodes, every client request
@@ -79,19 +79,7 @@ describe.each([
       expect(req.proposedDlmsVersion).toBe(6);
       expect(req.clientMaxReceivePduSize).toBe(0xffff);
       expect(req.responseAllowed).toBe(true);
-      expect([...req.proposedConformance].sort()).toEqual(
-        [
-          'general-protection',
-          'block-transfer-with-get-or-read',
-          'block-transfer-with-set-or-write',
-          'block-transfer-with-action',
-          'multiple-references',
-          'get',
-          'set',
-          'selective-access',
-          'action',
-        ].sort(),
-      );
+      expect([...req.proposedConformance].sort()).toEqual([...TRACE_CLIENT_CONFORMANCE].sort());
     }
     expect(aare.result).toBe('accepted');
     expect(aare.diagnostic).toEqual({ source: 'acse-service-user', value: 0 });

@@ -8,18 +8,10 @@ import type { MechanismName } from '../../../protocol/apdu/acse-values';
 import type { Data } from '../../../protocol/axdr/data';
 import { obisToBytes, parseObis } from '../../../protocol/cosem/obis';
 import type { ApduHandler, ServerSession } from '../../../protocol/server/contract';
+import { TRACE_CLIENT_CONFORMANCE } from '../../helpers/vector-apdus';
 
-export const ALL_CLIENT_BITS: ConformanceBit[] = [
-  'general-protection',
-  'block-transfer-with-get-or-read',
-  'block-transfer-with-set-or-write',
-  'block-transfer-with-action',
-  'multiple-references',
-  'get',
-  'set',
-  'selective-access',
-  'action',
-];
+/** What the reference client proposes in the traces. */
+export const ALL_CLIENT_BITS: ConformanceBit[] = [...TRACE_CLIENT_CONFORMANCE];
 
 let n = 0;
 export function session(clientAddress: number): ServerSession {
