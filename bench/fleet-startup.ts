@@ -26,7 +26,7 @@ function rssMb(pid: number): number {
 }
 
 function startSim(args: string[]): Promise<{ child: ChildProcess; report: SimReport; ms: number }> {
-  const script = join(__dirname, '..', 'daemon', 'cli', 'dcu-sim.js');
+  const script = join(__dirname, '..', 'sim', 'cli', 'dcu-sim.js');
   const t0 = performance.now();
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) as ChildProcess & { stdout: NodeJS.ReadableStream };
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
-import { createSimMeter } from '../daemon/sim/meter';
-import type { SimMeterSpec } from '../daemon/sim/types';
+import { createSimMeter } from '../sim/meter';
+import type { SimMeterSpec } from '../sim/types';
 import { encodeData } from '../protocol/axdr/codec';
 import { DlmsClient } from '../protocol/client/client';
 import { transferImage } from '../protocol/client/image-transfer';

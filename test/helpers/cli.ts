@@ -14,8 +14,8 @@ export interface CliResult {
  * Runs a built CLI (`dcu`, `dcu-sim`) as a child process, the way a technician does.
  * Asynchronous, so a meter served inside the test process keeps answering.
  */
-export function runCli(bin: 'dcu' | 'dcu-sim' | 'demo', args: readonly string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
-  const script = join(DIST, 'daemon', 'cli', `${bin}.js`);
+export function runCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  const script = join(DIST, bin === 'dcu' || bin === 'dcud' ? 'daemon' : 'sim', 'cli', `${bin}.js`);
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });

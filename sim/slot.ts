@@ -1,0 +1,50 @@
+/**
+ * One meter of the fleet as the links see it: its spec, its faults, and the meter object
+ * itself, created on first use (1,024 idle meters cost a few hundred bytes each) and
+ * restored from the state directory at that moment.
+ */
+import type { Logger } from '../protocol/common/log';
+import { nullLogger } from '../protocol/common/log';
+import type { FaultInjector } from './faults';
+import type { SimMeterLike, SimMeterSpec } from './types';
+
+export class MeterSlot {
+  private instance: SimMeterLike | undefined;
+  private readonly cutListeners = new Set<() => void>();
+
+  constructor(
+    readonly spec: SimMeterSpec,
+    readonly faults: FaultInjector,
+    private readonly create: (spec: SimMeterSpec) => SimMeterLike,
+    private readonly log: Logger = nullLogger,
+  ) {}
+
+  get created(): boolean {
+    return this.instance !== undefined;
+  }
+
+  /** The meter, created (and restored) on first use. */
+  get meter(): SimMeterLike {
+    this.instance ??= this.create(this.spec);
+    return this.instance;
+  }
+
+  /** The meter if it exists, without creating it. */
+  peek(): SimMeterLike | undefined {
+    return this.instance;
+  }
+
+  /** Subscribes a link to power cuts (it drops its link state). Returns unsubscribe. */
+  onPowerCut(listener: () => void): () => void {
+    this.cutListeners.add(listener);
+    return () => this.cutListeners.delete(listener);
+  }
+
+  /** Power cut: links drop, the meter restarts, and stays silent for the outage. */
+  powerCut(): void {
+    this.log.info({ meter: this.spec.serial }, 'power cut');
+    this.faults.powerCut();
+    for (const l of [...this.cutListeners]) l();
+    this.instance?.powerCut();
+  }
+}

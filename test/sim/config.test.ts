@@ -1,0 +1,94 @@
+import { DcuError, ErrorCode, isConfigError } from '../../protocol/common/errors';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { meterIndexOf, meterSerial, parseFleetConfig, readFleetConfigFile } from '../../sim/config';
+
+function configError(raw: unknown, source?: string): DcuError {
+  try {
+    parseFleetConfig(raw, source);
+  } catch (e) {
+    expect(isConfigError(e)).toBe(true);
+    return e as DcuError;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('fleet configuration', () => {
+  it('fills defaults', () => {
+    const c = parseFleetConfig({ meters: 1024, serialLines: 4 });
+    expect(c).toMatchObject({ meters: 1024, serialLines: 4, framing: 'wrapper', baud: 9600, firstPhysicalAddress: 16, logicalDevice: 1, seed: 1 });
+    expect(c.tcpBasePort).toBeUndefined();
+    expect(c.credentials.map((x) => [x.client, x.auth])).toEqual([[16, 'none'], [17, 'low'], [1, 'high']]);
+  });
+
+  it('accepts numbers given as strings (flags)', () => {
+    expect(parseFleetConfig({ meters: '2', tcpBasePort: '4059', latencyMs: '0' })).toMatchObject({ meters: 2, tcpBasePort: 4059, latencyMs: 0 });
+  });
+
+  it('names the bad field, the flag and what was expected', () => {
+    const e = configError({ meters: 'many', serialLines: 1 }, 'command line');
+    expect(e.code).toBe(ErrorCode.Config);
+    expect(e.message).toBe('command line: meters (--meters) must be an integer from 1 to 65535, got "many"');
+    expect(e.context).toMatchObject({ field: 'meters', flag: '--meters' });
+    expect(configError({ meters: 2 }).message).toMatch(/serialLines \(--serial-lines K\) or tcpBasePort \(--tcp BASEPORT\)/);
+    expect(configError({ meters: 2, tcpBasePort: 65535 }).context['field']).toBe('tcpBasePort');
+    expect(configError({ meters: 2, serialLines: 1, framing: 'ppp' }).message).toMatch(/framing \(--framing\) must be one of wrapper, hdlc, got "ppp"/);
+    expect(configError({ meters: 2, serialLines: 1, baud: -1 }).context['field']).toBe('baud');
+    expect(configError({ meters: 2, serialLines: 3 }).context['field']).toBe('serialLines');
+  });
+
+  it('rejects a configuration that is not an object', () => {
+    expect(configError([1], 'x.json').message).toBe('x.json: the configuration must be an object, got [1]');
+  });
+
+  it('rejects unknown fields (typos) and bad nested fields with their path', () => {
+    expect(configError({ meters: 2, serialLines: 1, metres: 3 }).message).toMatch(/unknown field metres/);
+    const e = configError({ meters: 2, serialLines: 1, faults: { silent: [{ fromMs: 10, toMs: 5 }] } });
+    expect(e.context['field']).toBe('faults.silent[0].toMs');
+    expect(configError({ meters: 2, serialLines: 1, faults: { lossProbability: 2 } }).context['field']).toBe('faults.lossProbability');
+    expect(configError({ meters: 2, serialLines: 1, meterFaults: { SIM000009: {} } }).context['field']).toBe('meterFaults.SIM000009');
+    expect(configError({ meters: 2, serialLines: 1, lineFaults: { 1: {} } }).context['field']).toBe('lineFaults.1');
+    expect(configError({ meters: 2, serialLines: 1, credentials: [{ client: 17, auth: 'low' }] }).context['field']).toBe('credentials[0].password');
+    expect(configError({ meters: 2, serialLines: 1, hdlc: { windowTx: 9 } }).context['field']).toBe('hdlc.windowTx');
+    // 20000 meters on one line do not fit in 14-bit physical addresses.
+    expect(configError({ meters: 20_000, serialLines: 1 }).context['field']).toBe('firstPhysicalAddress');
+  });
+
+  it('parses per-line and per-meter faults', () => {
+    const c = parseFleetConfig({
+      meters: 4,
+      serialLines: 2,
+      faults: { lossProbability: 0.01 },
+      lineFaults: { 1: { extraLatencyMs: 500 } },
+      meterFaults: { SIM000002: { silent: [{ everyMs: 600000, forMs: 60000 }], rejectAssociations: true }, 3: { powerCutsAtMs: [1000], powerOutageMs: 2000 } },
+    });
+    expect(c.meterFaults['SIM000002']?.silent).toEqual([{ everyMs: 600000, forMs: 60000 }]);
+    expect(c.meterFaults['3']?.powerCutsAtMs).toEqual([1000]);
+    expect(c.lineFaults['1']?.extraLatencyMs).toBe(500);
+  });
+
+  it('reads a JSON file and reports unreadable or invalid files as config errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcu-sim-cfg-'));
+    try {
+      const good = join(dir, 'good.json');
+      writeFileSync(good, JSON.stringify({ meters: 3, tcpBasePort: 5000 }));
+      expect(parseFleetConfig(readFleetConfigFile(good), good).meters).toBe(3);
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, '{ meters: 3');
+      expect(() => readFleetConfigFile(bad)).toThrow(/not valid JSON/);
+      expect(() => readFleetConfigFile(join(dir, 'none.json'))).toThrow(DcuError);
+      writeFileSync(bad, '[1]');
+      expect(() => readFleetConfigFile(bad)).toThrow(/must be a JSON object/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes deterministic serials', () => {
+    expect(meterSerial('SIM', 7)).toBe('SIM000007');
+    expect(meterIndexOf('SIM000007', 'SIM', 10)).toBe(7);
+    expect(meterIndexOf('SIM000017', 'SIM', 10)).toBeUndefined();
+    expect(meterIndexOf('XYZ000001', 'SIM', 10)).toBeUndefined();
+  });
+});
