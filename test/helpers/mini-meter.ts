@@ -15,7 +15,7 @@
  * Profile rows: row i (0-based) is at MINI_PROFILE_START + i × 15 min, +A = 1000 + 10 × i.
  * Clients: 16 public (no authentication, read only); 17 LLS password "Gurux" (class-table
  * access: Register value read-only, Data value read-write …); 1 management LLS "12345678",
- * full access; 2 HLS-GMAC with auth-enc ciphering (keys of the HLS trace in shared/vectors,
+ * full access; 2 HLS-GMAC with auth-enc ciphering (keys of the HLS trace in test/vectors,
  * MINI_HLS), full access; 3 and 4 HLS-SHA256 (MINI_SHA256), plain and auth-enc, full access. The server adds Security setup 0.0.43.0.0.255 and the invocation
  * counter 0.0.43.1.0.255 for the HLS client's setup.
  */
@@ -49,7 +49,7 @@ export const MINI_ENERGY = 1234567;
 
 const te = new TextEncoder();
 
-/** HLS-GMAC client 2: keys and system titles of the HLS trace (shared/vectors). */
+/** HLS-GMAC client 2: keys and system titles of the HLS trace (test/vectors). */
 export const MINI_HLS = {
   clientAddress: 2,
   clientSystemTitle: te.encode('Gurux123'),

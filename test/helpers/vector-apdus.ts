@@ -1,5 +1,5 @@
 /**
- * Reassembled APDUs of the shared HDLC traces: I/UI frames only, segments (S bit) of one
+ * Reassembled APDUs of the HDLC traces in test/vectors: I/UI frames only, segments (S bit) of one
  * direction concatenated, LLC header (E6 E6 00 client → meter, E6 E7 00 meter → client)
  * stripped. Frames without an information field (RR, SNRM, DISC) and the SNRM/UA parameter
  * fields are skipped.

@@ -1,5 +1,6 @@
 /**
- * Loader for the hex traces in ../shared/vectors (see its README): lines `TX:\t7E ... 7E`
+ * The one loader for the hex traces in test/vectors (copied from the project's shared
+ * vectors; test/vectors/README.md says where they come from): lines `TX:\t7E ... 7E`
  * (client → meter) and `RX:\t 7E ... 7E` (meter → client); other lines are the client's
  * printouts and are ignored.
  */
@@ -17,9 +18,9 @@ export interface VectorRecord {
   readonly lineNo: number;
 }
 
-/** Directory of the shared vectors (override with DCU_VECTORS_DIR). */
+/** Directory of the trace vectors (override with DCU_VECTORS_DIR). */
 export function vectorsDir(): string {
-  return process.env.DCU_VECTORS_DIR ?? resolve(__dirname, '../../../shared/vectors');
+  return process.env.DCU_VECTORS_DIR ?? resolve(__dirname, '../vectors');
 }
 
 /** Names of the *.log files, sorted. */

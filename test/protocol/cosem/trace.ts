@@ -1,49 +1,17 @@
 /**
- * Test-only extraction of GET responses from the hex traces in ../shared/vectors: splits the
- * RX HDLC frames (no FCS check; the HDLC tests do that), joins segmented I-frames, strips the
- * LLC header and reassembles GET-response-with-datablock raw-data. Deliberately small and
- * independent of protocol/hdlc and protocol/apdu so the COSEM tests stand alone.
+ * Test-only extraction of GET responses from the hex traces in test/vectors: the meter's
+ * APDUs (from the one trace loader), GET-response-with-datablock raw-data reassembled by
+ * hand, independent of protocol/apdu so the COSEM tests stand alone.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DcuError } from '../../../protocol/common/errors';
-import { concatBytes, fromHex } from '../../../protocol/common/hex';
-
-export const VECTORS = join(__dirname, '..', '..', '..', '..', 'shared', 'vectors');
-
-function addressLength(b: Uint8Array, at: number): number {
-  let n = 0;
-  while (at + n < b.length && ((b[at + n] ?? 1) & 1) === 0) n++;
-  return n + 1;
-}
+import { concatBytes } from '../../../protocol/common/hex';
+import { vectorApdus } from '../../helpers/vector-apdus';
 
 /** The APDUs (LLC removed) the meter sent, in order. */
 export function rxApdus(file: string): Uint8Array[] {
-  const text = readFileSync(join(VECTORS, file), 'utf8');
-  const apdus: Uint8Array[] = [];
-  let parts: Uint8Array[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^RX:\s+(.*)$/.exec(line.trim());
-    if (m?.[1] === undefined) continue;
-    const f = fromHex(m[1]);
-    const format = ((f[1] ?? 0) << 8) | (f[2] ?? 0);
-    const length = format & 0x7ff;
-    const segmented = (format & 0x0800) !== 0;
-    if (f.length !== length + 2) throw new Error(`frame length ${f.length} vs format ${length}`);
-    const dest = addressLength(f, 3);
-    const src = addressLength(f, 3 + dest);
-    const control = f[3 + dest + src] ?? 0;
-    if ((control & 1) !== 0) continue; // not an I-frame (UA, RR, …)
-    const infoStart = 3 + dest + src + 1 + 2;
-    parts.push(f.subarray(infoStart, length + 1 - 2));
-    if (!segmented) {
-      const apdu = concatBytes(parts);
-      parts = [];
-      // LLC E6 E7 00 at the start of each APDU
-      apdus.push(apdu[0] === 0xe6 && apdu[1] === 0xe7 ? apdu.subarray(3) : apdu);
-    }
-  }
-  return apdus;
+  return vectorApdus(file)
+    .filter((a) => a.dir === 'RX')
+    .map((a) => a.apdu);
 }
 
 function readLength(b: Uint8Array, at: number): [number, number] {

@@ -10,7 +10,7 @@ import { serverAddress } from '../../../protocol/hdlc/address';
 
 const files = listVectorFiles();
 
-describe('HDLC against the shared vectors', () => {
+describe('HDLC against the trace vectors', () => {
   it('finds the vector files', () => {
     expect(files.length).toBeGreaterThanOrEqual(3);
   });
@@ -53,7 +53,7 @@ describe('HDLC against the shared vectors', () => {
   });
 });
 
-describe('HdlcClientLink replays the client side of the shared vectors', () => {
+describe('HdlcClientLink replays the client side of the trace vectors', () => {
   it.each(files)('%s: the link writes the same bytes as the reference client', (file) => {
     const records = loadVectors(file);
     const clock = new FakeClock();
@@ -100,7 +100,7 @@ describe('HdlcClientLink replays the client side of the shared vectors', () => {
   });
 });
 
-describe('HdlcSecondaryLink replays the meter side of the shared vectors', () => {
+describe('HdlcSecondaryLink replays the meter side of the trace vectors', () => {
   it.each(files)('%s: the meter link writes the same bytes as the reference meter', (file) => {
     const records = loadVectors(file);
     // The reference meter's quirks: 125-byte segments, parameters repeated in the UA to DISC.

@@ -3,69 +3,21 @@
  * APDU in both directions deciphers, every ciphered request re-encrypts byte for byte, and
  * both HLS proofs verify.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { cipherApdu, decipherApdu, describeCipheredTag } from '../../../protocol/security/ciphered-apdu';
 import { hlsGmacResponse, verifyHlsGmac } from '../../../protocol/security/hls';
 import { policyOf } from '../../../protocol/security/security-control';
+import { VECTOR_LOGS, vectorApdus } from '../../helpers/vector-apdus';
 
-const TRACE = join(__dirname, '../../../../shared/vectors/ln-hdlc-hlsgmac-suite0-clock.log');
 const EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
 const CLIENT_ST = fromHex('4775727578313233'); // "Gurux123"
 const METER_ST = fromHex('4142434445464748'); // "ABCDEFGH"
 
-// ---- test scaffolding: just enough HDLC to get APDUs out of the trace ----------------
-
 interface Apdu {
   readonly dir: 'TX' | 'RX';
   readonly bytes: Uint8Array;
-}
-
-function readAddress(f: Uint8Array, at: number): number {
-  let i = at;
-  while (((f[i] ?? 1) & 1) === 0) i++;
-  return i + 1;
-}
-
-/** Reassembled APDUs (LLC stripped) from the I-frames of a trace, in order. */
-function apdusFromTrace(text: string): Apdu[] {
-  const out: Apdu[] = [];
-  const pending: Record<'TX' | 'RX', Uint8Array[]> = { TX: [], RX: [] };
-  for (const line of text.split('\n')) {
-    const m = /^(TX|RX):\s*(7E[0-9A-F ]+7E)\s*$/.exec(line.trim());
-    if (!m) continue;
-    const dir = m[1] as 'TX' | 'RX';
-    const f = fromHex(m[2]!);
-    const segmented = (f[1]! & 0x08) !== 0;
-    let at = readAddress(f, 3); // dest
-    at = readAddress(f, at); // src
-    const control = f[at]!;
-    at += 1;
-    if ((control & 1) !== 0) continue; // not an I-frame (SNRM/UA/RR/DISC)
-    at += 2; // HCS
-    let info = f.subarray(at, f.length - 3); // minus FCS and flag
-    if (pending[dir].length === 0) {
-      expect([toHex(info.subarray(0, 3))]).toContainEqual(dir === 'TX' ? 'E6E600' : 'E6E700');
-      info = info.subarray(3);
-    }
-    pending[dir].push(info);
-    if (!segmented) {
-      const parts = pending[dir];
-      const total = parts.reduce((n, p) => n + p.length, 0);
-      const bytes = new Uint8Array(total);
-      let o = 0;
-      for (const p of parts) {
-        bytes.set(p, o);
-        o += p.length;
-      }
-      out.push({ dir, bytes });
-      pending[dir] = [];
-    }
-  }
-  return out;
 }
 
 /**
@@ -99,7 +51,7 @@ function cipheredOf(a: Apdu): Uint8Array | undefined {
 
 // ---- the tests ------------------------------------------------------------------------
 
-const apdus = apdusFromTrace(readFileSync(TRACE, 'utf8'));
+const apdus: Apdu[] = vectorApdus(VECTOR_LOGS.hls).map(({ dir, apdu }) => ({ dir, bytes: apdu }));
 const ciphered = apdus.flatMap((a) => {
   const c = cipheredOf(a);
   return c ? [{ dir: a.dir, bytes: c }] : [];
