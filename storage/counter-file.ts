@@ -17,7 +17,7 @@ export interface FileCounterStoreOptions {
   readonly chunk?: number;
 }
 
-interface Entry {
+export interface Entry {
   /** Next value to hand out. */
   next: number;
   /** Persisted mark: every value below it may have been handed out before. */
@@ -142,7 +142,7 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function parseCounterFile(text: string, path: string): Map<string, Entry> {
+export function parseCounterFile(text: string, path: string): Map<string, Entry> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

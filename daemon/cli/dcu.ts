@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerConfig } from './config-command';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
 import { runProbe } from './probe/run';
@@ -13,6 +14,11 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .exitOverride();
   registerProbe(program, async (flags, request) => {
     onExit(await runProbe(flags, request));
+  });
+  registerConfig(program, onExit, {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    env: process.env,
   });
   return program;
 }

@@ -1,0 +1,40 @@
+/**
+ * `dcu config example`: a commented configuration that passes `dcu config check` (a test
+ * keeps it so). Keys not shown take the defaults listed in docs/config.md.
+ */
+export const EXAMPLE_CONFIG = `# dcu concentrator configuration (YAML; JSON works too).
+# Check it with: dcu config check FILE. Any key can be overridden from the environment
+# with DCU_<PATH>, e.g. DCU_MQTT_URL, DCU_STORAGE_MAX_BYTES, DCU_LINES_0_SERIAL_PATH.
+
+id: dcu-0001                 # concentrator id: MQTT topics are dcu/<id>/…
+stateDir: /var/lib/dcu       # SQLite store, counters, metadata cache
+
+lines:
+  # a PLC/RF modem or RS-485 adapter: HDLC, meters picked by their physical address
+  - { name: plc0, serial: { path: /dev/ttyUSB0, baud: 9600 } }
+  # meters reached over IP: IEC 62056-47 wrapper (framing: hdlc for terminal servers)
+  - { name: ip, tcp: { concurrency: 8 } }
+
+meters:                      # seed list, applied at start; the registry lives in SQLite
+  - { serial: SIM000000, line: plc0, address: "1/16", client: 17, auth: low, password: "00000000" }
+  - { serial: SIM000001, line: plc0, address: "1/17", client: 17, auth: low, password: "00000000" }
+  - serial: SIM000004
+    line: ip
+    address: "10.20.0.15:4059"
+    client: 1
+    auth: high-gmac          # HLS-GMAC, APDUs authenticated and encrypted (suite 0)
+    systemTitle: "4443553030303031"
+    keys: { file: /etc/dcu/keys/SIM000004.json }   # {"blockKey": HEX, "authKey": HEX}
+
+collection:                  # per data class: every (interval), backfill (new meters), enabled
+  load-profile: { every: 15m, backfill: 7d }
+  daily: { every: 1d, backfill: 31d }
+  billing: { every: 1d, backfill: 93d }
+  events: { every: 1h }
+
+clock: { syncAbove: 5m, eventAbove: 10m }   # drift policy: sync above 5 min, above 10 min only an event
+registry: { unreachableAfter: 72h }
+storage: { maxBytes: 2GB }
+mqtt: { url: "mqtts://hes.example:8883" }
+api: { listen: "0.0.0.0:8443" }
+`;

@@ -1,0 +1,134 @@
+/**
+ * The concentrator's configuration as one JSON Schema (TypeBox), from which the TypeScript
+ * types derive: one source for validation (ajv), types, defaults and the generated
+ * reference in docs/config.md. Every object rejects unknown keys, so a typo is an error
+ * and not a silently ignored setting. Durations are texts like "15m" or "7d", sizes like "2GB".
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DURATION_PATTERN, SIZE_PATTERN } from './units';
+
+const Duration = (description: string, def?: string) =>
+  Type.String({ pattern: DURATION_PATTERN, description: `${description} (duration: 90s, 15m, 2h, 7d…)`, ...(def === undefined ? {} : { default: def }) });
+
+const Hex = (bytes: number, description: string) =>
+  Type.String({ pattern: `^([0-9A-Fa-f]{2}){${bytes}}$`, description: `${description} (${bytes} bytes in hex)` });
+
+const strict = { additionalProperties: false } as const;
+
+export const BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
+
+export const SerialLineSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0' }),
+    baud: Type.Union(BAUD_RATES.map((b) => Type.Literal(b)), { default: 9600, description: 'baud rate' }),
+    framing: Type.Literal('hdlc', { default: 'hdlc', description: 'HDLC (IEC 62056-46) on serial lines' }),
+    modeE: Type.Boolean({ default: false, description: 'open with IEC 62056-21 mode E (optical probe)' }),
+  },
+  strict,
+);
+
+export const IpLineSchema = Type.Object(
+  {
+    framing: Type.Union([Type.Literal('wrapper'), Type.Literal('hdlc')], { default: 'wrapper', description: 'IEC 62056-47 wrapper, or HDLC over TCP (terminal servers)' }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'meters read in parallel on this line' }),
+  },
+  strict,
+);
+
+export const LineSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'line name, referenced by meters' }),
+    serial: Type.Optional({ ...SerialLineSchema, description: 'a serial line: RS-485 adapter, PLC/RF modem, optical probe' }),
+    tcp: Type.Optional({ ...IpLineSchema, description: 'meters over TCP (HOST:PORT per meter)' }),
+    udp: Type.Optional({ ...IpLineSchema, description: 'meters over UDP (HOST:PORT per meter)' }),
+    timeout: Duration('per-frame answer timeout', '3s'),
+    retries: Type.Integer({ minimum: 0, maximum: 10, default: 3, description: 'link retransmissions before giving up' }),
+  },
+  { ...strict, description: 'a communication line: exactly one of serial, tcp, udp' },
+);
+
+export const AUTH_MECHANISMS = ['none', 'low', 'high-gmac', 'high-sha256'] as const;
+
+export const KeysSchema = Type.Union(
+  [
+    Type.Object({ file: Type.String({ minLength: 1, description: 'JSON file {"blockKey": HEX, "authKey": HEX}' }) }, strict),
+    Type.Object({ blockKey: Hex(16, 'global unicast encryption key'), authKey: Hex(16, 'authentication key') }, strict),
+  ],
+  { description: 'keys: a file reference (production) or inline (tests)' },
+);
+
+export const MeterSchema = Type.Object(
+  {
+    serial: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'meter serial number (identity)' }),
+    line: Type.String({ description: 'name of the line the meter is on' }),
+    address: Type.String({ minLength: 1, description: 'serial: LOGICAL[/PHYSICAL] HDLC address; tcp/udp: HOST:PORT' }),
+    client: Type.Integer({ minimum: 1, maximum: 127, default: 16, description: 'client SAP (16 public, 17 reading LLS, 1 management)' }),
+    auth: Type.Union(AUTH_MECHANISMS.map((a) => Type.Literal(a)), { default: 'none', description: 'authentication mechanism' }),
+    password: Type.Optional(Type.String({ description: 'LLS password (auth: low)' })),
+    secret: Type.Optional(Type.String({ description: 'HLS-SHA256 secret (auth: high-sha256)' })),
+    systemTitle: Type.Optional(Hex(8, 'our system title (HLS)')),
+    keys: Type.Optional(KeysSchema),
+    security: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('auth'), Type.Literal('enc'), Type.Literal('auth-enc')], { description: 'APDU protection (default auth-enc with HLS)' })),
+    gbt: Type.Boolean({ default: true, description: 'propose general block transfer' }),
+    deviationSign: Type.Union([Type.Literal('blue-book'), Type.Literal('inverted')], { default: 'blue-book', description: 'sign convention of the clock deviation this meter uses' }),
+  },
+  strict,
+);
+
+export const DATA_CLASSES = ['load-profile', 'daily', 'billing', 'events', 'alarms', 'registers', 'clock'] as const;
+export type DataClass = (typeof DATA_CLASSES)[number];
+
+export const CollectionPlanSchema = Type.Object(
+  {
+    every: Duration('how often to collect'),
+    backfill: Duration('how far back a new meter is collected', '7d'),
+    enabled: Type.Boolean({ default: true }),
+  },
+  strict,
+);
+
+export const CollectionSchema = Type.Partial(
+  Type.Object({
+    'load-profile': CollectionPlanSchema,
+    daily: CollectionPlanSchema,
+    billing: CollectionPlanSchema,
+    events: CollectionPlanSchema,
+    alarms: CollectionPlanSchema,
+    registers: CollectionPlanSchema,
+    clock: CollectionPlanSchema,
+  } satisfies Record<DataClass, typeof CollectionPlanSchema>),
+  { ...strict, default: {}, description: 'per data class: interval, backfill, enabled' },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'concentrator id (MQTT topic prefix dcu/<id>/)' }),
+    stateDir: Type.String({ minLength: 1, default: '/var/lib/dcu', description: 'state directory (SQLite store)' }),
+    lines: Type.Array(LineSchema, { default: [], description: 'communication lines' }),
+    meters: Type.Array(MeterSchema, { default: [], description: 'seed list applied at start; the registry is SQLite' }),
+    collection: CollectionSchema,
+    clock: Type.Object(
+      {
+        syncAbove: Duration('synchronise a meter clock drifting more than this', '5m'),
+        eventAbove: Duration('above this drift, do not synchronise: raise an event for the HES', '10m'),
+      },
+      { ...strict, default: {} },
+    ),
+    registry: Type.Object(
+      { unreachableAfter: Duration('a meter silent this long is reported unreachable', '72h') },
+      { ...strict, default: {} },
+    ),
+    storage: Type.Object(
+      { maxBytes: Type.Union([Type.String({ pattern: SIZE_PATTERN }), Type.Integer({ minimum: 0 })], { default: '2GB', description: 'bound of the SQLite file (2GB, 512MiB…)' }) },
+      { ...strict, default: {} },
+    ),
+    mqtt: Type.Optional(Type.Object({ url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'HES broker URL' }) }, { additionalProperties: true })),
+    api: Type.Optional(Type.Object({ listen: Type.String({ description: 'HOST:PORT of the local HTTPS API' }) }, { additionalProperties: true })),
+  },
+  strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type LineConfig = Static<typeof LineSchema>;
+export type MeterConfig = Static<typeof MeterSchema>;
+export type CollectionPlan = Static<typeof CollectionPlanSchema>;

@@ -1,0 +1,15 @@
+/**
+ * Numbered schema migrations. Append only: a released migration is never edited; a change
+ * is a new migration. Each runs in one transaction and sets PRAGMA user_version.
+ */
+import type { Db } from '../db';
+import { m001Counters } from './001-counters';
+import { m002MeterMeta } from './002-meter-meta';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: (db: Db) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta];
