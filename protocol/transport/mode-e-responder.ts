@@ -1,8 +1,11 @@
 /**
  * Meter side of IEC 62056-21 mode E, for the simulator: listens at 300 7E1 for a sign-on
  * `/?[address]!\r\n`, answers with its identification (after the reaction time), accepts an
- * HDLC ACK `06 '2' Z '2' \r\n` for a baud up to the one it offered, switches to that baud,
- * optionally confirms with the same ACK at the new baud (still 7E1) and ends at 8N1.
+ * HDLC ACK `06 '2' Z '2' \r\n` for a baud up to the one it offered, switches to that baud at
+ * 8N1 and optionally confirms with the same ACK as 7E1 characters (the parity bit in bit 7 of
+ * an 8N1 byte is the same signal on the line). Switching the port once, before the confirm,
+ * avoids a second reopen right after it: a reopen flushes the output, and on a pty that
+ * discards what the peer has not read yet. Received characters have bit 7 masked.
  * Anything else (another address, a readout ACK, silence) returns it to listening.
  */
 import { DcuError, ErrorCode } from '../common/errors';
@@ -16,6 +19,7 @@ import {
   lineEnd,
   SIGN_ON_SETTINGS,
 } from './mode-e-messages';
+import { addParity } from './parity';
 import type { SerialSettings } from './types';
 
 export interface ModeEResponderOptions {
@@ -158,10 +162,13 @@ export class ModeEResponder implements ModeEMachine<ModeEServed> {
     this.stateValue = 'done';
     this.buf = [];
     const settings: SerialSettings = { baudRate, dataBits: 8, parity: 'none', stopBits: 1 };
-    this.commands.push({ type: 'configure', settings: { ...SIGN_ON_SETTINGS, baudRate } });
+    this.commands.push({ type: 'configure', settings });
     if (this.o.sendSwitchConfirm) {
-      this.commands.push({ type: 'wait', ms: this.o.reactionMs }, { type: 'send', bytes: encodeHdlcAck(letter) });
+      this.commands.push(
+        { type: 'wait', ms: this.o.reactionMs },
+        { type: 'send', bytes: addParity(encodeHdlcAck(letter), 'even') },
+      );
     }
-    this.commands.push({ type: 'configure', settings }, { type: 'done', result: { baudRate, settings } });
+    this.commands.push({ type: 'done', result: { baudRate, settings } });
   }
 }

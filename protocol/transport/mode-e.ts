@@ -6,7 +6,11 @@
  *
  * Sequence: 300 7E1 → `/?[address]!\r\n` → identification `/XXXZ[\W]ident\r\n` → (reaction
  * delay) → `06 '2' Z '2' \r\n` → (switch delay) → Z baud 8N1 → optional switch confirm from
- * the meter (the same ACK message at the new baud, 7E1; read at 8N1 its parity bits are masked).
+ * the meter (the same ACK message at the new baud, 7E1; read at 8N1 its parity bits are masked)
+ * → at the earliest `meterSwitchMs` after the ACK, done (the caller may send SNRM).
+ * The messages are plain 7-bit ASCII: the port's 7E1 setting adds the parity bit. Received
+ * characters have bit 7 masked, so a meter (or a bridge) that hands over the parity bit in
+ * bit 7 is understood as well as one that sends plain 7-bit characters.
  */
 import { DcuError, ErrorCode } from '../common/errors';
 import {
@@ -53,6 +57,12 @@ export interface ModeEOptions {
   readonly switchDelayMs?: number;
   /** How long to watch for the meter's switch confirm at the new baud (default 500 ms; 0 = don't). */
   readonly confirmWindowMs?: number;
+  /**
+   * The meter changes baud this long after the ACK (IEC 62056-21: 200–300 ms); without its
+   * switch confirm the opening ends no earlier, so the first HDLC frame is not sent into the
+   * old baud rate (default 300 ms).
+   */
+  readonly meterSwitchMs?: number;
 }
 
 export interface ModeEResult {
@@ -87,6 +97,7 @@ export class ModeEClient implements ModeEMachine<ModeEResult> {
       ackDelayMs: options.ackDelayMs ?? 200,
       switchDelayMs: options.switchDelayMs ?? 100,
       confirmWindowMs: options.confirmWindowMs ?? 500,
+      meterSwitchMs: options.meterSwitchMs ?? 300,
     };
   }
 
@@ -126,7 +137,7 @@ export class ModeEClient implements ModeEMachine<ModeEResult> {
           (this.log.length ? `; received "${this.received}"` : '; nothing received (probe placed? meter awake?)'),
       );
     } else if (this.stateValue === 'confirming' && this.pending) {
-      this.finish(false);
+      this.finishUnconfirmed(this.o.confirmWindowMs);
     }
   }
 
@@ -182,7 +193,7 @@ export class ModeEClient implements ModeEMachine<ModeEResult> {
       this.stateValue = 'confirming';
       this.commands.push({ type: 'await', timeoutMs: this.o.confirmWindowMs });
     } else {
-      this.finish(false);
+      this.finishUnconfirmed(0);
     }
   }
 
@@ -198,6 +209,13 @@ export class ModeEClient implements ModeEMachine<ModeEResult> {
       }
     }
     if (hay.length > MAX_LINE) this.buf = hay.slice(-want.length);
+  }
+
+  /** No confirm seen after `waitedMs` at the new baud: wait out the meter's switch time first. */
+  private finishUnconfirmed(waitedMs: number): void {
+    const rest = this.o.meterSwitchMs - this.o.switchDelayMs - waitedMs;
+    if (rest > 0) this.commands.push({ type: 'wait', ms: rest });
+    this.finish(false);
   }
 
   private finish(confirmed: boolean): void {

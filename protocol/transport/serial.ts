@@ -1,9 +1,14 @@
 /**
- * Serial port transport over the `serialport` package. Line settings can change while open
- * (IEC 62056-21 mode E): a baud change uses the binding's update(); 7E1/7O1 are spoken as 8N1
- * with software parity (see parity.ts), so the 7E1 ↔ 8N1 switch of mode E needs no reopen;
- * any other framing change reopens the port. A port that disappears (USB adapter unplugged,
- * pty closed) is reported to onClose listeners as TransportVanished.
+ * Serial port transport over the `serialport` package. Line settings are real port settings:
+ * IEC 62056-21 mode E signs on at 300 7E1 (the UART adds the parity bit, the bytes written are
+ * plain 7-bit ASCII) and then switches to 8N1. A baud change uses the binding's update(); any
+ * other framing change (7E1 → 8N1) reopens the port, since the binding cannot change it on an
+ * open port (opening flushes both directions, as a baud change does). Received characters at
+ * 7 data bits are masked to 7 bits: a pty (Linux forces CS8 and no parity on ptys, silently),
+ * a terminal server or a USB-to-IP bridge passes the parity bit through, a UART does not.
+ * `softwareParity` keeps the port at 8N1 and adds/strips the parity bit in software instead
+ * (parity.ts) — for an adapter whose driver cannot do 7 data bits. A port that disappears
+ * (USB adapter unplugged, pty closed) is reported to onClose listeners as TransportVanished.
  */
 import { SerialPort } from 'serialport';
 import { DcuError, ErrorCode } from '../common/errors';
@@ -16,6 +21,8 @@ export interface SerialTransportOptions extends Partial<SerialSettings> {
   readonly path: string;
   /** Exclusive lock on the device (default true). */
   readonly lock?: boolean;
+  /** Speak 7E1/7O1 as 8N1 with the parity bit set in software (default false: real port settings). */
+  readonly softwareParity?: boolean;
 }
 
 export const DEFAULT_SERIAL_SETTINGS: SerialSettings = { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 };
@@ -34,8 +41,8 @@ interface OsFraming {
 }
 
 /** What the OS port is set to for the wanted line settings. */
-function osFramingFor(s: SerialSettings): OsFraming {
-  if (s.dataBits === 7 && s.parity !== 'none' && s.stopBits === 1) {
+function osFramingFor(s: SerialSettings, softwareParity: boolean): OsFraming {
+  if (softwareParity && s.dataBits === 7 && s.parity !== 'none' && s.stopBits === 1) {
     return { dataBits: 8, parity: 'none', stopBits: 1, emulate: s.parity };
   }
   return { dataBits: s.dataBits, parity: s.parity, stopBits: s.stopBits, emulate: undefined };
@@ -65,6 +72,7 @@ export class SerialTransport implements SerialByteTransport {
   readonly path: string;
   private current: SerialSettings;
   private readonly lock: boolean;
+  private readonly softwareParity: boolean;
   private port: SerialPort | undefined;
   private framing: OsFraming;
   private readonly dataListeners = new Listeners<[Uint8Array]>();
@@ -75,13 +83,14 @@ export class SerialTransport implements SerialByteTransport {
   constructor(options: SerialTransportOptions) {
     this.path = options.path;
     this.lock = options.lock ?? true;
+    this.softwareParity = options.softwareParity ?? false;
     this.current = {
       baudRate: options.baudRate ?? DEFAULT_SERIAL_SETTINGS.baudRate,
       dataBits: options.dataBits ?? DEFAULT_SERIAL_SETTINGS.dataBits,
       parity: options.parity ?? DEFAULT_SERIAL_SETTINGS.parity,
       stopBits: options.stopBits ?? DEFAULT_SERIAL_SETTINGS.stopBits,
     };
-    this.framing = osFramingFor(this.current);
+    this.framing = osFramingFor(this.current, this.softwareParity);
   }
 
   get description(): string {
@@ -103,7 +112,7 @@ export class SerialTransport implements SerialByteTransport {
   }
 
   private async openPort(settings: SerialSettings): Promise<SerialPort> {
-    const framing = osFramingFor(settings);
+    const framing = osFramingFor(settings, this.softwareParity);
     const port = new SerialPort({
       path: this.path,
       baudRate: settings.baudRate,
@@ -156,6 +165,8 @@ export class SerialTransport implements SerialByteTransport {
       this.parityErrors += r.errors;
       bytes = r.bytes;
       if (bytes.length === 0) return;
+    } else if (this.framing.dataBits === 7) {
+      bytes = chunk.map((b) => b & 0x7f); // what a 7-bit UART delivers, parity bit or not
     } else {
       bytes = chunk.slice();
     }
@@ -169,7 +180,13 @@ export class SerialTransport implements SerialByteTransport {
         context: { path: this.path },
       });
     }
-    const out = this.framing.emulate ? addParity(bytes, this.framing.emulate) : bytes;
+    // At 7 data bits a UART sends the low 7 bits (and its own parity bit); a pty sends
+    // whatever it is given, so clear bit 7 here to put the same characters on the line.
+    const out = this.framing.emulate
+      ? addParity(bytes, this.framing.emulate)
+      : this.framing.dataBits === 7
+        ? bytes.map((b) => b & 0x7f)
+        : bytes;
     const fail = (err: unknown): DcuError =>
       looksDisconnected(err)
         ? new DcuError(ErrorCode.TransportVanished, `serial port ${this.path} vanished while writing: ${errorText(err)}`, {
@@ -196,7 +213,7 @@ export class SerialTransport implements SerialByteTransport {
       this.current = next;
       return;
     }
-    const framing = osFramingFor(next);
+    const framing = osFramingFor(next, this.softwareParity);
     if (sameOsFraming(framing, this.framing)) {
       if (next.baudRate !== this.current.baudRate) {
         await new Promise<void>((resolve, reject) => {

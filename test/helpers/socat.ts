@@ -9,6 +9,7 @@
  *
  * `close()` kills socat (the ports vanish, like an unplugged USB adapter) and removes the
  * temporary directory. Pass `dir` to reuse link paths (a replugged adapter at the same path).
+ * `createPtyTcpBridge` links one pty to a TCP server instead (a terminal server's view).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -53,12 +54,16 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
-  const ownDir = options.dir === undefined;
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dcu-pty-'));
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
-  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+/** A running socat whose pty links exist; `close()` also removes `dir` when it was created here. */
+interface Socat {
+  readonly pid: number;
+  kill(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts socat with two addresses and waits until the data transfer loop runs and `links` exist. */
+async function startSocat(addresses: readonly [string, string], links: readonly string[], dir: string, ownDir: boolean, timeoutMs = 5000): Promise<Socat> {
+  const child = spawn('socat', ['-d', '-d', ...addresses], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   installExitHook();
@@ -72,12 +77,12 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
     child.once('error', (e) => reject(new Error(`cannot start socat (is it installed?): ${e.message}`)));
   });
 
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  const deadline = Date.now() + timeoutMs;
   const ready = (async () => {
-    // socat logs "starting data transfer loop" once both ptys are open and linked.
-    while (!(existsSync(a) && existsSync(b) && stderr.includes('starting data transfer loop'))) {
+    // socat logs "starting data transfer loop" once both addresses are open (ptys linked, TCP connected).
+    while (!(links.every((l) => existsSync(l)) && stderr.includes('starting data transfer loop'))) {
       if (child.exitCode !== null) throw new Error(`socat exited with ${child.exitCode}: ${stderr.trim()}`);
-      if (Date.now() > deadline) throw new Error(`socat did not create ${a} and ${b} in time: ${stderr.trim()}`);
+      if (Date.now() > deadline) throw new Error(`socat did not create ${links.join(' and ')} in time: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
@@ -95,9 +100,6 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   };
   let closed = false;
   return {
-    a,
-    b,
-    dir,
     pid: child.pid ?? -1,
     kill,
     async close() {
@@ -107,4 +109,38 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dcu-pty-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  const socat = await startSocat([`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], [a, b], dir, ownDir, options.timeoutMs);
+  return { a, b, dir, ...socat };
+}
+
+export interface PtyTcpBridge {
+  /** Path of the pty (a symlink to /dev/pts/N): open it as a serial port. */
+  readonly path: string;
+  readonly dir: string;
+  /** socat's process id. */
+  readonly pid: number;
+  /** Kills socat (the pty vanishes, the TCP connection closes). */
+  kill(): Promise<void>;
+  /** Kills socat and removes the directory if this bridge created it. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * A pty bridged to a TCP server, as a terminal server or a USB-to-IP adapter presents a
+ * remote meter: `socat pty,raw,echo=0,link=PATH tcp:HOST:PORT`. socat connects at once, so
+ * the server must be listening; bytes cross verbatim both ways (no baud rate, no parity).
+ */
+export async function createPtyTcpBridge(target: { readonly host: string; readonly port: number }, options: PtyPairOptions = {}): Promise<PtyTcpBridge> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dcu-pty-'));
+  const path = join(dir, 'tty');
+  const socat = await startSocat([`pty,raw,echo=0,link=${path}`, `tcp:${target.host}:${target.port}`], [path], dir, ownDir, options.timeoutMs);
+  return { path, dir, ...socat };
 }

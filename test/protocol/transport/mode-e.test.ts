@@ -10,6 +10,7 @@ import {
   encodeRequest,
 } from '../../../protocol/transport/mode-e-messages';
 import { ModeEResponder } from '../../../protocol/transport/mode-e-responder';
+import { addParity } from '../../../protocol/transport/parity';
 import type { SerialByteTransport, SerialSettings } from '../../../protocol/transport/types';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -108,7 +109,44 @@ describe('ModeEClient (sans-IO)', () => {
     m.receive(ascii('/?42!\r\n/ABC6METER\r\n'));
     const cmds = drain(m);
     expect(cmds.slice(0, 4)).toEqual(['wait 200', 'send 063234320D0A', 'wait 100', 'configure 4800 8N1']);
-    expect(cmds[4]).toContain('"confirmed":false');
+    // No confirm awaited: the rest of the meter's 300 ms switch time passes before HDLC may start.
+    expect(cmds[4]).toBe('wait 200');
+    expect(cmds[5]).toContain('"confirmed":false');
+    expect(cmds).toHaveLength(6);
+  });
+
+  it('never ends before the meter has switched (meterSwitchMs after the ACK) unless it confirmed', () => {
+    const afterAck = (o: ConstructorParameters<typeof ModeEClient>[0], confirm?: string): string[] => {
+      const m = new ModeEClient(o);
+      m.start();
+      drain(m);
+      m.receive(ascii('/ABC5M\r\n'));
+      drain(m); // wait, ACK, wait switchDelayMs, configure, await
+      if (confirm) m.receive(fromHex(confirm));
+      else m.timeout();
+      return drain(m).map((c) => (c.startsWith('done') ? 'done' : c));
+    };
+    expect(afterAck({ confirmWindowMs: 500 })).toEqual(['done']); // 100 + 500 ≥ 300
+    expect(afterAck({ confirmWindowMs: 50 })).toEqual(['wait 150', 'done']);
+    expect(afterAck({ confirmWindowMs: 50, switchDelayMs: 20, meterSwitchMs: 250 })).toEqual(['wait 180', 'done']);
+    expect(afterAck({ confirmWindowMs: 50 }, '063235320D0A')).toEqual(['done']); // confirmed: switched already
+  });
+
+  it.each([
+    ['plain 7-bit characters', (b: Uint8Array): Uint8Array => b],
+    ['characters carrying their even parity bit', (b: Uint8Array): Uint8Array => addParity(b, 'even')],
+    ['mixed chunks of both', (b: Uint8Array): Uint8Array => b.map((x, i) => (i % 2 ? addParity(Uint8Array.of(x), 'even')[0]! : x))],
+  ])('accepts an identification (and its own echo) sent as %s', (_, form) => {
+    const m = new ModeEClient();
+    m.start();
+    drain(m);
+    m.receive(form(ascii('/?!\r\n'))); // the probe's echo
+    const ident = form(ascii('/LGZ5\\2ZMD3104407.B32\r\n'));
+    m.receive(ident.subarray(0, 7));
+    m.receive(ident.subarray(7));
+    expect(drain(m)).toEqual(['wait 200', 'send 063235320D0A', 'wait 100', 'configure 9600 8N1', 'await 500']);
+    m.receive(form(encodeHdlcAck('5')));
+    expect(drain(m)[0]).toContain('"confirmed":true');
   });
 
   it('finishes unconfirmed when the confirm window passes', () => {
@@ -164,7 +202,7 @@ describe('ModeEClient (sans-IO)', () => {
 });
 
 describe('ModeEResponder (sans-IO)', () => {
-  it('answers a sign-on, accepts the ACK, confirms at the new baud and ends at 8N1', () => {
+  it('answers a sign-on, accepts the ACK, switches to 8N1 and confirms with 7E1 characters', () => {
     const r = new ModeEResponder({ manufacturer: 'DCU', identification: 'SIM1', baudRate: 9600 });
     r.start();
     expect(drain(r)).toEqual(['configure 300 7E1', 'await forever']);
@@ -172,12 +210,21 @@ describe('ModeEResponder (sans-IO)', () => {
     expect(drain(r)).toEqual(['wait 200', `send ${toHex(ascii('/DCU5\\2SIM1\r\n'))}`, 'await 3000']);
     r.receive(encodeHdlcAck('4'));
     expect(drain(r)).toEqual([
-      'configure 4800 7E1',
-      'wait 200',
-      'send 063234320D0A',
       'configure 4800 8N1',
+      'wait 200',
+      'send 06B2B4B28D0A', // 06 '2' '4' '2' CR LF as 7E1 characters: even parity in bit 7
       'done {"baudRate":4800,"settings":{"baudRate":4800,"dataBits":8,"parity":"none","stopBits":1}}',
     ]);
+  });
+
+  it('understands a sign-on and an ACK whose characters carry their parity bit', () => {
+    const r = new ModeEResponder({ baudRate: 9600, sendSwitchConfirm: false });
+    r.start();
+    drain(r);
+    r.receive(addParity(ascii('/?!\r\n'), 'even'));
+    expect(drain(r)).toHaveLength(3);
+    r.receive(addParity(encodeHdlcAck('5'), 'even'));
+    expect(drain(r)).toEqual(['configure 9600 8N1', 'done {"baudRate":9600,"settings":{"baudRate":9600,"dataBits":8,"parity":"none","stopBits":1}}']);
   });
 
   it('ignores other addresses, and goes back to listening on a readout ACK or a timeout', () => {
@@ -270,6 +317,25 @@ describe('openModeE driver on a fake clock', () => {
       'write 063235320D0A',
       'update {"baudRate":9600,"dataBits":8,"parity":"none","stopBits":1}',
     ]);
+  });
+
+  it('without a switch confirm, resolves no earlier than meterSwitchMs after the ACK (fake clock)', async () => {
+    const clock = new FakeClock();
+    let ackAt = -1;
+    const serial = new ScriptedSerial((w, s) => {
+      if (toHex(w) === '2F3F210D0A') setImmediate(() => s.push(ascii('/XYZ5M1\r\n')));
+      if (toHex(w) === '063235320D0A') ackAt = clock.now();
+    });
+    let doneAt = -1;
+    const run = openModeE(serial, { confirmWindowMs: 0 }, clock).then(() => (doneAt = clock.now()));
+    for (let i = 0; i < 100 && doneAt < 0; i++) {
+      await new Promise((r) => setImmediate(r));
+      await clock.advanceAsync(10);
+    }
+    await run;
+    expect(ackAt).toBeGreaterThan(0);
+    expect(doneAt - ackAt).toBeGreaterThanOrEqual(300);
+    expect(doneAt - ackAt).toBeLessThan(400);
   });
 
   it('rejects with ModeEFailed on silence after the identification timeout', async () => {

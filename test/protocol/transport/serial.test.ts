@@ -67,8 +67,34 @@ describe('SerialTransport over a socat pty pair', () => {
     await ra.waitFor('00FF7E80');
   });
 
-  it('changes baud and framing while open (7E1 in software, then 8N1 again)', async () => {
+  it('at 7E1 writes plain 7-bit ASCII, reads 7-bit and parity-carrying characters alike, and reopens for 8N1', async () => {
     const a = transport(pair.a, { baudRate: 300, dataBits: 7, parity: 'even' });
+    const b = transport(pair.b);
+    await a.open();
+    await b.open();
+    const rb = collect(b);
+    const ra = collect(a);
+    // A pty has no UART: Linux forces it to CS8 without parity, so what crosses is what was
+    // written — plain 7-bit ASCII, as a 7E1 software meter behind socat expects.
+    await a.write(fromHex('2F3F210D0A'));
+    await rb.waitFor('2F3F210D0A');
+    await a.write(fromHex('AF')); // a 7-bit port cannot send bit 7
+    await rb.waitFor('2F3F210D0A2F');
+    await b.write(fromHex('2F3FAF3F8D0A')); // plain, then with the parity bit in bit 7
+    await ra.waitFor('2F3F2F3F0D0A');
+    expect(a.parityErrors).toBe(0);
+
+    await a.update({ baudRate: 9600, dataBits: 8, parity: 'none' }); // reopens the port
+    expect(a.isOpen).toBe(true);
+    expect(a.settings).toEqual({ baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 });
+    await a.write(fromHex('AF80'));
+    await rb.waitFor('AF80');
+    await b.write(fromHex('7EA0'));
+    await ra.waitFor('7EA0');
+  });
+
+  it('changes baud and framing while open (7E1 in software, then 8N1 again)', async () => {
+    const a = transport(pair.a, { baudRate: 300, dataBits: 7, parity: 'even', softwareParity: true });
     const b = transport(pair.b);
     await a.open();
     await b.open();
