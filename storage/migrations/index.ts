@@ -5,6 +5,7 @@
 import type { Db } from '../db';
 import { m001Counters } from './001-counters';
 import { m002MeterMeta } from './002-meter-meta';
+import { m003Meters } from './003-meters';
 
 export interface Migration {
   readonly version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters];
