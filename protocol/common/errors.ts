@@ -57,6 +57,7 @@ export const ErrorCode = {
   UnknownObis: 801,
   UnknownClass: 802,
   InvalidValue: 803,
+  JobCancelled: 804,
   Internal: 900,
 } as const;
 
