@@ -6,6 +6,7 @@ import type { Db } from '../db';
 import { m001Counters } from './001-counters';
 import { m002MeterMeta } from './002-meter-meta';
 import { m003Meters } from './003-meters';
+import { m004Readings } from './004-readings';
 
 export interface Migration {
   readonly version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings];
