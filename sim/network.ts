@@ -73,6 +73,8 @@ export interface SimTcpStats {
   peakBufferedBytes: number;
   /** Times the meter handler threw (answered per the station policy; the connection lives on). */
   handlerErrors: number;
+  /** Frames refused: wrapper frames for another logical device or malformed; HDLC frames with a bad check sequence. */
+  framingErrors: number;
 }
 
 let connectionCounter = 0;
@@ -142,6 +144,10 @@ class Connection {
 
   get handlerErrors(): number {
     return (this.wrapper?.stats.handlerErrors ?? 0) + (this.router?.handlerErrors ?? 0);
+  }
+
+  get framingErrors(): number {
+    return (this.wrapper?.stats.framingErrors ?? 0) + (this.router?.stats.badFrames ?? 0);
   }
 
   private touch(): void {
@@ -232,9 +238,9 @@ export class SimTcpEndpoint {
   private readonly connections = new Set<Connection>();
   private unsubscribeCut: (() => void) | undefined;
   private readonly log: Logger;
-  private readonly counters: SimTcpStats = { accepted: 0, refused: 0, idleClosed: 0, pauses: 0, peakBufferedBytes: 0, handlerErrors: 0 };
-  /** Handler errors of connections already closed. */
-  private closedHandlerErrors = 0;
+  private readonly counters: SimTcpStats = { accepted: 0, refused: 0, idleClosed: 0, pauses: 0, peakBufferedBytes: 0, handlerErrors: 0, framingErrors: 0 };
+  /** Errors counted by connections already closed. */
+  private closedErrors = { handler: 0, framing: 0 };
 
   constructor(private readonly opts: SimTcpEndpointOptions) {
     this.log = opts.log ?? nullLogger;
@@ -272,9 +278,13 @@ export class SimTcpEndpoint {
   }
 
   get stats(): Readonly<SimTcpStats> {
-    let errors = this.closedHandlerErrors;
-    for (const c of this.connections) errors += c.handlerErrors;
-    return { ...this.counters, handlerErrors: errors };
+    let handlerErrors = this.closedErrors.handler;
+    let framingErrors = this.closedErrors.framing;
+    for (const c of this.connections) {
+      handlerErrors += c.handlerErrors;
+      framingErrors += c.framingErrors;
+    }
+    return { ...this.counters, handlerErrors, framingErrors };
   }
 
   async start(): Promise<void> {
@@ -294,7 +304,8 @@ export class SimTcpEndpoint {
       this.connections.add(c);
       t.onClose(() => {
         if (!this.connections.delete(c)) return;
-        this.closedHandlerErrors += c.handlerErrors;
+        this.closedErrors.handler += c.handlerErrors;
+        this.closedErrors.framing += c.framingErrors;
         c.closed();
       });
     });

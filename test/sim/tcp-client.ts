@@ -2,15 +2,9 @@
 import { TcpTransport } from '../../protocol/transport/tcp';
 import { WrapperClientLink } from '../../protocol/wrapper/link';
 import { SIM_HOST } from '../../sim/network';
+import { until } from '../helpers/until';
 
-/** Waits (real time, only as a guard against a hang) until `pred` holds, polling every few ms. */
-export async function until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { until };
 
 /** One wrapper request on an open connection; resolves with the answer APDU. */
 export async function wrapperRequest(t: TcpTransport, apdu: Uint8Array, client = 16, server = 1): Promise<Uint8Array> {
