@@ -173,7 +173,11 @@ export class HdlcMeterStation {
         this.endSession(ev.reason);
         return;
       case 'apdu': {
-        const session = this.current ?? (this.current = this.newSession(ev.client));
+        let session = this.current;
+        if (session === undefined) {
+          session = this.current = this.newSession(ev.client);
+          openSession(this.opts, session, this.log);
+        }
         // Every answer, in order: a GBT stream goes as consecutive I-frames within the HDLC
         // window (the rest after the client's RR). None (unconfirmed request, a GBT block that
         // needs no answer yet, a handler that threw on a request with no error answer) still
