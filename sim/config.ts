@@ -11,6 +11,7 @@
  *     "stateDir": "./sim-state", "saveIntervalMs": 60000, "ptyDir": "/tmp/dcu-sim",
  *     "hdlc": { "maxInfoTx": 128, "maxInfoRx": 128, "windowTx": 1, "windowRx": 1 },
  *     "inactivityTimeoutMs": 120000,
+ *     "tcpMaxConnections": 4, "tcpIdleTimeoutMs": 120000, "tcpMaxBufferedBytes": 262144,
  *     "faults": { FaultSpec for every meter },
  *     "lineFaults": { "0": FaultSpec },            // by line index
  *     "meterFaults": { "SIM000003": FaultSpec, "7": FaultSpec } }   // by serial or index
@@ -19,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { HdlcParameters } from '../protocol/hdlc/params';
 import type { FaultSpec, SilentPeriod } from './faults';
-import type { TcpFraming } from './network';
+import { TCP_LIMIT_DEFAULTS, type TcpFraming } from './network';
 import type { AuthMechanism, ClientCredential } from './types';
 import { Checker, type Obj } from './validate';
 
@@ -46,6 +47,12 @@ export interface FleetConfig {
   readonly ptyDir?: string;
   readonly hdlc: Partial<HdlcParameters>;
   readonly inactivityTimeoutMs: number;
+  /** TCP: connections at once per meter; more are closed on accept. */
+  readonly tcpMaxConnections: number;
+  /** TCP: a connection that sends nothing this long is closed (0 = never). */
+  readonly tcpIdleTimeoutMs: number;
+  /** TCP: answer bytes waiting for a client before its connection stops being read. */
+  readonly tcpMaxBufferedBytes: number;
   readonly faults: FaultSpec;
   readonly lineFaults: Readonly<Record<string, FaultSpec>>;
   readonly meterFaults: Readonly<Record<string, FaultSpec>>;
@@ -75,6 +82,9 @@ export const FLEET_DEFAULTS = {
   logicalDevice: 1,
   saveIntervalMs: 60_000,
   inactivityTimeoutMs: 120_000,
+  tcpMaxConnections: TCP_LIMIT_DEFAULTS.maxConnections,
+  tcpIdleTimeoutMs: TCP_LIMIT_DEFAULTS.idleTimeoutMs,
+  tcpMaxBufferedBytes: TCP_LIMIT_DEFAULTS.maxBufferedBytes,
 } as const;
 
 /** Field → flag, so errors from the command line name the flag too. */
@@ -97,7 +107,7 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
 const TOP_FIELDS = [
   'meters', 'serialLines', 'tcpBasePort', 'framing', 'baud', 'latencyMs', 'jitterMs', 'seed', 'speed', 'serialPrefix',
   'firstPhysicalAddress', 'logicalDevice', 'credentials', 'stateDir', 'saveIntervalMs', 'ptyDir', 'hdlc',
-  'inactivityTimeoutMs', 'faults', 'lineFaults', 'meterFaults',
+  'inactivityTimeoutMs', 'tcpMaxConnections', 'tcpIdleTimeoutMs', 'tcpMaxBufferedBytes', 'faults', 'lineFaults', 'meterFaults',
 ] as const;
 
 const FAULT_FIELDS = [
@@ -241,6 +251,9 @@ export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetC
     ...(ptyDir === undefined ? {} : { ptyDir }),
     hdlc,
     inactivityTimeoutMs: c.number('inactivityTimeoutMs', get('inactivityTimeoutMs', d.inactivityTimeoutMs), 0, DAY),
+    tcpMaxConnections: c.number('tcpMaxConnections', get('tcpMaxConnections', d.tcpMaxConnections), 1, 1024),
+    tcpIdleTimeoutMs: c.number('tcpIdleTimeoutMs', get('tcpIdleTimeoutMs', d.tcpIdleTimeoutMs), 0, DAY),
+    tcpMaxBufferedBytes: c.number('tcpMaxBufferedBytes', get('tcpMaxBufferedBytes', d.tcpMaxBufferedBytes), 1024, 1 << 30),
     faults: o['faults'] === undefined ? {} : parseFaultSpec(c, 'faults', o['faults']),
     lineFaults: checkKeys(c, 'lineFaults', parseFaultMap(c, 'lineFaults', o['lineFaults']), (k) => isIndex(k, serialLines), `a line index 0..${serialLines - 1}`),
     meterFaults: checkKeys(

@@ -215,6 +215,9 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
             rng: createRng(deriveSeed(config.seed, `tcp:${slot.spec.serial}`)),
             hdlcLimits: config.hdlc,
             inactivityTimeoutMs: config.inactivityTimeoutMs,
+            maxConnections: config.tcpMaxConnections,
+            idleTimeoutMs: config.tcpIdleTimeoutMs,
+            maxBufferedBytes: config.tcpMaxBufferedBytes,
             log,
           }),
         );

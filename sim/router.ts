@@ -3,11 +3,27 @@
  * (HDLC over TCP): cuts bytes into frames, gives each frame to the meter whose server address
  * it carries, drops frames for nobody, applies the meter's faults both ways and returns the
  * answer frames. No I/O and no timing here: the line paces, the TCP endpoint writes.
+ * Each meter is the protocol's own HdlcMeterStation, fed frame by frame (frame-routed); its
+ * meter object is created by the first request (MeterSlot).
  */
-import type { HdlcAddress } from '../protocol/hdlc/address';
+import type { Clock } from '../protocol/common/clock';
+import { nullLogger, type Logger } from '../protocol/common/log';
+import { serverAddress, type HdlcAddress } from '../protocol/hdlc/address';
+import type { HdlcParameters } from '../protocol/hdlc/params';
 import { HdlcSplitter } from '../protocol/hdlc/splitter';
+import { HdlcMeterStation } from '../protocol/server/station';
 import type { MeterSlot } from './slot';
-import { SimMeterStation, type StationOptions } from './station';
+
+export interface StationOptions {
+  readonly clock: Clock;
+  /** The meter's HDLC limits (default 128/128/1/1 as many real meters). */
+  readonly limits?: Partial<HdlcParameters>;
+  /** The link drops after this long without frames (default 120 s; 0 = never). */
+  readonly inactivityTimeoutMs?: number;
+  /** Prefix of session ids (the line or connection name). */
+  readonly where: string;
+  readonly log?: Logger;
+}
 
 export interface RouterStats {
   /** Valid frames received. */
@@ -30,7 +46,7 @@ export interface RouterAnswer {
 export class HdlcRouter {
   private readonly splitter = new HdlcSplitter();
   private readonly byPhysical = new Map<number, MeterSlot[]>();
-  private readonly stations = new Map<MeterSlot, SimMeterStation>();
+  private readonly stations = new Map<MeterSlot, HdlcMeterStation>();
   private readonly unsubscribe: (() => void)[] = [];
   readonly stats: RouterStats = { frames: 0, forNobody: 0, dropped: 0, badFrames: 0, garbageBytes: 0 };
 
@@ -42,7 +58,7 @@ export class HdlcRouter {
       const list = this.byPhysical.get(slot.spec.physicalAddress) ?? [];
       list.push(slot);
       this.byPhysical.set(slot.spec.physicalAddress, list);
-      this.unsubscribe.push(slot.onPowerCut(() => this.stations.get(slot)?.reset()));
+      this.unsubscribe.push(slot.onPowerCut(() => this.stations.get(slot)?.dispose()));
     }
   }
 
@@ -77,9 +93,10 @@ export class HdlcRouter {
         this.stats.dropped++;
         continue;
       }
-      const out = this.station(slot).receiveFrame(ev.raw, ev.frame.dest);
+      const station = this.station(slot);
+      station.receiveFrame(ev.raw, ev.frame.dest);
       const frames: Uint8Array[] = [];
-      for (const f of out) {
+      for (let f = station.takeOutput(); f !== undefined; f = station.takeOutput()) {
         const g = slot.faults.outgoing(f);
         if (g !== undefined) frames.push(g);
       }
@@ -90,7 +107,7 @@ export class HdlcRouter {
 
   /** Drops every link (stream closed). */
   resetAll(): void {
-    for (const s of this.stations.values()) s.reset();
+    for (const s of this.stations.values()) s.dispose();
     this.splitter.reset();
   }
 
@@ -106,10 +123,28 @@ export class HdlcRouter {
     return this.stations.size;
   }
 
-  private station(slot: MeterSlot): SimMeterStation {
+  /** Times a meter handler on this stream threw (each answered per the station policy). */
+  get handlerErrors(): number {
+    let n = 0;
+    for (const s of this.stations.values()) n += s.stats.handlerErrors;
+    return n;
+  }
+
+  private station(slot: MeterSlot): HdlcMeterStation {
     let s = this.stations.get(slot);
     if (s === undefined) {
-      s = new SimMeterStation(slot, this.stationOptions);
+      const o = this.stationOptions;
+      const spec = slot.spec;
+      s = new HdlcMeterStation({
+        handler: slot.handler,
+        address: serverAddress(spec.logicalDevice, spec.physicalAddress),
+        clock: o.clock,
+        inactivityTimeoutMs: o.inactivityTimeoutMs ?? 120_000,
+        ...(o.limits === undefined ? {} : { limits: o.limits }),
+        name: `${o.where}:${spec.serial}`,
+        log: (o.log ?? nullLogger).child({ meter: spec.serial, where: o.where }),
+        // Nothing is sent unpolled: timer-driven changes (inactivity) produce no frames to write.
+      });
       this.stations.set(slot, s);
     }
     return s;

@@ -4,6 +4,7 @@
  * restored from the state directory at that moment.
  */
 import type { Logger } from '../protocol/common/log';
+import type { ApduHandler, ServerSession } from '../protocol/server/contract';
 import { nullLogger } from '../protocol/common/log';
 import type { FaultInjector } from './faults';
 import type { SimMeterLike, SimMeterSpec } from './types';
@@ -11,6 +12,20 @@ import type { SimMeterLike, SimMeterSpec } from './types';
 export class MeterSlot {
   private instance: SimMeterLike | undefined;
   private readonly cutListeners = new Set<() => void>();
+  /**
+   * The meter's handler as the stations see it: the meter is created by the first request,
+   * not by a release; a handler without handleBurst answers one APDU at a time.
+   */
+  readonly handler: ApduHandler & Required<Pick<ApduHandler, 'handleBurst'>> = {
+    handle: (apdu: Uint8Array, session: ServerSession) => this.meter.handler.handle(apdu, session),
+    handleBurst: (apdu: Uint8Array, session: ServerSession) => {
+      const h = this.meter.handler;
+      if (h.handleBurst !== undefined) return h.handleBurst(apdu, session);
+      const answer = h.handle(apdu, session);
+      return answer === undefined ? [] : [answer];
+    },
+    release: (session: ServerSession) => this.instance?.handler.release(session),
+  };
 
   constructor(
     readonly spec: SimMeterSpec,

@@ -7,5 +7,7 @@ export type { Association } from './state';
 export { classTablePolicy, fullAccessPolicy, readOnlyPolicy } from './access';
 export { AssociationLnObject, CURRENT_ASSOCIATION_OBIS, objectListEntry, objectListFor } from './association-ln';
 export { ListObjectModel, ValueObject, type AttributeSource, type MethodHandler, type ValueObjectSpec } from './value-object';
-export { HdlcMeterStation, WrapperMeterStation, type HdlcMeterStationOptions, type WrapperMeterStationOptions } from './station';
+export { HdlcMeterStation, type HdlcMeterStationOptions, type HdlcStationStats } from './station';
+export { WrapperMeterStation, type WrapperMeterStationOptions, type WrapperStationStats } from './wrapper-station';
+export { answerToFailedRequest, type StationCommonOptions, type StationSessionEvent, type StationStats } from './station-common';
 export { SecuritySetupState } from './security-state';

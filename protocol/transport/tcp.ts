@@ -117,6 +117,15 @@ export class TcpTransport implements ByteTransport {
     });
   }
 
+  /** Back-pressure: stop reading (the peer's bytes wait in the kernel, then the peer's writes block) until resume(). */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+
   async close(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;

@@ -1,8 +1,9 @@
 /**
- * Client side for the simulator tests: an HdlcClientLink on the system clock driven over a
- * real ByteTransport (a pty end or a TCP connection), with promise helpers.
+ * Client side for the simulator tests: an HdlcClientLink (on the system clock, or the test's
+ * FakeClock when nothing should time out) driven over a real ByteTransport (a pty end or a
+ * TCP connection), with promise helpers that wait for events, not for time.
  */
-import { systemClock } from '../../protocol/common/clock';
+import { systemClock, type Clock } from '../../protocol/common/clock';
 import { serverAddress } from '../../protocol/hdlc/address';
 import { HdlcClientLink, type LinkEvent } from '../../protocol/hdlc/link';
 import type { ByteTransport } from '../../protocol/transport/types';
@@ -14,12 +15,12 @@ export class HdlcTestClient {
 
   constructor(
     private readonly transport: ByteTransport,
-    opts: { client?: number; logical?: number; physical?: number; responseTimeoutMs?: number; retries?: number } = {},
+    opts: { client?: number; logical?: number; physical?: number; responseTimeoutMs?: number; retries?: number; clock?: Clock } = {},
   ) {
     this.link = new HdlcClientLink({
       client: opts.client ?? 16,
       server: serverAddress(opts.logical ?? 1, opts.physical),
-      clock: systemClock,
+      clock: opts.clock ?? systemClock,
       responseTimeoutMs: opts.responseTimeoutMs ?? 1500,
       retries: opts.retries ?? 2,
       maxInfoRx: 128,

@@ -22,6 +22,17 @@ describe('fleet configuration', () => {
     expect(c.credentials.map((x) => [x.client, x.auth])).toEqual([[16, 'none'], [17, 'low'], [1, 'high']]);
   });
 
+  it('TCP limits: defaults, overrides, and a cap of 0 connections refused', () => {
+    expect(parseFleetConfig({ meters: 1, tcpBasePort: 4059 })).toMatchObject({ tcpMaxConnections: 4, tcpIdleTimeoutMs: 120_000, tcpMaxBufferedBytes: 262_144 });
+    expect(parseFleetConfig({ meters: 1, tcpBasePort: 4059, tcpMaxConnections: 1, tcpIdleTimeoutMs: 0, tcpMaxBufferedBytes: 4096 })).toMatchObject({
+      tcpMaxConnections: 1,
+      tcpIdleTimeoutMs: 0,
+      tcpMaxBufferedBytes: 4096,
+    });
+    expect(configError({ meters: 1, tcpBasePort: 4059, tcpMaxConnections: 0 }).context['field']).toBe('tcpMaxConnections');
+    expect(configError({ meters: 1, tcpBasePort: 4059, tcpMaxBufferedBytes: 10 }).context['field']).toBe('tcpMaxBufferedBytes');
+  });
+
   it('accepts numbers given as strings (flags)', () => {
     expect(parseFleetConfig({ meters: '2', tcpBasePort: '4059', latencyMs: '0' })).toMatchObject({ meters: 2, tcpBasePort: 4059, latencyMs: 0 });
   });

@@ -1,8 +1,11 @@
 /**
  * Faults on a real pty line: the same seed loses/corrupts the same answers as the sans-IO
- * router computes, and a silent period keeps the meter quiet.
+ * router computes, and a silent period keeps the meter quiet. Line and fault time is a
+ * FakeClock: each exchange waits for the line's counters and the bytes on the pty, never for
+ * a span of real time.
  */
-import { systemClock } from '../../protocol/common/clock';
+import { FakeClock } from '../../protocol/common/clock';
+import { concatBytes } from '../../protocol/common/hex';
 import { HdlcSplitter } from '../../protocol/hdlc/splitter';
 import { SerialTransport } from '../../protocol/transport/serial';
 import type { FaultSpec } from '../../sim/faults';
@@ -10,6 +13,7 @@ import { SimLine } from '../../sim/line';
 import { createRng } from '../../sim/prng';
 import { createPtyPair, type PtyPair } from '../helpers/socat';
 import { echoSlot, faultPattern, snrm, spec } from './fixtures';
+import { until } from '../helpers/until';
 
 describe('SimLine faults over a socat pty pair', () => {
   let pair: PtyPair;
@@ -28,36 +32,41 @@ describe('SimLine faults over a socat pty pair', () => {
     await pair.close();
   });
 
-  async function start(faults: FaultSpec, seed: number): Promise<{ send: () => Promise<string> }> {
-    const { slot } = echoSlot(spec(0, 16), faults, { seed });
-    line = new SimLine({
+  async function start(faults: FaultSpec, seed: number, clock = new FakeClock()): Promise<{ send: () => Promise<string> }> {
+    const { slot } = echoSlot(spec(0, 16), faults, { seed, clock });
+    const l = new SimLine({
       name: 'line0',
       transport: new SerialTransport({ path: pair.b }),
       slots: [slot],
-      clock: systemClock,
+      clock,
       baud: 0,
       latencyMs: 0,
       rng: createRng(seed),
     });
-    await line.start();
+    line = l;
+    await l.start();
     const p = new SerialTransport({ path: pair.a });
     port = p;
     await p.open();
-    const splitter = new HdlcSplitter();
-    let got = '';
+    let received: Uint8Array[] = [];
+    let receivedBytes = 0;
     p.onData((c) => {
-      for (const e of splitter.push(c)) got += e.type === 'frame' ? (e.frame.control.kind === 'UA' ? 'U' : '?') : 'x';
+      received.push(c);
+      receivedBytes += c.length;
     });
     return {
-      /** One SNRM; 'U' answered, 'x' corrupted answer, '.' nothing within 120 ms. */
+      /** One SNRM; 'U' answered, 'x' corrupted answer, '.' no answer (the line dropped it or its answer). */
       async send() {
-        got = '';
+        received = [];
+        const before = l.stats;
         await p.write(snrm(16));
-        const end = Date.now() + 120;
-        while (got === '' && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+        await until(() => l.stats.frames > before.frames, 'the line to read the SNRM');
+        if (l.stats.answers === before.answers) return '.';
+        // Answered (possibly corrupted): wait for every byte the line wrote to reach our end.
+        await until(() => l.stats.bytesOut > before.bytesOut && receivedBytes === l.stats.bytesOut, 'the answer');
         // A corrupted frame may be reported as garbage and a bad frame: one mark per answer.
-        splitter.reset();
-        return got === '' ? '.' : got.includes('U') ? 'U' : 'x';
+        const evs = new HdlcSplitter().push(concatBytes(received));
+        return evs.some((e) => e.type === 'frame' && e.frame.control.kind === 'UA') ? 'U' : 'x';
       },
     };
   }
@@ -75,9 +84,10 @@ describe('SimLine faults over a socat pty pair', () => {
   });
 
   it('stays silent during a silent period, then answers again', async () => {
-    const line0 = await start({ silent: [{ fromMs: 0, toMs: 600 }] }, 1);
+    const clock = new FakeClock();
+    const line0 = await start({ silent: [{ fromMs: 0, toMs: 600 }] }, 1, clock);
     expect(await line0.send()).toBe('.');
-    await new Promise((r) => setTimeout(r, 650));
+    clock.advance(650);
     expect(await line0.send()).toBe('U');
   });
 });

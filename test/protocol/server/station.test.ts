@@ -8,6 +8,9 @@ import { decodeData } from '../../../protocol/axdr/codec';
 import { concatBytes } from '../../../protocol/common/hex';
 import { createMiniMeterServer, miniLongValue } from '../../helpers/mini-meter';
 import { aarq, attr, get, getNext } from './harness';
+import { decodeFrame, type HdlcFrame } from '../../../protocol/hdlc/frame';
+import { nullLogger, type Logger } from '../../../protocol/common/log';
+import type { ApduHandler } from '../../../protocol/server/contract';
 
 function hdlcSetup(inactivityTimeoutMs?: number) {
   const clock = new FakeClock();
@@ -149,5 +152,116 @@ describe('WrapperMeterStation', () => {
     t.station.receive(Uint8Array.of(0, 1, 0, 16, 0, 9, 0, 1, 0xc0));
     expect(t.station.framingErrors).toBe(1);
     expect(t.station.takeOutput()).toBeUndefined();
+  });
+});
+
+/** A logger that keeps error lines (the station's policy logs every handler error). */
+function errorLog(): { log: Logger; errors: string[] } {
+  const errors: string[] = [];
+  const log: Logger = { ...nullLogger, error: (a: object | string, msg?: string) => void errors.push(typeof a === 'string' ? a : (msg ?? '')), child: () => log };
+  return { log, errors };
+}
+
+/** The mini meter, except that it throws on GET/AARQ/RLRQ while `armed` (a model bug). */
+function throwingHandler(server: ApduHandler): { handler: ApduHandler; arm: (on: boolean) => void } {
+  let armed = false;
+  const boom = (apdu: Uint8Array): void => {
+    if (armed && [0x60, 0x62, 0xc0].includes(apdu[0] ?? 0)) throw new Error('model bug');
+  };
+  const handler: ApduHandler = {
+    handle: (apdu, s) => {
+      boom(apdu);
+      return server.handle(apdu, s);
+    },
+    release: (s) => {
+      server.release(s);
+      if (armed) throw new Error('release bug');
+    },
+  };
+  return { handler, arm: (on) => void (armed = on) };
+}
+
+describe('a handler that throws never kills a station', () => {
+  it('HDLC: log, answer as the protocol allows, keep serving; the session hook sees open and close', () => {
+    const clock = new FakeClock();
+    const { server } = createMiniMeterServer(clock);
+    const { handler, arm } = throwingHandler(server);
+    const { log, errors } = errorLog();
+    const sessions: string[] = [];
+    const station = new HdlcMeterStation({ handler, address: serverAddress(1, 17), log, onSession: (e) => sessions.push(`${e.type}:${e.session.id}`), name: 'm' });
+    const link = new HdlcClientLink({ client: 16, server: serverAddress(1, 17), clock, maxInfoRx: 128, maxInfoTx: 128, windowRx: 1, windowTx: 1 });
+    const events: LinkEvent[] = [];
+    const down: HdlcFrame[] = [];
+    const pump = (): void => {
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (let b = link.takeOutput(); b !== undefined; b = link.takeOutput(), moved = true) station.receive(b);
+        for (let b = station.takeOutput(); b !== undefined; b = station.takeOutput(), moved = true) {
+          down.push(decodeFrame(b));
+          link.receive(b);
+        }
+      }
+      for (let e = link.takeEvent(); e !== undefined; e = link.takeEvent()) events.push(e);
+    };
+    const request = (a: Apdu): Apdu | undefined => {
+      const from = events.length;
+      link.sendApdu(encodeApdu(a));
+      pump();
+      const e = events.slice(from).find((x) => x.type === 'apdu');
+      return e?.type === 'apdu' ? decodeApdu(e.apdu) : undefined;
+    };
+    link.connect();
+    pump();
+    arm(true);
+    expect(request(aarq())).toMatchObject({ type: 'aare', result: 'rejected-permanent', diagnostic: { source: 'acse-service-provider' } });
+    arm(false);
+    expect(request(aarq())).toMatchObject({ type: 'aare', result: 'accepted' });
+    arm(true);
+    expect(request(get(attr(3, '1.0.1.8.0.255', 2)))).toEqual({ type: 'exception-response', stateError: 'service-not-allowed', serviceError: { kind: 'other-reason' } });
+    arm(false);
+    expect(request(get(attr(3, '1.0.1.8.0.255', 2)))).toMatchObject({ type: 'get-response', result: { kind: 'data' } });
+    // RLRQ has no error answer: nothing comes back, the poll is answered with RR and the link stays up.
+    arm(true);
+    const before = down.length;
+    expect(request({ type: 'rlrq' })).toBeUndefined();
+    expect(down.slice(before).map((f) => f.control.kind)).toEqual(['RR']);
+    expect(station.connected).toBe(true);
+    expect(station.stats.handlerErrors).toBe(3);
+    expect(errors).toHaveLength(3);
+    // A release() that throws is logged too; the station still ends the session.
+    station.dispose();
+    expect(station.session).toBeUndefined();
+    expect(errors).toHaveLength(4);
+    expect(sessions).toEqual(['opened:m-1', 'closed:m-1']);
+  });
+
+  it('wrapper: log, answer as the protocol allows, keep serving on the same connection', () => {
+    const { server } = createMiniMeterServer(new FakeClock());
+    const { handler, arm } = throwingHandler(server);
+    const { log, errors } = errorLog();
+    const sessions: string[] = [];
+    const station = new WrapperMeterStation({ handler, log, onSession: (e) => sessions.push(`${e.type}:${e.session.id}`), name: 'c' });
+    const client = new WrapperClientLink({ clientWPort: 16, serverWPort: 1 });
+    const request = (a: Apdu): Apdu | undefined => {
+      client.sendApdu(encodeApdu(a));
+      for (let b = client.takeOutput(); b !== undefined; b = client.takeOutput()) station.receive(b);
+      for (let b = station.takeOutput(); b !== undefined; b = station.takeOutput()) client.receive(b);
+      const e = client.takeEvent();
+      return e?.type === 'apdu' ? decodeApdu(e.apdu) : undefined;
+    };
+    arm(true);
+    expect(request(aarq())).toMatchObject({ type: 'aare', result: 'rejected-permanent' });
+    arm(false);
+    expect(request(aarq())).toMatchObject({ type: 'aare', result: 'accepted' });
+    arm(true);
+    expect(request(get(attr(3, '1.0.1.8.0.255', 2)))).toMatchObject({ type: 'exception-response', stateError: 'service-not-allowed' });
+    expect(request({ type: 'rlrq' })).toBeUndefined();
+    arm(false);
+    expect(request(get(attr(3, '1.0.1.8.0.255', 2)))).toMatchObject({ type: 'get-response', result: { kind: 'data' } });
+    expect(station.stats).toMatchObject({ handlerErrors: 3, requests: 5 });
+    arm(true);
+    station.close();
+    expect(errors).toHaveLength(4);
+    expect(sessions).toEqual(['opened:c-c16', 'closed:c-c16']);
   });
 });

@@ -1,16 +1,16 @@
 /**
  * The real DlmsClient talking to a simulated meter over an in-memory wrapper link (TCP
- * framing without a socket): meter end = WrapperServerLink → ApduHandler.
+ * framing without a socket): meter end = the protocol's WrapperMeterStation → ApduHandler.
  */
 import { systemClock } from '../../../protocol/common/clock';
 import { DlmsClient } from '../../../protocol/client/client';
-import type { ApduHandler, ServerSession } from '../../../protocol/server/contract';
-import { WrapperServerLink } from '../../../protocol/wrapper/link';
+import type { ApduHandler } from '../../../protocol/server/contract';
 import { FakeClock } from '../../../protocol/common/clock';
 import { createSimMeter, type SimMeter } from '../../../sim/meter';
 import type { SimMeterOptionsInput } from '../../../sim/meter/options';
 import type { SimMeterSpec } from '../../../sim/types';
 import { memoryTransportPair } from '../../helpers/memory-transport';
+import { serveMeter } from '../../helpers/serve-meter';
 
 /** 2026-03-10T12:07:30Z: a Tuesday, mid quarter hour. */
 export const T0 = Date.UTC(2026, 2, 10, 12, 7, 30);
@@ -38,28 +38,11 @@ export function newMeter(options: SimMeterOptionsInput = {}, spec = meterSpec(),
   return { meter: createSimMeter(spec, { clock }, options), clock, spec };
 }
 
-let sessions = 0;
-
-/** Serves `handler` on one end of a memory pair; returns the other end for a client. */
+/** Serves `handler` on one end of a memory pair (the wrapper meter station); returns the other end for a client. */
 export function serve(handler: ApduHandler) {
   const [clientEnd, meterEnd] = memoryTransportPair();
-  const link = new WrapperServerLink({ logicalDevices: [1] });
-  const byClient = new Map<number, ServerSession>();
   void meterEnd.open();
-  meterEnd.onData((chunk) => {
-    link.receive(chunk);
-    for (let e = link.takeEvent(); e !== undefined; e = link.takeEvent()) {
-      if (e.type !== 'apdu') continue;
-      let s = byClient.get(e.client);
-      if (s === undefined) {
-        s = { id: `mem-${++sessions}`, clientAddress: e.client };
-        byClient.set(e.client, s);
-      }
-      const answer = handler.handle(e.apdu, s);
-      if (answer !== undefined) link.reply(e, answer);
-    }
-    for (let o = link.takeOutput(); o !== undefined; o = link.takeOutput()) void meterEnd.write(o);
-  });
+  serveMeter(meterEnd, handler, { framing: 'wrapper' });
   return { clientEnd, meterEnd };
 }
 
