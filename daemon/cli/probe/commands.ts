@@ -13,7 +13,9 @@ import { obisName } from '../../../protocol/cosem/obis-names';
 import { attributeAccessName } from '../../../protocol/cosem/object-list';
 import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protocol/cosem/selective-access';
 import { decodeScalerUnit, formatScaled, unitSymbol } from '../../../protocol/cosem/units';
+import type { MeterMetadataCache } from '../../../protocol/client/meta-cache';
 import { renderData, scalarText, table } from '../render';
+import { DEFAULT_META_CACHE_FILE } from './meta-cache';
 import type { ProbeRequest } from './command';
 
 /** What a command produced: text for people, a JSON document for programs, and whether it is a meter error. */
@@ -48,7 +50,7 @@ export type PreparedRequest =
   | { command: 'set'; ref: CosemRef; value: Data }
   | { command: 'action'; ref: CosemRef; value?: Data }
   | { command: 'clock'; set?: number }
-  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean };
+  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; cacheFile?: string; cache?: { store: MeterMetadataCache; key: string } };
 
 export function prepare(req: ProbeRequest): PreparedRequest {
   switch (req.command) {
@@ -82,7 +84,8 @@ export function prepare(req: ProbeRequest): PreparedRequest {
     case 'profile': {
       const o = parseObis(req.obis);
       if ((req.from === undefined) !== (req.to === undefined)) throw usage('--from and --to go together');
-      const base = { command: 'profile' as const, obis: o, csv: req.csv };
+      if (req.cache === false && req.cacheFile !== undefined) throw usage('use either --no-cache or --cache-file, not both');
+      const base = { command: 'profile' as const, obis: o, csv: req.csv, ...(req.cache === false ? {} : { cacheFile: req.cacheFile ?? DEFAULT_META_CACHE_FILE }) };
       return req.from !== undefined && req.to !== undefined ? { ...base, from: parseInstant(req.from, '--from'), to: parseInstant(req.to, '--to') } : base;
     }
   }
@@ -176,7 +179,10 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       };
     }
     case 'profile': {
-      const p = await readProfile(client, req.obis, req.from !== undefined && req.to !== undefined ? { from: req.from, to: req.to } : {});
+      const p = await readProfile(client, req.obis, {
+        ...(req.from !== undefined && req.to !== undefined ? { from: req.from, to: req.to } : {}),
+        ...(req.cache === undefined ? {} : { cache: req.cache }),
+      });
       // The clock column becomes the timestamp; the other columns follow with their units.
       const cols = p.captureObjects.map((co, i) => ({ co, i })).filter(({ co }) => !isClockColumn(co));
       const headers = [
@@ -194,12 +200,13 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...cols.map(({ i }) => cellText(r, i))]);
       const text = req.csv
         ? [headers, ...rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n')
-        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s`;
+        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s${p.metadata === 'cache-hit' ? ' (capture objects checked, scalers from the metadata cache)' : ''}`;
       return {
         text,
         json: {
           obis: formatObis(req.obis),
           capturePeriod: p.capturePeriod,
+          metadata: p.metadata,
           columns: cols.map(({ co }) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.has(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),
           rows: p.rows.map((r) => ({
             timestamp: r.timestamp === null ? null : new Date(r.timestamp).toISOString(),
