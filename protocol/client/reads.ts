@@ -6,6 +6,7 @@ import type { CosemRef } from '../cosem/classes';
 import { obis, type Obis } from '../cosem/obis';
 import { decodeObjectList, type ObjectListEntry } from '../cosem/object-list';
 import type { DlmsClient } from './client';
+import { setClockNow } from './clock-set';
 
 /**
  * High-level reads built on DlmsClient's get/set/action: what a technician or a collection
@@ -50,8 +51,13 @@ export async function readClock(client: DlmsClient, convention: DeviationConvent
   return { dateTime, epoch, readAt, driftMs, uncertaintyMs: Math.round((received - sent) / 2) + (wholeSecond ? 500 : 10) };
 }
 
-/** Sets the clock to an instant, in local time of the given Blue-Book deviation. */
-export async function setClock(client: DlmsClient, epochMs: number, deviation = 0): Promise<DataAccessResult> {
+/**
+ * Sets the clock to an instant, in local time of the given Blue-Book deviation. Given a time
+ * source instead (`() => clock.now()`), the time is taken right before the SET is encoded and
+ * compensated for the request's transfer (setClockNow, which also says by how much).
+ */
+export async function setClock(client: DlmsClient, epochMs: number | (() => number), deviation = 0): Promise<DataAccessResult> {
+  if (typeof epochMs === 'function') return (await setClockNow(client, { now: epochMs, deviation })).result;
   const dt = epochToDateTime(epochMs, { deviation, clockStatus: 0, convention: client.options.deviationConvention });
   const value: Data = { type: 'octet-string', value: encodeDateTimeOctets(dt) };
   return client.set(ref(8, CLOCK, 2), value);

@@ -4,6 +4,7 @@ import { formatDateTime } from '../../../protocol/axdr/datetime';
 import { dataToJson, parseDataJson, parseDateTimeJson } from '../../../protocol/axdr/json';
 import { dateTimeToEpoch } from '../../../protocol/axdr/datetime';
 import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
+import { clockSetResidual, setClockNow, type ClockSet } from '../../../protocol/client/clock-set';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { captureKey, isClockColumn } from '../../../protocol/cosem/capture-object';
@@ -49,7 +50,7 @@ export type PreparedRequest =
   | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector> }
   | { command: 'set'; ref: CosemRef; value: Data }
   | { command: 'action'; ref: CosemRef; value?: Data }
-  | { command: 'clock'; set?: number }
+  | { command: 'clock'; set?: number | 'now' }
   | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; cacheFile?: string; cache?: { store: MeterMetadataCache; key: string } };
 
 export function prepare(req: ProbeRequest): PreparedRequest {
@@ -75,7 +76,8 @@ export function prepare(req: ProbeRequest): PreparedRequest {
       return req.value === undefined ? { command: 'action', ref: parseMethodRef(req.ref) } : { command: 'action', ref: parseMethodRef(req.ref), value: parseDataJson(req.value) };
     case 'clock': {
       if (req.set === undefined) return { command: 'clock' };
-      if (req.set === 'now') return { command: 'clock', set: Date.now() };
+      // The time is taken just before the SET is encoded, not here (setClockNow).
+      if (req.set === 'now') return { command: 'clock', set: 'now' };
       const dt = parseDateTimeJson(req.set);
       const epoch = dateTimeToEpoch(dt);
       if (epoch === null) throw usage(`--set takes "now" or a full ISO date-time with offset, got "${req.set}"`);
@@ -89,6 +91,24 @@ export function prepare(req: ProbeRequest): PreparedRequest {
       return req.from !== undefined && req.to !== undefined ? { ...base, from: parseInstant(req.from, '--from'), to: parseInstant(req.to, '--to') } : base;
     }
   }
+}
+
+/** "set to … (± X: …)": what `clock --set now` wrote and how far off the meter may still be. */
+function describeClockSet(set: ClockSet, meterHasHundredths: boolean): { text: string; json: Record<string, unknown> } {
+  const { residualMs, latencyUnknown } = clockSetResidual(set, meterHasHundredths);
+  const residual = residualMs >= 1000 ? `${(residualMs / 1000).toFixed(1)} s` : `${residualMs} ms`;
+  const why = [
+    meterHasHundredths ? 'meter clock resolution 10 ms' : 'meter clock resolution 1 s',
+    set.baudRate === undefined
+      ? latencyUnknown
+        ? 'network latency not compensated'
+        : `latency ${set.latencyMs} ms compensated`
+      : `request transfer ${Math.round(set.compensationMs)} ms compensated (${set.requestBytes} bytes at ${set.baudRate} baud)`,
+  ];
+  return {
+    text: `set to       ${new Date(set.setTo).toISOString()} (± ${residual}: ${why.join(', ')})`,
+    json: { setTo: new Date(set.setTo).toISOString(), setCompensationMs: Math.round(set.compensationMs), setResidualMs: residualMs, ...(latencyUnknown ? { setLatencyUnknown: true } : {}) },
+  };
 }
 
 const refText = (r: CosemRef): string => `${r.classId}:${formatObis(r.obis)}:${r.index}`;
@@ -157,8 +177,9 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
     }
     case 'clock': {
       let setResult: string | undefined;
+      let now: ClockSet | undefined;
       if (req.set !== undefined) {
-        const r = await setClock(client, req.set);
+        const r = req.set === 'now' ? (now = await setClockNow(client)).result : await setClock(client, req.set);
         setResult = dataAccessResultName(r);
         if (r !== DataAccessResult.success) {
           return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`) };
@@ -172,10 +193,12 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s (± ${(c.uncertaintyMs / 1000).toFixed(1)} s)`}`,
         `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}`,
       ];
+      const setNow = now === undefined ? undefined : describeClockSet(now, c.dateTime.hundredths !== null);
+      if (setNow !== undefined) lines.unshift(setNow.text);
       if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
       return {
         text: lines.join('\n'),
-        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}) },
+        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}), ...(setNow?.json ?? {}) },
       };
     }
     case 'profile': {

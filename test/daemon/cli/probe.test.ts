@@ -93,6 +93,16 @@ describe('dcu probe over a socat pty (two meters on one line)', () => {
     expect(r.stdout).toMatch(/drift +[+-]\d+\.\d s/);
   });
 
+  it('clock --set now takes the time at the SET and states the residual error', async () => {
+    const r = await probe('--server', '1/17', '--auth', 'low', '--password', 'Gurux', 'clock', '--set', 'now');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^set clock: success$/m);
+    expect(r.stdout).toMatch(/^set to +\d{4}-\d\d-\d\dT[\d:.]+Z \(± 1\.0 s: meter clock resolution 1 s, request transfer \d+ ms compensated \(\d+ bytes at 9600 baud\)\)$/m);
+    const drift = /drift +([+-]\d+\.\d) s/.exec(r.stdout);
+    expect(Math.abs(Number(drift?.[1]))).toBeLessThanOrEqual(1.5);
+  });
+
   it('exits 5 when the meter refuses a write (public client)', async () => {
     const r = await probe('--server', '1/17', 'set', '8:0.0.1.0.0.255:2', '{"date-time": "2026-11-23T10:30:00Z"}');
     expect(r.code).toBe(5);
