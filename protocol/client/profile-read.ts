@@ -163,7 +163,14 @@ export async function readProfile(client: DlmsClient, profile: Obis, options: Pr
   // First request: the metadata that must be fresh, the validators, and (with a list) the buffer.
   const validate = cache !== undefined && list;
   const head = [ref(7, profile, 3), ref(7, profile, 4), ...(validate ? [ref(1, LOGICAL_DEVICE_NAME, 2), ref(1, ACTIVE_FIRMWARE_ID, 2)] : [])];
-  const outcomes = await client.getWithList(list ? [...head, bufferRef] : head);
+  let outcomes = await client.getWithList(list ? [...head, bufferRef] : head);
+  let bufferInList = list;
+  if (list && outcomes[0]?.ok !== true) {
+    // A meter that cannot answer the whole list (too long without block transfer, …): metadata alone, then the buffer alone.
+    client.options.logger.debug({ result: outcomes[0]?.ok === false ? outcomes[0].result : undefined }, 'capture objects refused inside a list with the buffer: asking without it');
+    outcomes = await client.getWithList(head);
+    bufferInList = false;
+  }
   const [coOutcome, periodOutcome] = outcomes;
   if (!coOutcome?.ok) throw dataAccessError(coOutcome?.result ?? DataAccessResult.otherReason, 'capture_objects');
   const captureObjects = decodeCaptureObjects(coOutcome.data);
@@ -212,7 +219,7 @@ export async function readProfile(client: DlmsClient, profile: Obis, options: Pr
   }
 
   // The buffer: from the list, or (no list, or a meter that refuses selective access inside a list) on its own.
-  let buffer = list ? outcomes[outcomes.length - 1] : undefined;
+  let buffer = bufferInList ? outcomes[head.length] : undefined;
   if (buffer === undefined || !buffer.ok) {
     if (buffer !== undefined) client.options.logger.debug({ result: buffer.result }, 'buffer refused inside a list: asking for it alone');
     buffer = await client.get(bufferRef, bufferRef.access);

@@ -23,7 +23,7 @@ const START = Date.UTC(2026, 0, 1);
 const REGISTERS = [obis('1.0.1.8.0.255'), obis('1.0.2.8.0.255'), obis('1.0.3.8.0.255')] as const;
 
 /** A meter whose firmware id and capture objects a test can change. */
-function meter(opts: { list?: boolean } = {}) {
+function meter(opts: { list?: boolean; blocks?: boolean; maxPdu?: number } = {}) {
   const state = { firmware: 'FW-1.0', scaler: 0, columns: 3 };
   const captureObjects = (): CaptureObject[] => [CLOCK_CAPTURE_OBJECT, ...REGISTERS.slice(0, state.columns).map((o) => ({ classId: 3, obis: o, attributeIndex: 2, dataIndex: 0 }))];
   const rows = (): Data[] =>
@@ -69,8 +69,11 @@ function meter(opts: { list?: boolean } = {}) {
     profile,
   ]);
   const clock = new FakeClock(START);
-  const granted = opts.list === false ? conformance(...[...DEFAULT_SERVER_CONFORMANCE].filter((b) => b !== 'multiple-references')) : DEFAULT_SERVER_CONFORMANCE;
-  const server = new DlmsServer({ model, clients: [{ clientAddress: 16, authentication: { mechanism: 'none' }, access: fullAccessPolicy }], clock, limits: { conformance: granted } });
+  const granted = conformance(
+    ...[...DEFAULT_SERVER_CONFORMANCE].filter((b) => (opts.list !== false || b !== 'multiple-references') && (opts.blocks !== false || b !== 'block-transfer-with-get-or-read')),
+  );
+  const limits = { conformance: granted, ...(opts.maxPdu === undefined ? {} : { maxSendPduSize: opts.maxPdu }) };
+  const server = new DlmsServer({ model, clients: [{ clientAddress: 16, authentication: { mechanism: 'none' }, access: fullAccessPolicy }], clock, limits });
   /** GET requests the meter received. */
   const gets = { count: 0 };
   const counting: ApduHandler = {
@@ -175,6 +178,33 @@ describe('readProfile with get-with-list and the metadata cache', () => {
     // co, period, name, firmware, buffer: 5 instead of 6.
     expect((await readProfile(client, PROFILE, { ...range, cache })).metadata).toBe('cache-hit');
     expect(gets.count).toBe(5);
+    await client.close();
+  });
+
+  it('a meter that cannot answer the list with the buffer (no block transfer, small PDU): metadata and buffer asked apart', async () => {
+    const { client, gets } = meter({ blocks: false, maxPdu: 200 });
+    const cache = { store: new MemoryMetadataCache(), key: 'm1' };
+    await client.connect();
+    const p = await readProfile(client, PROFILE, { ...range, cache });
+    expect(p.rows).toHaveLength(4);
+    expect(p.scalers.size).toBe(3);
+    expect(gets.count).toBe(4); // list with buffer (refused), list without, scalers, buffer
+    await client.close();
+  });
+
+  it('a list answer that comes in GET blocks is reassembled (SEQUENCE OF Get-Data-Result)', async () => {
+    const { client, gets } = meter({ maxPdu: 128 });
+    await client.connect();
+    const outcomes = await client.getWithList([
+      { classId: 7, obis: PROFILE, index: 3 },
+      { classId: 1, obis: obis('0.0.99.99.0.255'), index: 2 },
+      { classId: 7, obis: PROFILE, index: 2 },
+    ]);
+    expect(gets.count).toBeGreaterThan(2);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect(outcomes[1]).toEqual({ ok: false, result: 4 });
+    const buffer = outcomes[2];
+    expect(buffer?.ok === true && buffer.data.type === 'array' ? buffer.data.items.length : -1).toBe(8);
     await client.close();
   });
 
