@@ -92,7 +92,7 @@ function checkProfile(v: unknown): v is CachedProfile {
 
 /**
  * Checks an entry read back from storage (a hand-edited or truncated file); throws
- * StorageCorrupt-style DcuError(Storage) naming what is wrong.
+ * DcuError(Storage) naming what is wrong.
  */
 export function checkMeterMetadata(v: unknown, where: string): MeterMetadata {
   const bad = (what: string): DcuError =>
