@@ -8,6 +8,7 @@ import { encodeAccessSelector, rangeByTime } from '../protocol/cosem/selective-a
 import { obis } from '../protocol/cosem/obis';
 import { HdlcMeterStation, WrapperMeterStation } from '../protocol/server/station';
 import type { Bench, Figure } from './harness';
+import { sessionFigures } from './session-read';
 import { runVirtual, VirtualLine } from './virtual-line';
 
 /**
@@ -162,6 +163,7 @@ export const linkEfficiencyBench: Bench = {
         detail: { seconds: i.seconds, payloadBytes: i.payload, bytesOnLine: i.bytesOnLine, baud: BAUD, turnaroundMs: TURNAROUND_MS },
       });
     }
+    figures.push(...(await sessionFigures()));
     return figures;
   },
 };

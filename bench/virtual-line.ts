@@ -2,40 +2,63 @@ import type { FakeClock } from '../protocol/common/clock';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { ByteTransport } from '../protocol/transport/types';
 
+/** Optional line timing beyond the shared turnaround. */
+export interface LineTiming {
+  /** One-way propagation delay (modem, radio, terminal server), ms. Default 0. */
+  latencyMs?: number;
+  /** Reaction time per side before it answers (replaces turnaroundMs for that side). */
+  turnaroundMs?: { a?: number; b?: number };
+}
+
 /**
  * A half-duplex serial line in virtual time, for link-efficiency figures: a chunk occupies
  * the line for 10 bits per byte at `baud` (8N1), and every change of direction costs
  * `turnaroundMs` (modem/RS-485 turnaround, meter reaction). Runs on a FakeClock, so a
  * transfer that takes minutes on a real 9,600-baud line is measured in milliseconds.
+ * With `timing`, a chunk arrives latencyMs after its last byte left, each side has its own
+ * reaction time, and a side may start sending only once the other side's last chunk arrived.
  */
 export class VirtualLine {
-  private freeAt = 0;
+  /** When each side may start sending (its own last chunk sent, the other's arrived). */
+  private readonly freeAt = { a: 0, b: 0 };
   private lastSender: 'a' | 'b' | undefined;
+  private readonly latencyMs: number;
+  private readonly reaction: { a: number; b: number };
   readonly a: VirtualEnd;
   readonly b: VirtualEnd;
   /** Bytes carried per direction. */
   readonly bytes = { a: 0, b: 0 };
+  /** Times side a started sending after side b (or first): request/answer round trips. */
+  roundTrips = 0;
 
   constructor(
     readonly clock: FakeClock,
     readonly baud: number,
     readonly turnaroundMs: number,
+    timing: LineTiming = {},
   ) {
+    this.latencyMs = timing.latencyMs ?? 0;
+    this.reaction = { a: timing.turnaroundMs?.a ?? turnaroundMs, b: timing.turnaroundMs?.b ?? turnaroundMs };
     this.a = new VirtualEnd(this, 'a');
     this.b = new VirtualEnd(this, 'b');
   }
 
   send(from: 'a' | 'b', bytes: Uint8Array): void {
     const now = this.clock.now();
-    let start = Math.max(now, this.freeAt);
-    if (this.lastSender !== undefined && this.lastSender !== from) start += this.turnaroundMs;
+    const to = from === 'a' ? 'b' : 'a';
+    let start = Math.max(now, this.freeAt[from]);
+    if (this.lastSender !== from) {
+      if (this.lastSender !== undefined) start += this.reaction[from];
+      if (from === 'a') this.roundTrips++;
+    }
     this.lastSender = from;
     const end = start + (bytes.length * 10 * 1000) / this.baud;
-    this.freeAt = end;
+    this.freeAt[from] = end;
+    this.freeAt[to] = Math.max(this.freeAt[to], end + this.latencyMs);
     this.bytes[from] += bytes.length;
-    const to = from === 'a' ? this.b : this.a;
     const copy = bytes.slice();
-    this.clock.setTimer(end - now, () => to.deliver(copy));
+    const target = to === 'a' ? this.a : this.b;
+    this.clock.setTimer(end + this.latencyMs - now, () => target.deliver(copy));
   }
 }
 

@@ -5,9 +5,11 @@ import type { ActionRequest, ActionResponse } from '../apdu/action';
 import type { AccessSelection, AttributeDescriptor, MethodDescriptor } from '../apdu/descriptors';
 import type { GetRequest, GetResponse } from '../apdu/get';
 import { invokeIdAndPriority, type InvokeIdAndPriority } from '../apdu/invoke';
-import { ActionResult, DataAccessResult, type GetDataResult } from '../apdu/results';
+import { ActionResult, DataAccessResult, readGetDataResult, type GetDataResult } from '../apdu/results';
 import type { SetRequest, SetResponse } from '../apdu/set';
 import { decodeData, encodeData } from '../axdr/codec';
+import { readSequence } from '../apdu/fields';
+import { ByteReader } from '../common/bytes';
 import type { Data } from '../axdr/data';
 import { systemClock } from '../common/clock';
 import { DcuError, ErrorCode, isDcuError } from '../common/errors';
@@ -15,7 +17,7 @@ import { concatBytes } from '../common/hex';
 import { nullLogger, type Logger } from '../common/log';
 import type { CosemRef } from '../cosem/classes';
 import { obisToBytes, type Obis } from '../cosem/obis';
-import type { ByteTransport } from '../transport/types';
+import { isSerialTransport, type ByteTransport } from '../transport/types';
 import { encodeUserInformation, type UserInformation } from '../apdu/initiate';
 import { ReplayGuard, generateChallenge, isCipheredTag } from '../security';
 import { acceptAare, buildAarq, initiateRequest, type Negotiated } from './association';
@@ -55,6 +57,14 @@ const BLOCK_OVERHEAD = 24;
 
 function toGetOutcome(r: GetDataResult): GetOutcome {
   return r.kind === 'data' ? { ok: true, data: r.data } : { ok: false, result: r.error };
+}
+
+/** The raw data of a list answer sent in blocks: SEQUENCE OF Get-Data-Result. */
+function decodeGetDataResults(raw: Uint8Array): GetDataResult[] {
+  const r = new ByteReader(raw);
+  const results = readSequence(r, 'GET with list results', readGetDataResult);
+  r.expectEnd('GET with list results');
+  return results;
 }
 
 function attributeDescriptor(ref: CosemRef): AttributeDescriptor {
@@ -115,6 +125,11 @@ export class DlmsClient {
 
   get isAssociated(): boolean {
     return this.negotiatedValue !== undefined;
+  }
+
+  /** Baud rate of a serial line (undefined on TCP/UDP): what a request's transfer time follows. */
+  get lineBaudRate(): number | undefined {
+    return isSerialTransport(this.transport) ? this.transport.settings.baudRate : undefined;
   }
 
   /** Silence watchdog for one exchange: the link retries per frame within it. */
@@ -393,16 +408,29 @@ export class DlmsClient {
     return outcome.data;
   }
 
-  /** Reads several attributes in one request when the meter allows it, else one by one. */
-  async getWithList(refs: readonly CosemRef[]): Promise<GetOutcome[]> {
+  /** The meter granted multiple references: getWithList() is one request. */
+  get canGetWithList(): boolean {
+    return this.negotiated.conformance.has('multiple-references');
+  }
+
+  /**
+   * Reads several attributes (each with its own selective access if any) in one request when
+   * the meter allows it, else one by one.
+   */
+  async getWithList(refs: readonly (CosemRef & { readonly access?: AccessSelection })[]): Promise<GetOutcome[]> {
     if (refs.length === 0) return [];
-    if (refs.length === 1 || !this.negotiated.conformance.has('multiple-references')) {
+    if (refs.length === 1 || !this.canGetWithList) {
       const out: GetOutcome[] = [];
-      for (const r of refs) out.push(await this.get(r));
+      for (const r of refs) out.push(await this.get(r, r.access));
       return out;
     }
     const invoke = this.nextInvoke();
-    const req: GetRequest = { type: 'get-request', kind: 'with-list', invoke, attributes: refs.map((r) => ({ attribute: attributeDescriptor(r) })) };
+    const req: GetRequest = {
+      type: 'get-request',
+      kind: 'with-list',
+      invoke,
+      attributes: refs.map((r) => (r.access === undefined ? { attribute: attributeDescriptor(r) } : { attribute: attributeDescriptor(r), access: r.access })),
+    };
     const answer = this.asGetResponse(await this.request(req, invoke, 'GET with list'));
     if (answer.kind === 'with-list') {
       if (answer.results.length !== refs.length) throw unexpected('GET with list', `${answer.results.length} results for ${refs.length} attributes`);
@@ -410,9 +438,11 @@ export class DlmsClient {
     }
     if (answer.kind === 'with-datablock') {
       // The list answer came in blocks: reassemble, then it is a sequence of Get-Data-Results.
-      const outcome = await this.finishGet(answer, invoke, true);
-      if (!outcome.ok) return refs.map(() => outcome);
-      throw unexpected('GET with list', 'block-transfer list answer decoded as Data');
+      const blocks = await this.readBlocks(answer, invoke);
+      if (!blocks.ok) return refs.map(() => blocks);
+      const results = decodeGetDataResults(blocks.raw);
+      if (results.length !== refs.length) throw unexpected('GET with list', `${results.length} results for ${refs.length} attributes`);
+      return results.map(toGetOutcome);
     }
     throw unexpected('GET with list', `get-response ${answer.kind}`);
   }
@@ -422,8 +452,14 @@ export class DlmsClient {
     return a;
   }
 
-  private async finishGet(first: GetResponse, invoke: InvokeIdAndPriority, list = false): Promise<GetOutcome> {
+  private async finishGet(first: GetResponse, invoke: InvokeIdAndPriority): Promise<GetOutcome> {
     if (first.kind === 'normal') return toGetOutcome(first.result);
+    const blocks = await this.readBlocks(first, invoke);
+    return blocks.ok ? { ok: true, data: decodeData(blocks.raw) } : blocks;
+  }
+
+  /** The raw data of a with-datablock answer: asks for the next block until the last. */
+  private async readBlocks(first: GetResponse, invoke: InvokeIdAndPriority): Promise<{ ok: true; raw: Uint8Array } | { ok: false; result: DataAccessResult }> {
     if (first.kind !== 'with-datablock') throw unexpected('GET', `get-response ${first.kind}`);
     const parts: Uint8Array[] = [];
     let total = 0;
@@ -445,8 +481,7 @@ export class DlmsClient {
       answer = this.asGetResponse(await this.request(next, invoke, 'GET next block'));
       expected++;
     }
-    if (list) throw unexpected('GET with list', 'block transfer of a list answer is not supported');
-    return { ok: true, data: decodeData(concatBytes(parts)) };
+    return { ok: true, raw: concatBytes(parts) };
   }
 
   // ------------------------------------------------------------------ SET

@@ -1,17 +1,12 @@
-import type { AccessSelection } from '../apdu/descriptors';
 import { DataAccessResult } from '../apdu/results';
 import type { CosemDateTime, Data } from '../axdr/data';
 import { dataAsDateTime, dateTimeToEpoch, encodeDateTimeOctets, epochToDateTime, type DeviationConvention } from '../axdr/datetime';
 import { DcuError, ErrorCode } from '../common/errors';
-import { captureKey, decodeCaptureObjects, type CaptureObject } from '../cosem/capture-object';
 import type { CosemRef } from '../cosem/classes';
 import { obis, type Obis } from '../cosem/obis';
 import { decodeObjectList, type ObjectListEntry } from '../cosem/object-list';
-import { decodeProfileBuffer, type ProfileRow } from '../cosem/profile';
-import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../cosem/selective-access';
-import { decodeScalerUnit, type ScalerUnit } from '../cosem/units';
 import type { DlmsClient } from './client';
-import { dataAccessError } from './errors';
+import { setClockNow } from './clock-set';
 
 /**
  * High-level reads built on DlmsClient's get/set/action: what a technician or a collection
@@ -56,65 +51,17 @@ export async function readClock(client: DlmsClient, convention: DeviationConvent
   return { dateTime, epoch, readAt, driftMs, uncertaintyMs: Math.round((received - sent) / 2) + (wholeSecond ? 500 : 10) };
 }
 
-/** Sets the clock to an instant, in local time of the given Blue-Book deviation. */
-export async function setClock(client: DlmsClient, epochMs: number, deviation = 0): Promise<DataAccessResult> {
+/**
+ * Sets the clock to an instant, in local time of the given Blue-Book deviation. Given a time
+ * source instead (`() => clock.now()`), the time is taken right before the SET is encoded and
+ * compensated for the request's transfer (setClockNow, which also says by how much).
+ */
+export async function setClock(client: DlmsClient, epochMs: number | (() => number), deviation = 0): Promise<DataAccessResult> {
+  if (typeof epochMs === 'function') return (await setClockNow(client, { now: epochMs, deviation })).result;
   const dt = epochToDateTime(epochMs, { deviation, clockStatus: 0, convention: client.options.deviationConvention });
   const value: Data = { type: 'octet-string', value: encodeDateTimeOctets(dt) };
   return client.set(ref(8, CLOCK, 2), value);
 }
 
-export interface ProfileReadOptions {
-  /** Range by time (inclusive), epoch ms. */
-  from?: number;
-  to?: number;
-  /** Range by entries, 1-based; toEntry 0 = newest. */
-  fromEntry?: number;
-  toEntry?: number;
-  /** Read scaler_unit of register columns (one extra GET each, with-list when granted). Default true. */
-  scalers?: boolean;
-  /** Blue-Book deviation of the meter's local time, for the range dates (default 0). */
-  deviation?: number;
-}
-
-export interface ProfileReading {
-  captureObjects: CaptureObject[];
-  capturePeriod: number;
-  scalers: Map<string, ScalerUnit>;
-  rows: ProfileRow[];
-}
-
-/** Reads a profile generic: capture objects, period, scalers, then the buffer (selected). */
-export async function readProfile(client: DlmsClient, profile: Obis, options: ProfileReadOptions = {}): Promise<ProfileReading> {
-  const [coOutcome, periodOutcome] = await client.getWithList([ref(7, profile, 3), ref(7, profile, 4)]);
-  if (!coOutcome?.ok) throw dataAccessError(coOutcome?.result ?? DataAccessResult.otherReason, 'capture_objects');
-  const captureObjects = decodeCaptureObjects(coOutcome.data);
-  const capturePeriod = periodOutcome?.ok && (periodOutcome.data.type === 'uint32' || periodOutcome.data.type === 'uint16') ? periodOutcome.data.value : 0;
-
-  const scalers = new Map<string, ScalerUnit>();
-  if (options.scalers !== false) {
-    const withScaler = captureObjects.filter((co) => (co.classId === 3 || co.classId === 4 || co.classId === 5) && co.attributeIndex === 2);
-    const outcomes = await client.getWithList(withScaler.map((co) => ref(co.classId, co.obis, co.classId === 5 ? 4 : 3)));
-    withScaler.forEach((co, i) => {
-      const o = outcomes[i];
-      if (o?.ok) {
-        try {
-          scalers.set(captureKey(co), decodeScalerUnit(o.data));
-        } catch {
-          // a meter with an odd scaler_unit still gives rows, unscaled
-        }
-      }
-    });
-  }
-
-  let access: AccessSelection | undefined;
-  const convention = client.options.deviationConvention;
-  if (options.from !== undefined || options.to !== undefined) {
-    const sel = rangeByTime(options.from ?? 0, options.to ?? Date.UTC(2099, 11, 31), { deviation: options.deviation ?? 0, convention });
-    access = encodeAccessSelector(sel);
-  } else if (options.fromEntry !== undefined) {
-    access = encodeAccessSelector(rangeByEntry(options.fromEntry, options.toEntry ?? 0));
-  }
-  const buffer = await client.getValue(ref(7, profile, 2), access);
-  const rows = decodeProfileBuffer(buffer, captureObjects, { capturePeriod, scalers, convention });
-  return { captureObjects, capturePeriod, scalers, rows };
-}
+// Profile reads (with the metadata cache) live in profile-read.ts.
+export { readProfile, type ProfileReadOptions, type ProfileReading, type MetadataSource } from './profile-read';

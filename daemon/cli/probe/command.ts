@@ -8,7 +8,7 @@ export type ProbeRequest =
   | { command: 'set'; ref: string; value: string }
   | { command: 'action'; ref: string; value?: string }
   | { command: 'clock'; set?: string }
-  | { command: 'profile'; obis: string; from?: string; to?: string; csv: boolean };
+  | { command: 'profile'; obis: string; from?: string; to?: string; csv: boolean; cache?: boolean; cacheFile?: string };
 
 export type ProbeRunner = (flags: ProbeFlags, request: ProbeRequest) => Promise<void>;
 
@@ -115,8 +115,18 @@ Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth faile
     .option('--from <iso>', 'range start (default: whole buffer)')
     .option('--to <iso>', 'range end')
     .option('--csv', 'print CSV instead of a table')
-    .action((obis: string, o: { from?: string; to?: string; csv?: boolean }, cmd: Command) =>
-      run(flags(cmd), { command: 'profile', obis, ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }), csv: o.csv === true }),
+    .option('--no-cache', 'read capture objects and scalers from the meter, do not use or update the metadata cache')
+    .option('--cache-file <path>', 'per-meter metadata cache (default ~/.dcu/meta-cache.json)')
+    .action((obis: string, o: { from?: string; to?: string; csv?: boolean; cache?: boolean; cacheFile?: string }, cmd: Command) =>
+      run(flags(cmd), {
+        command: 'profile',
+        obis,
+        ...(o.from === undefined ? {} : { from: o.from }),
+        ...(o.to === undefined ? {} : { to: o.to }),
+        csv: o.csv === true,
+        ...(o.cache === false ? { cache: false } : {}),
+        ...(o.cacheFile === undefined ? {} : { cacheFile: o.cacheFile }),
+      }),
     );
 
   return probe;

@@ -4,6 +4,7 @@ import { formatDateTime } from '../../../protocol/axdr/datetime';
 import { dataToJson, parseDataJson, parseDateTimeJson } from '../../../protocol/axdr/json';
 import { dateTimeToEpoch } from '../../../protocol/axdr/datetime';
 import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
+import { clockSetResidual, setClockNow, type ClockSet } from '../../../protocol/client/clock-set';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { captureKey, isClockColumn } from '../../../protocol/cosem/capture-object';
@@ -13,7 +14,9 @@ import { obisName } from '../../../protocol/cosem/obis-names';
 import { attributeAccessName } from '../../../protocol/cosem/object-list';
 import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protocol/cosem/selective-access';
 import { decodeScalerUnit, formatScaled, unitSymbol } from '../../../protocol/cosem/units';
+import type { MeterMetadataCache } from '../../../protocol/client/meta-cache';
 import { renderData, scalarText, table } from '../render';
+import { DEFAULT_META_CACHE_FILE } from './meta-cache';
 import type { ProbeRequest } from './command';
 
 /** What a command produced: text for people, a JSON document for programs, and whether it is a meter error. */
@@ -47,8 +50,8 @@ export type PreparedRequest =
   | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector> }
   | { command: 'set'; ref: CosemRef; value: Data }
   | { command: 'action'; ref: CosemRef; value?: Data }
-  | { command: 'clock'; set?: number }
-  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean };
+  | { command: 'clock'; set?: number | 'now' }
+  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; cacheFile?: string; cache?: { store: MeterMetadataCache; key: string } };
 
 export function prepare(req: ProbeRequest): PreparedRequest {
   switch (req.command) {
@@ -73,7 +76,8 @@ export function prepare(req: ProbeRequest): PreparedRequest {
       return req.value === undefined ? { command: 'action', ref: parseMethodRef(req.ref) } : { command: 'action', ref: parseMethodRef(req.ref), value: parseDataJson(req.value) };
     case 'clock': {
       if (req.set === undefined) return { command: 'clock' };
-      if (req.set === 'now') return { command: 'clock', set: Date.now() };
+      // The time is taken just before the SET is encoded, not here (setClockNow).
+      if (req.set === 'now') return { command: 'clock', set: 'now' };
       const dt = parseDateTimeJson(req.set);
       const epoch = dateTimeToEpoch(dt);
       if (epoch === null) throw usage(`--set takes "now" or a full ISO date-time with offset, got "${req.set}"`);
@@ -82,10 +86,29 @@ export function prepare(req: ProbeRequest): PreparedRequest {
     case 'profile': {
       const o = parseObis(req.obis);
       if ((req.from === undefined) !== (req.to === undefined)) throw usage('--from and --to go together');
-      const base = { command: 'profile' as const, obis: o, csv: req.csv };
+      if (req.cache === false && req.cacheFile !== undefined) throw usage('use either --no-cache or --cache-file, not both');
+      const base = { command: 'profile' as const, obis: o, csv: req.csv, ...(req.cache === false ? {} : { cacheFile: req.cacheFile ?? DEFAULT_META_CACHE_FILE }) };
       return req.from !== undefined && req.to !== undefined ? { ...base, from: parseInstant(req.from, '--from'), to: parseInstant(req.to, '--to') } : base;
     }
   }
+}
+
+/** "set to … (± X: …)": what `clock --set now` wrote and how far off the meter may still be. */
+function describeClockSet(set: ClockSet, meterHasHundredths: boolean): { text: string; json: Record<string, unknown> } {
+  const { residualMs, latencyUnknown } = clockSetResidual(set, meterHasHundredths);
+  const residual = residualMs >= 1000 ? `${(residualMs / 1000).toFixed(1)} s` : `${residualMs} ms`;
+  const why = [
+    meterHasHundredths ? 'meter clock resolution 10 ms' : 'meter clock resolution 1 s',
+    set.baudRate === undefined
+      ? latencyUnknown
+        ? 'network latency not compensated'
+        : `latency ${set.latencyMs} ms compensated`
+      : `request transfer ${Math.round(set.compensationMs)} ms compensated (${set.requestBytes} bytes at ${set.baudRate} baud)`,
+  ];
+  return {
+    text: `set to       ${new Date(set.setTo).toISOString()} (± ${residual}: ${why.join(', ')})`,
+    json: { setTo: new Date(set.setTo).toISOString(), setCompensationMs: Math.round(set.compensationMs), setResidualMs: residualMs, ...(latencyUnknown ? { setLatencyUnknown: true } : {}) },
+  };
 }
 
 const refText = (r: CosemRef): string => `${r.classId}:${formatObis(r.obis)}:${r.index}`;
@@ -154,8 +177,9 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
     }
     case 'clock': {
       let setResult: string | undefined;
+      let now: ClockSet | undefined;
       if (req.set !== undefined) {
-        const r = await setClock(client, req.set);
+        const r = req.set === 'now' ? (now = await setClockNow(client)).result : await setClock(client, req.set);
         setResult = dataAccessResultName(r);
         if (r !== DataAccessResult.success) {
           return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`) };
@@ -169,14 +193,19 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s (± ${(c.uncertaintyMs / 1000).toFixed(1)} s)`}`,
         `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}`,
       ];
+      const setNow = now === undefined ? undefined : describeClockSet(now, c.dateTime.hundredths !== null);
+      if (setNow !== undefined) lines.unshift(setNow.text);
       if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
       return {
         text: lines.join('\n'),
-        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}) },
+        json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}), ...(setNow?.json ?? {}) },
       };
     }
     case 'profile': {
-      const p = await readProfile(client, req.obis, req.from !== undefined && req.to !== undefined ? { from: req.from, to: req.to } : {});
+      const p = await readProfile(client, req.obis, {
+        ...(req.from !== undefined && req.to !== undefined ? { from: req.from, to: req.to } : {}),
+        ...(req.cache === undefined ? {} : { cache: req.cache }),
+      });
       // The clock column becomes the timestamp; the other columns follow with their units.
       const cols = p.captureObjects.map((co, i) => ({ co, i })).filter(({ co }) => !isClockColumn(co));
       const headers = [
@@ -194,12 +223,13 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...cols.map(({ i }) => cellText(r, i))]);
       const text = req.csv
         ? [headers, ...rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n')
-        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s`;
+        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s${p.metadata === 'cache-hit' ? ' (capture objects checked, scalers from the metadata cache)' : ''}`;
       return {
         text,
         json: {
           obis: formatObis(req.obis),
           capturePeriod: p.capturePeriod,
+          metadata: p.metadata,
           columns: cols.map(({ co }) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.has(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),
           rows: p.rows.map((r) => ({
             timestamp: r.timestamp === null ? null : new Date(r.timestamp).toISOString(),

@@ -12,6 +12,7 @@ import { createLogger } from '../../log';
 import { ExitCode, exitCodeFor, hintFor } from '../exit-codes';
 import type { ProbeRequest } from './command';
 import { execute, prepare } from './commands';
+import { withMetadataCache } from './meta-cache';
 import { parseTarget, type ProbeFlags, type ProbeSecurity, type ProbeTarget } from './target';
 
 /**
@@ -64,7 +65,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
   try {
     // Everything that can be wrong on the command line is found before touching the meter.
     target = parseTarget(flags);
-    const prepared = prepare(request);
+    const prepared = await withMetadataCache(prepare(request), target);
     const logger = flags.verbose ? createLogger({ level: 'trace' }) : nullLogger;
     const security = target.security === undefined ? undefined : await clientSecurity(target, target.security);
     const { transport, modeE } = await openEndpoint(target.endpoint, undefined, target.timeoutMs);

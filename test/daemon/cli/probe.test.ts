@@ -3,6 +3,9 @@
  * pair made by socat, the way a technician's laptop talks through an RS-485 adapter. Two
  * meters share the line (multi-drop, HDLC physical addresses 17 and 18).
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { systemClock } from '../../../protocol/common/clock';
 import { SerialTransport } from '../../../protocol/transport/serial';
 import { runCli } from '../../helpers/cli';
@@ -46,12 +49,36 @@ describe('dcu probe over a socat pty (two meters on one line)', () => {
   });
 
   it('reads the load profile as CSV with LLS', async () => {
-    const r = await probe('--server', '1/17', '--auth', 'low', '--password', 'Gurux', 'profile', '1.0.99.1.0.255', '--csv');
+    const r = await probe('--server', '1/17', '--auth', 'low', '--password', 'Gurux', 'profile', '1.0.99.1.0.255', '--csv', '--no-cache');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(MINI_PROFILE_ROWS + 1);
     expect(lines[1]).toBe('2026-01-01T00:00:00.000Z,1000');
+  });
+
+  it('keeps profile metadata in --cache-file: the second read takes the scalers from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcu-probe-meta-'));
+    try {
+      const file = join(dir, 'meta.json');
+      const read = async (...extra: string[]) => {
+        const r = await probe('--server', '1/17', '--json', 'profile', '1.0.99.1.0.255', ...extra);
+        expect(r.code).toBe(0);
+        return JSON.parse(r.stdout) as { metadata: string; rows: unknown[]; columns: unknown[] };
+      };
+      const cold = await read('--cache-file', file);
+      expect(cold.metadata).toBe('cache-miss');
+      expect(Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { meters: object }).meters)).toEqual([`serial ${pty.a}|server 1/17`]);
+      const warm = await read('--cache-file', file);
+      expect(warm.metadata).toBe('cache-hit');
+      expect(warm.rows).toEqual(cold.rows);
+      expect(warm.columns).toEqual(cold.columns);
+      expect((await read('--no-cache')).metadata).toBe('read');
+      const both = await probe('--server', '1/17', 'profile', '1.0.99.1.0.255', '--no-cache', '--cache-file', file);
+      expect(both.code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads entries of a profile buffer with get --entries', async () => {
@@ -64,6 +91,16 @@ describe('dcu probe over a socat pty (two meters on one line)', () => {
     const r = await probe('--server', '1/17', 'clock');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/drift +[+-]\d+\.\d s/);
+  });
+
+  it('clock --set now takes the time at the SET and states the residual error', async () => {
+    const r = await probe('--server', '1/17', '--auth', 'low', '--password', 'Gurux', 'clock', '--set', 'now');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^set clock: success$/m);
+    expect(r.stdout).toMatch(/^set to +\d{4}-\d\d-\d\dT[\d:.]+Z \(± 1\.0 s: meter clock resolution 1 s, request transfer \d+ ms compensated \(\d+ bytes at 9600 baud\)\)$/m);
+    const drift = /drift +([+-]\d+\.\d) s/.exec(r.stdout);
+    expect(Math.abs(Number(drift?.[1]))).toBeLessThanOrEqual(1.5);
   });
 
   it('exits 5 when the meter refuses a write (public client)', async () => {
