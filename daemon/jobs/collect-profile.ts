@@ -6,7 +6,8 @@
  * moves past times the meter has certainly captured.
  */
 import type { DlmsClient } from '../../protocol/client/client';
-import { readProfile } from '../../protocol/client/reads';
+import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
+import { readProfile } from '../../protocol/client/profile-read';
 import { captureKey } from '../../protocol/cosem/capture-object';
 import { formatObis, type Obis } from '../../protocol/cosem/obis';
 import type { ReadingsStore, StoredColumn, StoredRow } from '../../storage/readings';
@@ -28,6 +29,8 @@ export interface CollectProfileOptions {
    * row there (its clock may run behind ours); default 15 min.
    */
   readonly settleMs?: number;
+  /** The meter's metadata cache entry (capture objects, scalers): saves round trips per read. */
+  readonly cache?: { readonly store: MeterMetadataCache; readonly key: string };
   /** Called between range reads: return false to stop early (e.g. to yield the line). */
   readonly between?: () => boolean | Promise<boolean>;
 }
@@ -62,7 +65,7 @@ export async function collectProfile(client: DlmsClient, store: ReadingsStore, o
   let undated = 0;
   while (from < o.now) {
     const to = Math.min(from + o.maxSpanMs, o.now);
-    const reading = await readProfile(client, o.profile, { from, to });
+    const reading = await readProfile(client, o.profile, { from, to, ...(o.cache === undefined ? {} : { cache: { store: o.cache.store, key: o.cache.key } }) });
     reads++;
     const keep = storedColumns(reading.captureObjects);
     const columns: StoredColumn[] = keep.map((i) => {
