@@ -6,6 +6,7 @@
  */
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { write, type Db } from './db';
+import { Outbox } from './outbox';
 
 export interface StoredColumn {
   /** `class:obis:attribute` of the captured object. */
@@ -43,8 +44,7 @@ export class ReadingsStore {
   private readonly upsertColumns;
   private readonly selectMark;
   private readonly upsertMark;
-  private readonly nextSeq;
-  private readonly insertOutbox;
+  private readonly outbox;
 
   constructor(private readonly db: Db) {
     this.insertRow = db.prepare<[string, string, number, number | null, string, number]>(
@@ -59,8 +59,7 @@ export class ReadingsStore {
       `INSERT INTO watermarks (meter, profile, collected_to, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (meter, profile) DO UPDATE SET collected_to = max(collected_to, excluded.collected_to), updated_at = excluded.updated_at`,
     );
-    this.nextSeq = db.prepare<[string], { seq: number }>('SELECT coalesce(max(seq), 0) + 1 AS seq FROM outbox WHERE stream = ?');
-    this.insertOutbox = db.prepare<[string, number, string, number]>('INSERT INTO outbox (stream, seq, payload, created_at) VALUES (?, ?, ?, ?)');
+    this.outbox = new Outbox(db);
   }
 
   /** Up to where a profile has been collected, or undefined for a new one. */
@@ -81,14 +80,13 @@ export class ReadingsStore {
       }
       this.upsertMark.run(batch.meter, batch.profile, batch.collectedTo, now);
       if (fresh.length === 0) return { inserted: 0, duplicates: batch.rows.length };
-      const seq = this.nextSeq.get(batch.stream)?.seq ?? 1;
       const payload = {
         meter: batch.meter,
         profile: batch.profile,
         columns: batch.columns,
         rows: fresh.map((r) => [r.capturedAt, r.status ?? null, ...r.cells]),
       };
-      this.insertOutbox.run(batch.stream, seq, JSON.stringify(payload), now);
+      const seq = this.outbox.append(batch.stream, payload, now);
       return { inserted: fresh.length, duplicates: batch.rows.length - fresh.length, seq };
     });
   }

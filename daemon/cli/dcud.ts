@@ -1,16 +1,84 @@
 #!/usr/bin/env node
 /**
- * `dcud` — the concentrator daemon. Declared in package.json so that installs lay out the
- * binary now; until the daemon lands (storage, registry, scheduler, collection) it says what
- * it will be and exits 2 rather than pretending to run.
+ * `dcud --config FILE` — the concentrator daemon. A bad configuration exits 2 with every
+ * problem named and nothing started. SIGTERM/SIGINT: the request in flight finishes,
+ * associations are released, the store is closed, exit 0. SIGHUP reloads the meter list.
  */
-import { ExitCode } from './exit-codes';
+import { Command, CommanderError } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { loadConfig } from '../../config/load';
+import { systemClock } from '../../protocol/common/clock';
+import { isDcuError } from '../../protocol/common/errors';
+import { startDaemon } from '../dcud';
+import { createLogger } from '../log';
+import { ExitCode, exitCodeFor } from './exit-codes';
 
-export const NOT_YET =
-  'dcud: the concentrator daemon (SQLite store, meter registry, scheduler, MQTT uplink) is not built yet.\n' +
-  'Today: `dcu probe` talks to one meter, `dcu-sim` simulates a fleet, `npm start` runs the demo.\n';
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('dcud')
+    .description('dcu concentrator daemon: reads meters on its lines into SQLite (see README and docs/config.md)')
+    .requiredOption('--config <file>', 'configuration file (YAML or JSON); DCU_<PATH> environment variables override it')
+    .option('--log-level <level>', 'pino log level: trace, debug, info, warn, error', 'info')
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
+    throw e;
+  }
+  const opts = program.opts<{ config: string; logLevel: string }>();
+  const logger = createLogger({ level: opts.logLevel, destination: 1, name: 'dcud' });
+  let loaded;
+  try {
+    loaded = loadConfig(opts.config);
+  } catch (e) {
+    if (!isDcuError(e)) throw e;
+    process.stderr.write(`dcud: ${e.message}\n`);
+    return ExitCode.usage;
+  }
+  const { config } = loaded;
+  let daemon;
+  try {
+    mkdirSync(config.stateDir, { recursive: true });
+    daemon = startDaemon(config, { clock: systemClock, logger });
+  } catch (e) {
+    process.stderr.write(`dcud: ${e instanceof Error ? e.message : String(e)}\n`);
+    return exitCodeFor(e);
+  }
+  logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: daemon.meters.list().length }, 'dcud started');
+  daemon.collector.start();
+  const running = daemon;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'dcud stopping');
+      running.stop().then(
+        () => resolve(ExitCode.ok),
+        (e: unknown) => {
+          logger.error({ err: e instanceof Error ? e.message : String(e) }, 'unclean stop');
+          resolve(ExitCode.internal);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        running.applyMeters(loadConfig(opts.config).config);
+      } catch (e) {
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'SIGHUP: configuration not reloaded');
+      }
+    });
+  });
+}
 
 if (require.main === module) {
-  process.stderr.write(NOT_YET);
-  process.exitCode = ExitCode.usage;
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`dcud: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(ExitCode.internal);
+    },
+  );
 }

@@ -7,6 +7,7 @@ import { m001Counters } from './001-counters';
 import { m002MeterMeta } from './002-meter-meta';
 import { m003Meters } from './003-meters';
 import { m004Readings } from './004-readings';
+import { m005Events } from './005-events';
 
 export interface Migration {
   readonly version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events];

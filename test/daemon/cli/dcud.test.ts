@@ -1,19 +1,103 @@
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * dcud as a technician runs it: a child process with a config file, against simulated
+ * meters on a real serial line (socat pty pair), into a real SQLite file.
+ */
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../helpers/cli';
+import { parseFleetConfig } from '../../../sim/config';
+import { startFleet, type RunningFleet } from '../../../sim/fleet';
+import { DIST, runCli } from '../../helpers/cli';
+import { until } from '../../helpers/until';
 
 const ROOT = join(__dirname, '..', '..', '..');
+const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
 
-describe('declared binaries', () => {
+function startDcud(config: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [DCUD, '--config', config, '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+function rowCount(store: string): number {
+  if (!existsSync(store)) return 0;
+  const db = new Database(store, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM profile_rows').get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+describe('dcud', () => {
   it('every bin in package.json exists after the build', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const missing = Object.entries(pkg.bin).filter(([, path]) => !existsSync(join(ROOT, path)));
     expect(missing).toEqual([]);
   });
 
-  it('dcud says what it will be and exits 2 until the daemon lands', async () => {
-    const r = await runCli('dcud', []);
+  it('refuses a bad configuration with exit 2, every problem named, nothing started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcud-bad-'));
+    const file = join(dir, 'dcu.yaml');
+    writeFileSync(file, `id: t\nstateDir: ${join(dir, 'state')}\nmeters: [{ serial: A, line: nowhere, address: "1/16" }]\n`);
+    const r = await runCli('dcud', ['--config', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not built yet/);
+    expect(r.stderr).toContain('meters[0].line: "nowhere" is not a line');
+    expect(existsSync(join(dir, 'state'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('with simulated meters on a serial line', () => {
+    let fleet: RunningFleet;
+    let dir: string;
+    beforeAll(async () => {
+      fleet = await startFleet(parseFleetConfig({ meters: 3, serialLines: 1, baud: 38400, latencyMs: 5 }, 'test'));
+      dir = mkdtempSync(join(tmpdir(), 'dcud-run-'));
+    });
+    afterAll(async () => {
+      await fleet.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('collects a day of load profile into SQLite, refuses a second instance, stops cleanly on SIGTERM', async () => {
+      const device = fleet.lines[0]!.device;
+      const meters = fleet.endpoints.map((m) => `  - { serial: ${m.serial}, line: plc0, address: "${m.logicalDevice}/${m.physicalAddress}", client: 17, auth: low, password: "00000000" }`);
+      const file = join(dir, 'dcu.yaml');
+      writeFileSync(
+        file,
+        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, ''].join('\n'),
+      );
+      const store = join(dir, 'state', 'dcu.sqlite');
+      const dcud = startDcud(file);
+      try {
+        // 3 meters × 96 intervals of the last day (95 or 96 depending on the quarter-hour)
+        await until(() => rowCount(store) >= 3 * 95, 'a day of load profile from 3 meters', 60_000).catch((e: unknown) => {
+          throw new Error(`${String(e)}; rows: ${rowCount(store)}\n${dcud.output()}`);
+        });
+        const second = await runCli('dcud', ['--config', file]);
+        expect(second.code).toBe(7);
+        expect(second.stderr).toMatch(/another dcud already runs/);
+      } finally {
+        dcud.child.kill('SIGTERM');
+      }
+      expect(await dcud.exited).toBe(0);
+      const db = new Database(store, { readonly: true });
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const perMeter = db.prepare('SELECT meter, count(*) AS n, count(DISTINCT captured_at) AS d FROM profile_rows GROUP BY meter ORDER BY meter').all() as { meter: string; n: number; d: number }[];
+      expect(perMeter.map((r) => r.meter)).toEqual(fleet.endpoints.map((m) => m.serial));
+      for (const r of perMeter) expect(r.n).toBe(r.d);
+      const states = db.prepare('SELECT serial, stage, reachability FROM meters ORDER BY serial').all();
+      expect(states).toEqual(fleet.endpoints.map((m) => ({ serial: m.serial, stage: 'commissioned', reachability: 'reachable' })));
+      const outboxRows = db.prepare("SELECT payload FROM outbox WHERE stream = 'load-profile'").all() as { payload: string }[];
+      expect(outboxRows.reduce((n, m) => n + (JSON.parse(m.payload) as { rows: unknown[] }).rows.length, 0)).toBe(perMeter.reduce((n, r) => n + r.n, 0));
+      db.close();
+    }, 90_000);
   });
 });

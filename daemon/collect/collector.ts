@@ -1,0 +1,169 @@
+/**
+ * Scheduled collection: every `collection.load-profile.every`, each registered meter's load
+ * profile is collected from its watermark, one association at a time per serial line (the
+ * line arbiter), in parallel across lines and up to the concurrency on TCP. A collection
+ * yields its line between range reads when a more urgent job waits (it releases the
+ * association, lets the other job through, and continues from the watermark). What each
+ * attempt observed goes to the registry (linked, commissioned, unreachable…).
+ */
+import type { Config } from '../../config/schema';
+import { parseDuration } from '../../config/units';
+import { DlmsClient } from '../../protocol/client/client';
+import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
+import type { Clock, TimerHandle } from '../../protocol/common/clock';
+import { isDcuError } from '../../protocol/common/errors';
+import type { Logger } from '../../protocol/common/log';
+import { obis } from '../../protocol/cosem/obis';
+import type { InvocationCounterStore } from '../../protocol/security/counters';
+import type { MeterRecord, MeterRepository } from '../../storage/meters';
+import type { ReadingsStore } from '../../storage/readings';
+import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
+import type { PriorityClass } from '../lines/arbiter';
+import { parseMeterAddress, type LineRuntime } from '../lines/line';
+import { clientOptionsFor } from '../meters/access';
+import type { Registry } from '../registry/registry';
+
+export const LOAD_PROFILE = obis('1.0.99.1.0.255');
+
+export interface CollectorDeps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly lines: ReadonlyMap<string, LineRuntime>;
+  readonly meters: MeterRepository;
+  readonly registry: Registry;
+  readonly readings: ReadingsStore;
+  readonly metaCache: MeterMetadataCache;
+  readonly counters: InvocationCounterStore;
+}
+
+export interface MeterOutcome {
+  readonly meter: string;
+  readonly status: 'EXE' | 'WARN' | 'FAIL';
+  readonly reason?: string;
+  readonly result?: CollectProfileResult;
+}
+
+/** Load profile: at most this much meter time per range read. */
+const MAX_SPAN_MS = 24 * 3_600_000;
+
+function failure(e: unknown): { reason: string; link: boolean } {
+  if (!isDcuError(e)) return { reason: e instanceof Error ? e.message : String(e), link: false };
+  // Transport or framing trouble: the meter did not answer at the link layer.
+  return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing' };
+}
+
+export class Collector {
+  private timer: TimerHandle | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopping = false;
+  /** Completed cycles (health, tests). */
+  cycles = 0;
+
+  constructor(private readonly deps: CollectorDeps) {}
+
+  /** Read through a method: stop() flips it while a collection awaits. */
+  private isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Collects now, then every load-profile interval, aligned to the interval. */
+  start(): void {
+    const plan = this.deps.config.collection['load-profile'];
+    if (plan === undefined || !plan.enabled) {
+      this.deps.logger.info('load-profile collection is not configured');
+      return;
+    }
+    const every = parseDuration(plan.every) ?? 900_000;
+    const loop = (): void => {
+      if (this.stopping) return;
+      this.running = this.runCycle().finally(() => {
+        this.running = undefined;
+        if (this.stopping) return;
+        const now = this.deps.clock.now();
+        this.timer = this.deps.clock.setTimer(every - (now % every) + 1000, loop);
+      });
+    };
+    loop();
+  }
+
+  /** Stops scheduling; the request in flight finishes and associations are released. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.timer?.cancel();
+    await this.running;
+  }
+
+  /** One collection cycle over every registered meter. */
+  async runCycle(): Promise<MeterOutcome[]> {
+    const meters = this.deps.meters.list();
+    const outcomes = await Promise.all(meters.map((m) => this.collectMeter(m, 'scheduled')));
+    this.deps.registry.tick();
+    this.cycles++;
+    const count = (s: string): number => outcomes.filter((o) => o.status === s).length;
+    this.deps.logger.info({ meters: outcomes.length, exe: count('EXE'), warn: count('WARN'), fail: count('FAIL') }, 'collection cycle done');
+    return outcomes;
+  }
+
+  /** Collects one meter's load profile, yielding the line to more urgent jobs between reads. */
+  async collectMeter(m: MeterRecord, priority: PriorityClass): Promise<MeterOutcome> {
+    const { clock, lines, logger } = this.deps;
+    const line = lines.get(m.line);
+    if (line === undefined) return { meter: m.serial, status: 'FAIL', reason: `line ${m.line} is not configured` };
+    const plan = this.deps.config.collection['load-profile'];
+    const backfillMs = parseDuration(plan?.backfill ?? '7d') ?? 7 * 86_400_000;
+    const log = logger.child({ meter: m.serial, line: line.name });
+    let lease;
+    try {
+      lease = await line.arbiter.acquire(m.serial, priority);
+    } catch (e) {
+      return { meter: m.serial, status: 'FAIL', reason: failure(e).reason };
+    }
+    try {
+      for (;;) {
+        if (this.isStopping()) return { meter: m.serial, status: 'FAIL', reason: 'dcud is stopping' };
+        const address = parseMeterAddress(line.config, m.address);
+        const session = await line.open(address, m.access.client);
+        const client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { clock, counters: this.deps.counters, logger: log }));
+        let result: CollectProfileResult;
+        try {
+          try {
+            await client.connect();
+          } catch (e) {
+            const f = failure(e);
+            this.deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
+            return { meter: m.serial, status: 'FAIL', reason: f.reason };
+          }
+          this.deps.registry.observe(m.serial, { kind: 'association-ok', identity: {} });
+          result = await collectProfile(client, this.deps.readings, {
+            meter: m.serial,
+            profile: LOAD_PROFILE,
+            stream: 'load-profile',
+            now: clock.now(),
+            backfillMs,
+            maxSpanMs: MAX_SPAN_MS,
+            cache: { store: this.deps.metaCache, key: m.serial },
+            between: () => !lease.preempted && !this.isStopping(),
+          });
+        } catch (e) {
+          const f = failure(e);
+          if (f.link) this.deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
+          log.warn({ err: f.reason }, 'load profile collection failed');
+          return { meter: m.serial, status: 'FAIL', reason: f.reason };
+        } finally {
+          await client.release().catch(() => undefined);
+          await client.close().catch(() => undefined);
+          await session.close().catch(() => undefined);
+        }
+        if (result.complete || this.isStopping()) {
+          log.debug({ inserted: result.inserted, collectedTo: result.collectedTo, reads: result.reads }, 'load profile collected');
+          return { meter: m.serial, status: result.status, result };
+        }
+        log.debug('yielding the line to a more urgent job');
+        await lease.yield();
+      }
+    } finally {
+      lease.release();
+    }
+  }
+}

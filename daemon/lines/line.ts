@@ -1,0 +1,84 @@
+/**
+ * One configured line at run time: its arbiter (who may talk now) and how a meter on it is
+ * reached. A serial line is one port shared by every meter on it (MultidropLine: frames
+ * routed by HDLC address, the port reopened after the adapter vanished); a TCP/UDP line opens
+ * one connection per association, up to its concurrency.
+ */
+import type { LineConfig } from '../../config/schema';
+import { parseDuration } from '../../config/units';
+import type { Clock } from '../../protocol/common/clock';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import type { ServerAddress } from '../../protocol/hdlc/address';
+import { openEndpoint } from '../../protocol/transport/endpoint';
+import { MultidropLine } from '../../protocol/transport/multidrop';
+import { SerialTransport } from '../../protocol/transport/serial';
+import type { ByteTransport } from '../../protocol/transport/types';
+import { LineArbiter, type ArbiterEvents } from './arbiter';
+
+export interface MeterAddress {
+  /** HDLC server address (serial lines, and HDLC over TCP). */
+  readonly server: ServerAddress;
+  /** HOST:PORT on TCP/UDP lines. */
+  readonly host?: string;
+  readonly port?: number;
+}
+
+/** "1/17" on serial lines (logical/physical, 2-byte HDLC address); "HOST:PORT" on IP lines. */
+export function parseMeterAddress(line: LineConfig, address: string): MeterAddress {
+  if (line.serial !== undefined) {
+    const m = /^(\d+)(?:\/(\d+))?$/.exec(address);
+    if (!m) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is not LOGICAL[/PHYSICAL]`);
+    const logical = Number(m[1]);
+    return { server: m[2] === undefined ? { logical, size: 1 } : { logical, physical: Number(m[2]), size: 2 } };
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
+  if (!m) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is not HOST:PORT`);
+  return { server: { logical: 1, size: 1 }, host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
+}
+
+export interface LineSessionHandle {
+  readonly transport: ByteTransport;
+  close(): Promise<void>;
+}
+
+export class LineRuntime {
+  readonly arbiter: LineArbiter;
+  readonly framing: 'hdlc' | 'wrapper';
+  readonly timeoutMs: number;
+  readonly retries: number;
+  private multidrop: MultidropLine | undefined;
+
+  constructor(
+    readonly config: LineConfig,
+    private readonly clock: Clock,
+    events: ArbiterEvents = {},
+  ) {
+    const ip = config.tcp ?? config.udp;
+    this.arbiter = new LineArbiter(config.name, ip === undefined ? 1 : ip.concurrency, events);
+    this.framing = config.serial !== undefined ? 'hdlc' : (ip?.framing ?? 'wrapper');
+    this.timeoutMs = parseDuration(config.timeout) ?? 3000;
+    this.retries = config.retries;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** A byte path to one meter; call while holding the arbiter's lease. */
+  async open(address: MeterAddress, client: number): Promise<LineSessionHandle> {
+    const c = this.config;
+    if (c.serial !== undefined) {
+      this.multidrop ??= new MultidropLine(new SerialTransport({ path: c.serial.path, baudRate: c.serial.baud }));
+      const session = await this.multidrop.acquire({ server: address.server, client });
+      return { transport: session, close: () => Promise.resolve(session.release()) };
+    }
+    const kind = c.tcp !== undefined ? 'tcp' : 'udp';
+    const { transport } = await openEndpoint({ kind, host: address.host ?? '', port: address.port ?? 0 }, this.clock, this.timeoutMs);
+    return { transport, close: () => transport.close() };
+  }
+
+  async close(): Promise<void> {
+    this.arbiter.close('dcud is stopping');
+    await this.multidrop?.close();
+  }
+}

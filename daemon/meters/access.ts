@@ -1,0 +1,90 @@
+/**
+ * How the daemon talks to one registered meter: DlmsClient options from the registry's
+ * access record (client, mechanism, credentials) and the line. Keys come from a key file
+ * (production) or inline (tests); invocation counters from the SQLite store, one key id per
+ * meter and key. A credential problem is a typed Config error for that meter only.
+ */
+import { readFileSync } from 'node:fs';
+import type { ClientOptionsInput } from '../../protocol/client/client';
+import type { Authentication } from '../../protocol/client/options';
+import type { Clock } from '../../protocol/common/clock';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { fromHex } from '../../protocol/common/hex';
+import type { Logger } from '../../protocol/common/log';
+import type { InvocationCounterStore } from '../../protocol/security/counters';
+import type { MeterRecord } from '../../storage/meters';
+import type { LineRuntime, MeterAddress } from '../lines/line';
+
+export interface AccessDeps {
+  readonly clock: Clock;
+  readonly counters: InvocationCounterStore;
+  readonly logger: Logger;
+}
+
+function credentialError(serial: string, message: string, cause?: unknown): DcuError {
+  return new DcuError(ErrorCode.Config, `meter ${serial}: ${message}`, { cause, context: { meter: serial } });
+}
+
+function hex(serial: string, text: string | undefined, what: string, length: number): Uint8Array {
+  if (text === undefined || !new RegExp(`^([0-9A-Fa-f]{2}){${length}}$`).test(text)) throw credentialError(serial, `${what} must be ${length} bytes in hex`);
+  return fromHex(text);
+}
+
+function loadKeys(m: MeterRecord): { blockKey: Uint8Array; authKey: Uint8Array } {
+  const keys = m.access.keys;
+  if (keys === undefined) throw credentialError(m.serial, 'no keys configured for HLS/ciphering');
+  let source: { blockKey?: string; authKey?: string };
+  if ('file' in keys) {
+    try {
+      source = JSON.parse(readFileSync(keys.file, 'utf8')) as { blockKey?: string; authKey?: string };
+    } catch (e) {
+      throw credentialError(m.serial, `cannot read the key file ${keys.file}: ${(e as NodeJS.ErrnoException).code ?? 'not JSON'}`, e);
+    }
+  } else {
+    source = keys;
+  }
+  return { blockKey: hex(m.serial, source.blockKey, 'blockKey', 16), authKey: hex(m.serial, source.authKey, 'authKey', 16) };
+}
+
+function authenticationOf(m: MeterRecord): Authentication {
+  const a = m.access;
+  switch (a.auth) {
+    case 'none':
+      return { mechanism: 'none' };
+    case 'low':
+      return { mechanism: 'low', password: new TextEncoder().encode(a.password ?? '') };
+    case 'high-gmac':
+      return { mechanism: 'high-gmac' };
+    case 'high-sha256':
+      return { mechanism: 'high-sha256', secret: new TextEncoder().encode(a.secret ?? ''), systemTitle: hex(m.serial, a.systemTitle, 'systemTitle', 8) };
+  }
+}
+
+export function clientOptionsFor(m: MeterRecord, line: LineRuntime, address: MeterAddress, deps: AccessDeps): ClientOptionsInput {
+  const a = m.access;
+  const ciphered = a.auth === 'high-gmac' || (a.security !== undefined && a.security !== 'none');
+  const options: ClientOptionsInput = {
+    framing: line.framing,
+    clientAddress: a.client,
+    serverAddress: address.server,
+    authentication: authenticationOf(m),
+    responseTimeoutMs: line.timeoutMs,
+    retries: line.retries,
+    clock: deps.clock,
+    logger: deps.logger,
+    deviationConvention: a.deviationSign,
+    ...(a.gbt ? {} : { gbt: { enabled: false } }),
+  };
+  if (!ciphered) return options;
+  const systemTitle = hex(m.serial, a.systemTitle, 'systemTitle', 8);
+  return {
+    ...options,
+    security: {
+      policy: a.security ?? 'auth-enc',
+      systemTitle,
+      ...loadKeys(m),
+      counterStore: deps.counters,
+      counterKeyId: `${m.serial}/${a.client}/guek`,
+    },
+  };
+}
