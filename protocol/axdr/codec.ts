@@ -199,7 +199,9 @@ function readContent(r: ByteReader, type: DataType, depth: number, at: number): 
     case 'compact-array': {
       if (depth >= MAX_DATA_DEPTH) throw tooDeep(r, at);
       const element = readTypeDescription(r, depth + 1);
+      const lengthAt = r.offset;
       const contentLength = r.length('compact-array contents length');
+      checkCompactArrayBudget(r, at, lengthAt, element, contentLength);
       const inner = new ByteReader(r.take(contentLength, 'compact-array contents'), 0, r.baseOffset + r.offset - contentLength);
       const items: Data[] = [];
       while (!inner.atEnd) {
@@ -216,8 +218,15 @@ function readContent(r: ByteReader, type: DataType, depth: number, at: number): 
     case 'boolean':
       return { type, value: r.u8('boolean') !== 0 };
     case 'bit-string': {
+      const lengthAt = r.offset;
       const length = r.length('bit-string length', false);
-      return { type, length, value: r.copy(Math.ceil(length / 8), 'bit-string') };
+      const bytes = Math.ceil(length / 8);
+      if (bytes > r.remaining) {
+        throw new DcuError(ErrorCode.DecodeBadLength, `bit-string of ${length} bits at byte ${r.baseOffset + lengthAt} needs ${bytes} byte(s), ${r.remaining} left`, {
+          context: { offset: r.baseOffset + lengthAt, length, remaining: r.remaining },
+        });
+      }
+      return { type, length, value: r.copy(bytes, 'bit-string') };
     }
     case 'int8':
       return { type, value: r.i8(type) };
@@ -259,20 +268,99 @@ function readContent(r: ByteReader, type: DataType, depth: number, at: number): 
 function readCount(r: ByteReader, what: string): number {
   const at = r.offset;
   const first = r.u8(`${what} count`);
-  if (first < 0x80) return first;
+  if (first < 0x80) return checkCount(r, what, at, first);
   const n = first & 0x7f;
   if (n === 0 || n > 4) {
     throw new DcuError(ErrorCode.DecodeBadLength, `bad ${what} count encoding at byte ${r.baseOffset + at}`, { context: { offset: r.baseOffset + at } });
   }
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 256 + r.u8(`${what} count`);
-  // Every element takes at least one byte (its tag): a larger count cannot be honest.
+  return checkCount(r, what, at, v);
+}
+
+/** Every element takes at least one byte (its tag): a count above the bytes left cannot be honest. */
+function checkCount(r: ByteReader, what: string, at: number, v: number): number {
   if (v > r.remaining) {
     throw new DcuError(ErrorCode.DecodeBadLength, `${what} of ${v} elements at byte ${r.baseOffset + at} exceeds the ${r.remaining} byte(s) left`, {
       context: { offset: r.baseOffset + at, count: v },
     });
   }
   return v;
+}
+
+/**
+ * A compact-array's contents carry no tags, so its type description alone says how many Data
+ * values the bytes turn into: `array[65535] of array[65535] of null` in one content byte is
+ * 4·10⁹ values. Before reading, the most values the contents can yield (each element takes at
+ * least its minimum size) must fit this many per content byte; tagged Data yields at most one.
+ */
+export const MAX_COMPACT_VALUES_PER_BYTE = 4;
+
+/** Fewest content bytes of one element of each fixed or length-prefixed type. */
+const MIN_BYTES: Readonly<Record<Exclude<DataType, 'array' | 'structure' | 'compact-array'>, number>> = {
+  null: 0,
+  boolean: 1,
+  'bit-string': 1,
+  int32: 4,
+  uint32: 4,
+  'octet-string': 1,
+  'visible-string': 1,
+  'utf8-string': 1,
+  bcd: 1,
+  int8: 1,
+  int16: 2,
+  uint8: 1,
+  uint16: 2,
+  int64: 8,
+  uint64: 8,
+  enum: 1,
+  float32: 4,
+  float64: 8,
+  'date-time': 12,
+  date: 5,
+  time: 4,
+};
+
+/** Minimum encoded size and number of Data values of one element (doubles: no overflow at depth 32). */
+export function typeDescriptionCost(t: TypeDescription): { minBytes: number; values: number } {
+  if (t.type === 'array') {
+    const e = typeDescriptionCost(t.element);
+    return { minBytes: t.count * e.minBytes, values: 1 + t.count * e.values };
+  }
+  if (t.type === 'structure') {
+    let minBytes = 0;
+    let values = 1;
+    for (const el of t.elements) {
+      const e = typeDescriptionCost(el);
+      minBytes += e.minBytes;
+      values += e.values;
+    }
+    return { minBytes, values };
+  }
+  return { minBytes: MIN_BYTES[t.type], values: 1 };
+}
+
+function checkCompactArrayBudget(r: ByteReader, at: number, lengthAt: number, element: TypeDescription, contentLength: number): void {
+  if (contentLength === 0) return;
+  const { minBytes, values } = typeDescriptionCost(element);
+  const where = r.baseOffset + at;
+  const context = { offset: where, contentOffset: r.baseOffset + lengthAt, contentLength, minBytes, values };
+  if (minBytes === 0) {
+    throw new DcuError(ErrorCode.DecodeBadValue, `compact-array at byte ${where}: its element type takes no bytes, yet ${contentLength} content byte(s) follow`, { context });
+  }
+  if (minBytes > contentLength) {
+    throw new DcuError(ErrorCode.DecodeBadLength, `compact-array at byte ${where}: one element needs at least ${minBytes} byte(s), the contents hold ${contentLength}`, {
+      context,
+    });
+  }
+  const most = Math.floor(contentLength / minBytes) * values;
+  if (most > MAX_COMPACT_VALUES_PER_BYTE * contentLength) {
+    throw new DcuError(
+      ErrorCode.DecodeBadLength,
+      `compact-array at byte ${where}: its type description makes ${values} values of every ${minBytes} byte(s), more than ${MAX_COMPACT_VALUES_PER_BYTE} per content byte (refused before allocating)`,
+      { context },
+    );
+  }
 }
 
 function readTypeDescription(r: ByteReader, depth: number): TypeDescription {

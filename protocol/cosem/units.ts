@@ -143,6 +143,12 @@ export function decodeScalerUnit(d: Data): ScalerUnit {
     throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit unit: expected enum, got ${u.type}`);
   }
   const scaler = s.type === 'uint8' && s.value > 127 ? s.value - 256 : s.value;
+  // An int16 could claim 10^32767: every scaled cell would carry that many digits.
+  if (scaler < -128 || scaler > 127) {
+    throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit scaler ${scaler} is outside −128..127 (the scaler is an int8); the meter's scaler_unit is malformed`, {
+      context: { scaler },
+    });
+  }
   return { scaler, unit: u.value };
 }
 

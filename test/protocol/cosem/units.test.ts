@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { decodeData, encodeData } from '../../../protocol/axdr/codec';
-import { enumValue, int8, structure, uint8 } from '../../../protocol/axdr/data';
+import { enumValue, int16, int8, structure, uint8 } from '../../../protocol/axdr/data';
 import { applyScaler, decodeScalerUnit, encodeScalerUnit, formatScaled, scaledDecimal, Unit, unitInfo, unitSymbol } from '../../../protocol/cosem/units';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 
@@ -45,7 +45,7 @@ describe('scaler_unit', () => {
   });
 
   it('rejects other shapes with DecodeBadValue', () => {
-    for (const d of [int8(1), structure(int8(1)), structure(enumValue(1), enumValue(30)), structure(int8(1), int8(30))]) {
+    for (const d of [int8(1), structure(int8(1)), structure(enumValue(1), enumValue(30)), structure(int8(1), int8(30)), structure(int16(32767), enumValue(30))]) {
       let code: number | undefined;
       try {
         decodeScalerUnit(d);
