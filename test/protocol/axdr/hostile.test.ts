@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { decodeBerElement } from '../../../protocol/axdr/ber';
-import { decodeData, MAX_COMPACT_VALUES_PER_BYTE, typeDescriptionCost } from '../../../protocol/axdr/codec';
+import { decodeData } from '../../../protocol/axdr/codec';
+import { MAX_COMPACT_VALUES_PER_BYTE, typeDescriptionCost } from '../../../protocol/axdr/compact-budget';
 import type { Data } from '../../../protocol/axdr/data';
 import { DcuError, ErrorCode, isDcuError } from '../../../protocol/common/errors';
 import { fromHex } from '../../../protocol/common/hex';
