@@ -42,6 +42,45 @@ export function dateTimeToEpoch(dt: CosemDateTime, options: DateTimeOptions = {}
   return localAsUtc + dev * 60_000;
 }
 
+/**
+ * dateTimeToEpoch(decodeDateTimeOctets(bytes at `at`)) without building the date-time: the
+ * clock column of a profile is read once per row. Same result for every 12 bytes.
+ */
+export function dateTimeOctetsToEpoch(b: Uint8Array, options: DateTimeOptions = {}, at = 0): number | null {
+  if (at < 0 || at + 12 > b.length) {
+    throw new DcuError(ErrorCode.DecodeTruncated, `a date-time is 12 bytes, ${Math.max(0, b.length - at)} left at byte ${at}`, { context: { offset: at } });
+  }
+  const year = ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
+  const month = b[at + 2] ?? 0;
+  const day = b[at + 3] ?? 0;
+  const hour = b[at + 5] ?? 0;
+  const minute = b[at + 6] ?? 0;
+  const second = b[at + 7] ?? 0;
+  // 0xFF (unspecified) fails these ranges too.
+  if (year === 0xffff || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+  const h = b[at + 8] ?? 0;
+  const sent = ((b[at + 9] ?? 0) << 8) | (b[at + 10] ?? 0);
+  const dev = sent === 0x8000 ? (options.defaultDeviation ?? 0) : blueBookDeviation(sent >= 0x8000 ? sent - 0x10000 : sent, options.convention);
+  return localAsUtc(year, month, day, hour, minute, second, h > 99 ? 0 : h) + dev * 60_000;
+}
+
+// Date.UTC of the last calendar day seen: a profile's rows share a handful of days.
+let lastDayKey = -1;
+let lastDayMs = 0;
+
+/**
+ * Date.UTC(year, month - 1, day, hour, minute, second, hundredths × 10) for integer fields
+ * already checked to be in range (so the sum equals what Date.UTC computes).
+ */
+function localAsUtc(year: number, month: number, day: number, hour: number, minute: number, second: number, hundredths: number): number {
+  const key = year * 512 + month * 32 + day;
+  if (key !== lastDayKey) {
+    lastDayMs = Date.UTC(year, month - 1, day);
+    lastDayKey = key;
+  }
+  return lastDayMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + hundredths * 10;
+}
+
 /** Date-time for an instant, expressed in local time of the given Blue-Book deviation. */
 export function epochToDateTime(
   epochMs: number,

@@ -6,6 +6,7 @@ import { DcuError, ErrorCode } from './errors';
  */
 export class ByteReader {
   private pos: number;
+  private dataView: DataView | undefined;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -176,8 +177,10 @@ export class ByteReader {
     }
   }
 
+  /** One DataView per reader, made on first use (a view per read was most of a u32's cost). */
   private view(): DataView {
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    return this.dataView;
   }
 }
 

@@ -10,11 +10,11 @@ import { DcuError, ErrorCode } from '../common/errors';
 import type { Data } from '../axdr/data';
 import { numericValue } from '../axdr/data';
 import type { DateTimeOptions } from '../axdr/datetime';
-import { dataAsDateTime, dateTimeToEpoch } from '../axdr/datetime';
+import { dataAsDateTime, dateTimeOctetsToEpoch, dateTimeToEpoch } from '../axdr/datetime';
 import { captureKey, isClockColumn, isStatusColumn } from './capture-object';
 import type { CaptureObject } from './capture-object';
 import type { ScalerUnit } from './units';
-import { scaledDecimal, unitSymbol } from './units';
+import { applyScaler, scaledDecimal, unitSymbol } from './units';
 
 export interface ProfileCell {
   readonly capture: CaptureObject;
@@ -61,13 +61,43 @@ function rowError(entry: number, message: string, column?: number): DcuError {
   });
 }
 
-function cellOf(co: CaptureObject, raw: Data, su: ScalerUnit | undefined): ProfileCell {
-  if (raw.type === 'boolean') return { capture: co, raw };
+/** What every cell of one column shares, worked out once per buffer rather than per row. */
+interface Column {
+  readonly capture: CaptureObject;
+  readonly scaler: number;
+  /** Present when a scaler_unit is known. */
+  readonly unit: { readonly code: number; readonly symbol: string } | undefined;
+}
+
+function columnOf(co: CaptureObject, su: ScalerUnit | undefined): Column {
+  return { capture: co, scaler: su?.scaler ?? 0, unit: su === undefined ? undefined : { code: su.unit, symbol: unitSymbol(su.unit) } };
+}
+
+function cellOf(col: Column, raw: Data): ProfileCell {
+  const capture = col.capture;
+  if (raw.type === 'boolean') return { capture, raw };
   const n = numericValue(raw);
-  if (n === undefined) return { capture: co, raw };
-  const decimal = scaledDecimal(n, su?.scaler ?? 0);
-  const base = { capture: co, raw, value: Number(decimal), decimal };
-  return su === undefined ? base : { ...base, unit: su.unit, unitSymbol: unitSymbol(su.unit) };
+  if (n === undefined) return { capture, raw };
+  const decimal = scaledDecimal(n, col.scaler);
+  const value = applyScaler(n, col.scaler, decimal);
+  const unit = col.unit;
+  // Literals of a fixed shape (no spreads): a cell is made per value of a whole buffer.
+  return unit === undefined ? { capture, raw, value, decimal } : { capture, raw, value, decimal, unit: unit.code, unitSymbol: unit.symbol };
+}
+
+/** Epoch ms of a clock cell: undefined for null-data, null when it is not a point in time. */
+function clockCellEpoch(cell: Data, entry: number, column: number, options: ProfileDecodeOptions): number | null | undefined {
+  if (cell.type === 'null') return undefined;
+  // The common case, octet-string(12), is read straight from its bytes.
+  if (cell.type === 'octet-string' && cell.value.length === 12) return dateTimeOctetsToEpoch(cell.value, options);
+  let dt;
+  try {
+    dt = dataAsDateTime(cell);
+  } catch {
+    throw rowError(entry, 'clock cell is not a date-time', column + 1);
+  }
+  if (dt === undefined) throw rowError(entry, `clock cell: expected date-time or octet-string(12), got ${cell.type}`, column + 1);
+  return dateTimeToEpoch(dt, options);
 }
 
 /** Decode attribute 2 (array of structures) given the decoded capture objects. */
@@ -79,49 +109,36 @@ export function decodeProfileBuffer(buffer: Data, captureObjects: readonly Captu
   const clockCol = captureObjects.findIndex(isClockColumn);
   const statusCol = captureObjects.findIndex(isStatusColumn);
   const periodMs = (options.capturePeriod ?? 0) * 1000;
-  const scalers = captureObjects.map((co) => scalerFor(options, co));
-  const rows: ProfileRow[] = [];
+  const columns = captureObjects.map((co) => columnOf(co, scalerFor(options, co)));
+  const width = columns.length;
+  const items = buffer.items;
+  const rows: ProfileRow[] = new Array<ProfileRow>(items.length);
   let previous: number | null = null;
 
-  buffer.items.forEach((row, i) => {
+  for (let i = 0; i < items.length; i++) {
+    const row = items[i] as Data;
     const entry = i + 1;
     if (row.type !== 'structure') throw rowError(entry, `expected structure, got ${row.type}`);
-    if (row.items.length !== captureObjects.length) {
-      throw rowError(entry, `has ${row.items.length} column(s), capture_objects lists ${captureObjects.length}`);
-    }
-    const cells = row.items.map((raw, c) => {
-      const co = captureObjects[c];
-      if (co === undefined) throw rowError(entry, 'column without capture object', c + 1);
-      return cellOf(co, raw, scalers[c]);
-    });
+    const raws = row.items;
+    if (raws.length !== width) throw rowError(entry, `has ${raws.length} column(s), capture_objects lists ${width}`);
+    const cells = new Array<ProfileCell>(width);
+    for (let c = 0; c < width; c++) cells[c] = cellOf(columns[c] as Column, raws[c] as Data);
 
     let timestamp: number | null = null;
     let rebuilt = false;
-    const clockCell = clockCol >= 0 ? row.items[clockCol] : undefined;
-    if (clockCell !== undefined) {
-      if (clockCell.type === 'null') {
-        if (previous !== null && periodMs > 0) {
-          timestamp = previous + periodMs;
-          rebuilt = true;
-        }
-      } else {
-        let dt;
-        try {
-          dt = dataAsDateTime(clockCell);
-        } catch {
-          throw rowError(entry, 'clock cell is not a date-time', clockCol + 1);
-        }
-        if (dt === undefined) throw rowError(entry, `clock cell: expected date-time or octet-string(12), got ${clockCell.type}`, clockCol + 1);
-        timestamp = dateTimeToEpoch(dt, options);
+    if (clockCol >= 0) {
+      const epoch = clockCellEpoch(raws[clockCol] as Data, entry, clockCol, options);
+      if (epoch !== undefined) timestamp = epoch;
+      else if (previous !== null && periodMs > 0) {
+        timestamp = previous + periodMs;
+        rebuilt = true;
       }
     }
     previous = timestamp;
 
-    const statusCell = statusCol >= 0 ? row.items[statusCol] : undefined;
-    const status = statusCell === undefined ? undefined : numericValue(statusCell);
-    const out: ProfileRow = { entry, timestamp, rebuilt, cells };
-    rows.push(typeof status === 'number' ? { ...out, status } : out);
-  });
+    const status = statusCol >= 0 ? numericValue(raws[statusCol] as Data) : undefined;
+    rows[i] = typeof status === 'number' ? { entry, timestamp, rebuilt, cells, status } : { entry, timestamp, rebuilt, cells };
+  }
   return rows;
 }
 

@@ -143,6 +143,12 @@ export function decodeScalerUnit(d: Data): ScalerUnit {
     throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit unit: expected enum, got ${u.type}`);
   }
   const scaler = s.type === 'uint8' && s.value > 127 ? s.value - 256 : s.value;
+  // An int16 could claim 10^32767: every scaled cell would carry that many digits.
+  if (scaler < -128 || scaler > 127) {
+    throw new DcuError(ErrorCode.DecodeBadValue, `scaler_unit scaler ${scaler} is outside −128..127 (the scaler is an int8); the meter's scaler_unit is malformed`, {
+      context: { scaler },
+    });
+  }
   return { scaler, unit: u.value };
 }
 
@@ -160,32 +166,56 @@ function describe(d: Data): string {
  * scaled and printed with 15 significant digits.
  */
 export function scaledDecimal(value: number | bigint, scaler: number): string {
-  if (typeof value === 'number' && !Number.isInteger(value)) {
-    if (!Number.isFinite(value)) return String(value);
-    return String(Number((value * 10 ** scaler).toPrecision(15)));
+  if (typeof value === 'number') {
+    // Safe integers (every ≤ 32-bit Data value) need no BigInt: String() is exact for them.
+    if (Number.isSafeInteger(value)) return shiftDigits(value < 0, String(value < 0 ? -value : value), scaler);
+    if (!Number.isInteger(value)) {
+      if (!Number.isFinite(value)) return String(value);
+      return String(Number((value * 10 ** scaler).toPrecision(15)));
+    }
   }
   const v = typeof value === 'bigint' ? value : BigInt(value);
   const negative = v < 0n;
-  let digits = (negative ? -v : v).toString();
-  if (scaler >= 0) {
-    digits = v === 0n ? '0' : digits + '0'.repeat(scaler);
-  } else {
-    const places = -scaler;
-    digits = digits.padStart(places + 1, '0');
-    const intPart = digits.slice(0, digits.length - places);
-    const frac = digits.slice(digits.length - places).replace(/0+$/, '');
-    digits = frac === '' ? intPart : `${intPart}.${frac}`;
-  }
-  return negative && digits !== '0' ? `-${digits}` : digits;
+  return shiftDigits(negative, (negative ? -v : v).toString(), scaler);
 }
+
+/** The decimal digits of |value| moved by scaler places, trailing fraction zeros dropped. */
+function shiftDigits(negative: boolean, digits: string, scaler: number): string {
+  if (digits === '0') return '0';
+  let text = digits;
+  if (scaler > 0) text = digits + '0'.repeat(scaler);
+  else if (scaler < 0) {
+    const places = -scaler;
+    const padded = digits.length > places ? digits : digits.padStart(places + 1, '0');
+    let end = padded.length;
+    while (end > padded.length - places && padded.charCodeAt(end - 1) === 0x30) end--;
+    const intPart = padded.slice(0, padded.length - places);
+    text = end === padded.length - places ? intPart : `${intPart}.${padded.slice(padded.length - places, end)}`;
+  }
+  return negative ? `-${text}` : text;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
+/** 10^0 … 10^22: the powers of ten a double holds exactly. */
+const EXACT_POWERS_OF_TEN: readonly number[] = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
 /**
  * value × 10^scaler as a number: the closest double to the exact decimal (so 12345, −3
  * gives 12.345 exactly as a literal would). Use scaledDecimal for 64-bit counters that
- * exceed 2^53.
+ * exceed 2^53. `decimal`, when the caller has it, is scaledDecimal(value, scaler).
  */
-export function applyScaler(value: number | bigint, scaler: number): number {
-  return Number(scaledDecimal(value, scaler));
+export function applyScaler(value: number | bigint, scaler: number, decimal?: string): number {
+  // A safe integer and an exact power of ten: one IEEE operation, correctly rounded, gives
+  // the same double as parsing the exact decimal text.
+  const n = typeof value === 'bigint' ? (value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : undefined) : value;
+  const power = EXACT_POWERS_OF_TEN[scaler < 0 ? -scaler : scaler];
+  if (n !== undefined && power !== undefined && Number.isSafeInteger(n)) {
+    if (n === 0) return 0;
+    return scaler < 0 ? n / power : n * power;
+  }
+  return Number(decimal ?? scaledDecimal(value, scaler));
 }
 
 /** "12.345 kWh"-style text is the UI's job; this gives "12345 Wh" style: decimal + symbol. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { decodeData, encodeData } from '../../../protocol/axdr/codec';
-import { enumValue, int8, structure, uint8 } from '../../../protocol/axdr/data';
+import { enumValue, int16, int8, structure, uint8 } from '../../../protocol/axdr/data';
 import { applyScaler, decodeScalerUnit, encodeScalerUnit, formatScaled, scaledDecimal, Unit, unitInfo, unitSymbol } from '../../../protocol/cosem/units';
 import { fromHex, toHex } from '../../../protocol/common/hex';
 
@@ -45,7 +45,7 @@ describe('scaler_unit', () => {
   });
 
   it('rejects other shapes with DecodeBadValue', () => {
-    for (const d of [int8(1), structure(int8(1)), structure(enumValue(1), enumValue(30)), structure(int8(1), int8(30))]) {
+    for (const d of [int8(1), structure(int8(1)), structure(enumValue(1), enumValue(30)), structure(int8(1), int8(30)), structure(int16(32767), enumValue(30))]) {
       let code: number | undefined;
       try {
         decodeScalerUnit(d);
@@ -94,5 +94,46 @@ describe('applyScaler', () => {
   it('formats value with symbol', () => {
     expect(formatScaled(12345, { scaler: -3, unit: Unit.Wh })).toBe('12.345 Wh');
     expect(formatScaled(7, { scaler: 0, unit: Unit.count })).toBe('7');
+  });
+
+  // Profile rows scale every cell: numbers take a BigInt-free path and a one-operation
+  // product/quotient. Both must give what the exact BigInt decimal gives.
+  const reference = (v: bigint, s: number): string => {
+    if (s >= 0) return (v * 10n ** BigInt(s)).toString();
+    const p = 10n ** BigInt(-s);
+    const a = v < 0n ? -v : v;
+    const frac = (a % p).toString().padStart(-s, '0').replace(/0+$/, '');
+    const text = frac === '' ? (a / p).toString() : `${a / p}.${frac}`;
+    return v < 0n && text !== '0' ? `-${text}` : text;
+  };
+
+  it('fast paths agree with the exact BigInt decimal over the whole safe range', () => {
+    const safe = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(0, -0, 1, -1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER));
+    fc.assert(
+      fc.property(safe, fc.integer({ min: -30, max: 30 }), (v, s) => {
+        const text = scaledDecimal(v, s);
+        expect(text).toBe(reference(BigInt(v), s));
+        expect(scaledDecimal(BigInt(v), s)).toBe(text);
+        expect(Object.is(applyScaler(v, s), Number(text))).toBe(true);
+        expect(Object.is(applyScaler(BigInt(v), s), Number(text))).toBe(true);
+        expect(Object.is(applyScaler(v, s, text), Number(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('64-bit values beyond 2^53 and floats keep the decimal-text path', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), fc.integer({ min: -12, max: 12 }), (v, s) => {
+        const text = scaledDecimal(v, s);
+        expect(text).toBe(reference(v, s));
+        expect(applyScaler(v, s)).toBe(Number(text));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.double(), fc.integer({ min: -6, max: 6 }), (v, s) => {
+        expect(Object.is(applyScaler(v, s), Number(scaledDecimal(v, s)))).toBe(true);
+      }),
+    );
   });
 });
