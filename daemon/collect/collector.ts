@@ -18,6 +18,7 @@ import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
 import type { ReadingsStore } from '../../storage/readings';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
+import { checkClock, readIdentity, type ClockPolicy } from '../jobs/meter-checks';
 import type { PriorityClass } from '../lines/arbiter';
 import { parseMeterAddress, type LineRuntime } from '../lines/line';
 import { clientOptionsFor } from '../meters/access';
@@ -59,8 +60,17 @@ export class Collector {
   private stopping = false;
   /** Completed cycles (health, tests). */
   cycles = 0;
+  /** Last clock check per meter (concentrator time); after a restart every clock is checked again. */
+  private readonly clockCheckedAt = new Map<string, number>();
+  private readonly clockPolicy: ClockPolicy;
+  private readonly clockEveryMs: number;
 
-  constructor(private readonly deps: CollectorDeps) {}
+  constructor(private readonly deps: CollectorDeps) {
+    const c = deps.config;
+    this.clockPolicy = { syncAboveMs: parseDuration(c.clock.syncAbove) ?? 300_000, eventAboveMs: parseDuration(c.clock.eventAbove) ?? 600_000 };
+    const plan = c.collection.clock;
+    this.clockEveryMs = plan?.enabled === false ? Number.POSITIVE_INFINITY : (parseDuration(plan?.every ?? '1d') ?? 86_400_000);
+  }
 
   /** Read through a method: stop() flips it while a collection awaits. */
   private isStopping(): boolean {
@@ -105,6 +115,21 @@ export class Collector {
     return outcomes;
   }
 
+  /** The clock policy, when this meter's clock is due for a check. */
+  private async clockDue(client: DlmsClient, serial: string): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - (this.clockCheckedAt.get(serial) ?? Number.NEGATIVE_INFINITY) < this.clockEveryMs) return;
+    const check = await checkClock(client, this.clockPolicy);
+    this.clockCheckedAt.set(serial, now);
+    const drift = check.driftMs === null ? 'unknown (the meter sent wildcards)' : `${(check.driftMs / 1000).toFixed(1)} s`;
+    if (check.action === 'synchronise') {
+      const ok = check.setResult === 0;
+      this.deps.registry.note(serial, ok ? 'clock-synchronised' : 'clock-sync-failed', `drift ${drift}${ok ? '; clock set' : `; the meter refused the clock (result ${check.setResult ?? '?'})`}`);
+    } else if (check.action === 'report') {
+      this.deps.registry.note(serial, 'clock-drift', `drift ${drift} is beyond clock.eventAbove: not synchronised automatically`);
+    }
+  }
+
   /** Collects one meter's load profile, yielding the line to more urgent jobs between reads. */
   async collectMeter(m: MeterRecord, priority: PriorityClass): Promise<MeterOutcome> {
     const { clock, lines, logger } = this.deps;
@@ -134,7 +159,10 @@ export class Collector {
             this.deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
             return { meter: m.serial, status: 'FAIL', reason: f.reason };
           }
-          this.deps.registry.observe(m.serial, { kind: 'association-ok', identity: {} });
+          // Identity once, when commissioning; afterwards the profile read checks firmware and name.
+          const identity = m.state.stage === 'commissioned' ? {} : await readIdentity(client);
+          this.deps.registry.observe(m.serial, { kind: 'association-ok', identity });
+          await this.clockDue(client, m.serial);
           result = await collectProfile(client, this.deps.readings, {
             meter: m.serial,
             profile: LOAD_PROFILE,

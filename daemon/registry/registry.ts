@@ -36,6 +36,12 @@ export class Registry {
     return t.effects;
   }
 
+  /** Records an event about a meter (clock synchronised, drift reported…) with its outbox message. */
+  note(serial: string, code: string, detail: string): void {
+    const now = this.clock.now();
+    write(this.db, `event ${code} of meter ${serial}`, () => this.events.event({ meter: serial, code, detail }, now));
+  }
+
   /** Time passes for every meter (the unreachable threshold). */
   tick(): void {
     for (const m of this.meters.list()) this.observe(m.serial, { kind: 'tick' });
