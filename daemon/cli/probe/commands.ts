@@ -1,8 +1,7 @@
 import { DataAccessResult, actionResultName, dataAccessResultName } from '../../../protocol/apdu/results';
 import type { Data } from '../../../protocol/axdr/data';
 import { formatDateTime } from '../../../protocol/axdr/datetime';
-import { dataToJson, parseDataJson, parseDateTimeJson } from '../../../protocol/axdr/json';
-import { dateTimeToEpoch } from '../../../protocol/axdr/datetime';
+import { dataToJson, parseDataJson } from '../../../protocol/axdr/json';
 import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
@@ -15,6 +14,7 @@ import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protoc
 import { decodeScalerUnit, formatScaled, unitSymbol } from '../../../protocol/cosem/units';
 import { renderData, scalarText, table } from '../render';
 import type { ProbeRequest } from './command';
+import { describeInstant, parseRange, parseTypedInstant, type TypedInstant } from './instant';
 
 /** What a command produced: text for people, a JSON document for programs, and whether it is a meter error. */
 export interface CommandOutput {
@@ -22,15 +22,11 @@ export interface CommandOutput {
   json: unknown;
   /** A meter-reported negative answer (exit code 5) — the output is still printed. */
   meterError?: DcuError;
+  /** A line for stderr that does not fit the output format (CSV). */
+  note?: string;
 }
 
 const usage = (m: string): DcuError => new DcuError(ErrorCode.Usage, m);
-
-function parseInstant(text: string, flag: string): number {
-  const ms = Date.parse(/Z|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
-  if (Number.isNaN(ms)) throw usage(`${flag} takes an ISO date-time such as 2026-11-23T00:00Z or 2026-11-23T01:00+01:00, got "${text}"`);
-  return ms;
-}
 
 function parseEntries(text: string): { from: number; to: number } {
   const m = /^(\d+)\.\.(\d*)$/.exec(text);
@@ -44,11 +40,28 @@ function parseEntries(text: string): { from: number; to: number } {
 /** Everything that can be checked before touching the meter. */
 export type PreparedRequest =
   | { command: 'objects' }
-  | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector> }
+  | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector>; range?: Range }
   | { command: 'set'; ref: CosemRef; value: Data }
   | { command: 'action'; ref: CosemRef; value?: Data }
   | { command: 'clock'; set?: number }
-  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean };
+  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; range?: Range };
+
+type Range = { from: TypedInstant; to: TypedInstant };
+
+/** Selective access (range or entries) exists for a profile buffer only: refuse it for a Register before the port opens. */
+function requireProfileBuffer(ref: CosemRef, flag: string): void {
+  if (ref.classId === 7 && ref.index === 2) return;
+  throw usage(`${flag} selects rows of a profile buffer (7:OBIS:2); ${refText(ref)} is ${className(ref.classId) ?? `class ${ref.classId}`} ${attributeName(ref.classId, ref.index)} — drop ${flag}, or read e.g. 7:1.0.99.1.0.255:2`);
+}
+
+/** How --from/--to were understood (the zone rule made visible). */
+function rangeText(range: Range | undefined): string {
+  return range === undefined ? '' : `range ${describeInstant(range.from)} .. ${describeInstant(range.to)}\n`;
+}
+
+function rangeJson(range: Range | undefined): object {
+  return range === undefined ? {} : { range: { from: describeInstant(range.from), to: describeInstant(range.to) } };
+}
 
 export function prepare(req: ProbeRequest): PreparedRequest {
   switch (req.command) {
@@ -59,11 +72,13 @@ export function prepare(req: ProbeRequest): PreparedRequest {
       if (req.entries !== undefined && (req.from !== undefined || req.to !== undefined)) throw usage('use either --from/--to or --entries, not both');
       if (req.entries !== undefined) {
         const e = parseEntries(req.entries);
+        requireProfileBuffer(ref, '--entries');
         return { command: 'get', ref, access: encodeAccessSelector(rangeByEntry(e.from, e.to)) };
       }
-      if (req.from !== undefined || req.to !== undefined) {
-        if (req.from === undefined || req.to === undefined) throw usage('--from and --to go together');
-        return { command: 'get', ref, access: encodeAccessSelector(rangeByTime(parseInstant(req.from, '--from'), parseInstant(req.to, '--to'))) };
+      const range = parseRange(req.from, req.to);
+      if (range !== undefined) {
+        requireProfileBuffer(ref, '--from/--to');
+        return { command: 'get', ref, access: encodeAccessSelector(rangeByTime(range.from.ms, range.to.ms)), range };
       }
       return { command: 'get', ref };
     }
@@ -74,16 +89,13 @@ export function prepare(req: ProbeRequest): PreparedRequest {
     case 'clock': {
       if (req.set === undefined) return { command: 'clock' };
       if (req.set === 'now') return { command: 'clock', set: Date.now() };
-      const dt = parseDateTimeJson(req.set);
-      const epoch = dateTimeToEpoch(dt);
-      if (epoch === null) throw usage(`--set takes "now" or a full ISO date-time with offset, got "${req.set}"`);
-      return { command: 'clock', set: epoch };
+      return { command: 'clock', set: parseTypedInstant(req.set, '--set').ms };
     }
     case 'profile': {
       const o = parseObis(req.obis);
-      if ((req.from === undefined) !== (req.to === undefined)) throw usage('--from and --to go together');
+      const range = parseRange(req.from, req.to);
       const base = { command: 'profile' as const, obis: o, csv: req.csv };
-      return req.from !== undefined && req.to !== undefined ? { ...base, from: parseInstant(req.from, '--from'), to: parseInstant(req.to, '--to') } : base;
+      return range !== undefined ? { ...base, from: range.from.ms, to: range.to.ms, range } : base;
     }
   }
 }
@@ -115,7 +127,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       const outcome = await client.get(req.ref, req.access);
       const head = `${refText(req.ref)} (${className(req.ref.classId) ?? `class ${req.ref.classId}`} ${obisName(req.ref.obis) ?? ''} ${attributeName(req.ref.classId, req.ref.index)})`.replace(/ +/g, ' ');
       if (!outcome.ok) {
-        const err = new DcuError(ErrorCode.MeterDataAccess, `the meter refused GET ${refText(req.ref)}: ${dataAccessResultName(outcome.result)}`);
+        const err = new DcuError(ErrorCode.MeterDataAccess, `the meter refused GET ${refText(req.ref)}: ${dataAccessResultName(outcome.result)}`, { context: { service: 'get', ref: refText(req.ref), result: dataAccessResultName(outcome.result) } });
         return { text: `${head}\n  ${dataAccessResultName(outcome.result)}`, json: { ref: refText(req.ref), ...(outcomeJson(outcome) as object) }, meterError: err };
       }
       // Registers: show the scaled value with its unit next to the raw one.
@@ -131,14 +143,14 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
           }
         }
       }
-      const text = `${head}\n${renderData(outcome.data, '  ')}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
-      return { text, json: { ref: refText(req.ref), value: dataToJson(outcome.data), ...(scaled === undefined ? {} : { scaled }) } };
+      const text = `${rangeText(req.range)}${head}\n${renderData(outcome.data, '  ')}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
+      return { text, json: { ref: refText(req.ref), ...rangeJson(req.range), value: dataToJson(outcome.data), ...(scaled === undefined ? {} : { scaled }) } };
     }
     case 'set': {
       const result = await client.set(req.ref, req.value);
       const name = dataAccessResultName(result);
       const out: CommandOutput = { text: `SET ${refText(req.ref)}: ${name}`, json: { ref: refText(req.ref), result: name } };
-      if (result !== DataAccessResult.success) out.meterError = new DcuError(ErrorCode.MeterDataAccess, `the meter refused SET ${refText(req.ref)}: ${name}`);
+      if (result !== DataAccessResult.success) out.meterError = new DcuError(ErrorCode.MeterDataAccess, `the meter refused SET ${refText(req.ref)}: ${name}`, { context: { service: 'set', ref: refText(req.ref), result: name } });
       return out;
     }
     case 'action': {
@@ -149,7 +161,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         text: `ACTION ${refText(req.ref)}: ${name}${ret}`,
         json: { ref: refText(req.ref), result: name, ...(o.returnValue ? { returnValue: outcomeJson(o.returnValue) } : {}) },
       };
-      if (o.result !== 0) out.meterError = new DcuError(ErrorCode.MeterActionResult, `the meter refused ACTION ${refText(req.ref)}: ${name}`);
+      if (o.result !== 0) out.meterError = new DcuError(ErrorCode.MeterActionResult, `the meter refused ACTION ${refText(req.ref)}: ${name}`, { context: { service: 'action', ref: refText(req.ref), result: name } });
       return out;
     }
     case 'clock': {
@@ -158,7 +170,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         const r = await setClock(client, req.set);
         setResult = dataAccessResultName(r);
         if (r !== DataAccessResult.success) {
-          return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`) };
+          return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`, { context: { service: 'set', ref: '8:0.0.1.0.0.255:2', result: setResult } }) };
         }
       }
       const c = await readClock(client);
@@ -194,11 +206,13 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...cols.map(({ i }) => cellText(r, i))]);
       const text = req.csv
         ? [headers, ...rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n')
-        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s`;
+        : `${rangeText(req.range)}${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s`;
       return {
         text,
+        ...(req.csv && (req.range?.from.local === true || req.range?.to.local === true) ? { note: rangeText(req.range).trimEnd() } : {}),
         json: {
           obis: formatObis(req.obis),
+          ...rangeJson(req.range),
           capturePeriod: p.capturePeriod,
           columns: cols.map(({ co }) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.has(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),
           rows: p.rows.map((r) => ({
