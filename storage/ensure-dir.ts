@@ -27,7 +27,9 @@ export function ensureDirectory(dir: string, mode = 0o777): void {
     try {
       isDir = statSync(at).isDirectory();
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 'ENOENT') throw fail(dir, errnoText(e), e);
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ENOTDIR') throw fail(dir, 'a part of the path exists and is not a directory', e);
+      if (code !== 'ENOENT') throw fail(dir, errnoText(e), e);
       const parent = dirname(at);
       if (parent === at) throw fail(dir, 'no part of the path exists');
       missing.unshift(at);

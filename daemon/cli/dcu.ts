@@ -50,7 +50,9 @@ async function main(): Promise<void> {
       exitCode = ExitCode.internal;
     }
   }
-  process.exitCode = exitCode;
+  // The command is over: leave now, even if a link timer of an association that failed while
+  // being set up is still armed (stdout/stderr are synchronous on pipes and TTYs on Linux).
+  process.exit(exitCode);
 }
 
 if (require.main === module) void main();

@@ -35,7 +35,8 @@ export function parseTypedInstant(text: string, flag: string): TypedInstant {
   const zone = m[8];
   if (zone === undefined) {
     const ms = new Date(year, month - 1, day, hour, minute, second, millis).getTime();
-    return { ms, offsetMinutes: -new Date(ms).getTimezoneOffset(), local: true };
+    const offsetMinutes = -new Date(ms).getTimezoneOffset();
+    return { ms, offsetMinutes: offsetMinutes === 0 ? 0 : offsetMinutes, local: true };
   }
   const offsetMinutes = zone.toUpperCase() === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
   return { ms: Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000, offsetMinutes, local: false };
