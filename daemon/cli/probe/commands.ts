@@ -6,13 +6,14 @@ import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { captureKey, isClockColumn } from '../../../protocol/cosem/capture-object';
-import { attributeName, className, parseAttributeRef, parseMethodRef, type CosemRef } from '../../../protocol/cosem/classes';
+import { attributeName, className, findAttribute, parseAttributeRef, parseMethodRef, type CosemRef } from '../../../protocol/cosem/classes';
+import { CLOCK_STATUS_BIT_NAMES } from '../../../protocol/cosem/classes/clock';
 import { formatObis, parseObis, type Obis } from '../../../protocol/cosem/obis';
 import { obisName } from '../../../protocol/cosem/obis-names';
-import { attributeAccessName } from '../../../protocol/cosem/object-list';
+import { attributeAccessName, methodAccessName } from '../../../protocol/cosem/object-list';
 import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protocol/cosem/selective-access';
 import { decodeScalerUnit, formatScaled, unitSymbol } from '../../../protocol/cosem/units';
-import { renderData, scalarText, table } from '../render';
+import { meaningOf, renderData, scalarText, table } from '../render';
 import type { ProbeRequest } from './command';
 import { describeInstant, parseRange, parseTypedInstant, type TypedInstant } from './instant';
 
@@ -117,9 +118,10 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         formatObis(e.obis),
         obisName(e.obis) ?? '',
         e.attributeAccess.map((a) => `${a.index}:${attributeAccessName(a.mode)}`).join(' '),
+        e.methodAccess.map((m) => `${m.index}:${methodAccessName(m.mode)}`).join(' '),
       ]);
       return {
-        text: `${table(['class', 'ver', 'OBIS', 'name', 'attribute access'], rows)}\n${list.length} objects`,
+        text: `${table(['class', 'ver', 'OBIS', 'name', 'attribute access', 'method access'], rows)}\n${list.length} objects`,
         json: list.map((e) => ({ classId: e.classId, version: e.version, obis: formatObis(e.obis), name: obisName(e.obis) ?? null, attributeAccess: e.attributeAccess, methodAccess: e.methodAccess })),
       };
     }
@@ -143,8 +145,9 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
           }
         }
       }
-      const text = `${rangeText(req.range)}${head}\n${renderData(outcome.data, '  ')}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
-      return { text, json: { ref: refText(req.ref), ...rangeJson(req.range), value: dataToJson(outcome.data), ...(scaled === undefined ? {} : { scaled }) } };
+      const text = `${rangeText(req.range)}${head}\n${renderData(outcome.data, '  ', findAttribute(req.ref.classId, req.ref.index)?.type)}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
+      const meaning = meaningOf(outcome.data, findAttribute(req.ref.classId, req.ref.index)?.type);
+      return { text, json: { ref: refText(req.ref), ...rangeJson(req.range), value: dataToJson(outcome.data), ...(meaning === undefined ? {} : { meaning }), ...(scaled === undefined ? {} : { scaled }) } };
     }
     case 'set': {
       const result = await client.set(req.ref, req.value);
@@ -179,7 +182,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         `meter time   ${formatDateTime(c.dateTime, client.options.deviationConvention)}`,
         `this machine ${new Date(c.readAt).toISOString()}`,
         `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s (± ${(c.uncertaintyMs / 1000).toFixed(1)} s)`}`,
-        `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}`,
+        `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}${c.dateTime.clockStatus === null ? ' (not specified)' : ` (${meaningOf({ type: 'uint8', value: c.dateTime.clockStatus }, { kind: 'simple', type: 'uint8', flagNames: CLOCK_STATUS_BIT_NAMES }) ?? ''})`}`,
       ];
       if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
       return {

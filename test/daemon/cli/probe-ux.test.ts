@@ -104,6 +104,26 @@ describe("the meter's refusals: exit 5 with a hint, JSON error document with --j
   });
 });
 
+describe('values print names where the class table knows them', () => {
+  const reader = ['--client', '17', '--auth', 'low', '--password', '00000000'];
+  it('units in scaler_unit, enums by meaning (text and JSON), clock status bits', async () => {
+    const su = await probe(...reader, 'get', '3:1.0.1.8.0.255:3');
+    expect(su.stdout).toMatch(/enum 30 \(Wh\)/);
+    const state = await probe(...reader, '--json', 'get', '70:0.0.96.3.10.255:3');
+    expect(JSON.parse(state.stdout)).toMatchObject({ value: { enum: 1 }, meaning: 'connected' });
+    const image = await probe(...reader, 'get', '18:0.0.44.0.0.255:6');
+    expect(image.stdout).toMatch(/enum \d \((not initiated|initiated|verification|activation)/);
+    const clock = await probe(...reader, 'clock');
+    expect(clock.stdout).toMatch(/^status +0x[0-9a-f]{2} \(.+\)$/m);
+  });
+
+  it('objects lists method access', async () => {
+    const r = await probe(...reader, 'objects');
+    expect(r.stdout).toMatch(/attribute access +method access/);
+    expect(r.stdout).toMatch(/0\.0\.1\.0\.0\.255 .* 6:(no-access|access|authenticated-access)/);
+  });
+});
+
 describe('hints that point the right way', () => {
   it('client 17 without --auth low is told to add a password, not HLS keys', async () => {
     const r = await probe('--client', '17', 'clock');
