@@ -76,7 +76,8 @@ Examples:
   dcu-sim --config fleet.json --seed 7 --loss 0.01
 
 Runs until SIGINT/SIGTERM, then saves state (with --state) and exits 0.
-Exit codes: 0 ok, 2 usage, 3 transport (socat/ports), 7 state directory, 8 configuration.`,
+Exit codes: 0 ok, 2 usage (also a --state or --pty-dir that cannot be created), 3 transport
+(socat/ports), 7 state files, 8 configuration.`,
     );
 }
 

@@ -1,4 +1,5 @@
 /** Date-times typed on the command line: offset when given, else the machine's zone (TZ). */
+import { prepare } from '../../../../daemon/cli/probe/commands';
 import { describeInstant, parseRange, parseTypedInstant } from '../../../../daemon/cli/probe/instant';
 import { ErrorCode } from '../../../../protocol/common/errors';
 import { expectDcuError } from '../../../helpers/dcu-error';
@@ -37,5 +38,16 @@ describe('parseRange', () => {
     usage(() => parseRange('2026-11-23T00:00Z', undefined), /go together/);
     usage(() => parseRange('2026-11-23T00:00Z', '2026-11-22T00:00Z'), /later than --to.*swap/);
     expect(parseRange('2026-11-22T00:00Z', '2026-11-22T00:00Z')?.from.ms).toBe(Date.UTC(2026, 10, 22));
+  });
+});
+
+describe('the same rule in every command', () => {
+  it('clock --set, get and profile ranges read offset-less text as local time', () => {
+    const local = new Date(2026, 10, 23, 10, 30).getTime();
+    expect(prepare({ command: 'clock', set: '2026-11-23T10:30' })).toEqual({ command: 'clock', set: local });
+    expect(prepare({ command: 'clock', set: '2026-11-23T10:30+01:00' })).toEqual({ command: 'clock', set: Date.UTC(2026, 10, 23, 9, 30) });
+    const p = prepare({ command: 'profile', obis: '1.0.99.1.0.255', from: '2026-11-23T10:30', to: '2026-11-23T11:30Z', csv: false });
+    expect(p).toMatchObject({ from: local, to: Date.UTC(2026, 10, 23, 11, 30) });
+    expect(() => prepare({ command: 'get', ref: '7:1.0.99.1.0.255:2', from: '2026-11-24T00:00Z', to: '2026-11-23T00:00Z' })).toThrow(/later than --to/);
   });
 });
