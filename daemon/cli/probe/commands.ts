@@ -44,7 +44,7 @@ export type PreparedRequest =
   | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector>; range?: Range }
   | { command: 'set'; ref: CosemRef; value: Data }
   | { command: 'action'; ref: CosemRef; value?: Data }
-  | { command: 'clock'; set?: number }
+  | { command: 'clock'; set?: number; /** How an ISO --set was read (zone rule). */ setAs?: string }
   | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; range?: Range };
 
 type Range = { from: TypedInstant; to: TypedInstant };
@@ -90,7 +90,8 @@ export function prepare(req: ProbeRequest): PreparedRequest {
     case 'clock': {
       if (req.set === undefined) return { command: 'clock' };
       if (req.set === 'now') return { command: 'clock', set: Date.now() };
-      return { command: 'clock', set: parseTypedInstant(req.set, '--set').ms };
+      const at = parseTypedInstant(req.set, '--set');
+      return { command: 'clock', set: at.ms, setAs: describeInstant(at) };
     }
     case 'profile': {
       const o = parseObis(req.obis);
@@ -184,7 +185,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s (± ${(c.uncertaintyMs / 1000).toFixed(1)} s)`}`,
         `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}${c.dateTime.clockStatus === null ? ' (not specified)' : ` (${meaningOf({ type: 'uint8', value: c.dateTime.clockStatus }, { kind: 'simple', type: 'uint8', flagNames: CLOCK_STATUS_BIT_NAMES }) ?? ''})`}`,
       ];
-      if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
+      if (setResult !== undefined) lines.unshift(`set clock: ${setResult}${req.setAs === undefined ? '' : ` (to ${req.setAs})`}`);
       return {
         text: lines.join('\n'),
         json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}) },

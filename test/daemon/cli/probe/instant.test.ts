@@ -44,8 +44,8 @@ describe('parseRange', () => {
 describe('the same rule in every command', () => {
   it('clock --set, get and profile ranges read offset-less text as local time', () => {
     const local = new Date(2026, 10, 23, 10, 30).getTime();
-    expect(prepare({ command: 'clock', set: '2026-11-23T10:30' })).toEqual({ command: 'clock', set: local });
-    expect(prepare({ command: 'clock', set: '2026-11-23T10:30+01:00' })).toEqual({ command: 'clock', set: Date.UTC(2026, 10, 23, 9, 30) });
+    expect(prepare({ command: 'clock', set: '2026-11-23T10:30' })).toMatchObject({ command: 'clock', set: local, setAs: expect.stringMatching(/^2026-11-23T10:30:00.* \(no offset given: local time, /) });
+    expect(prepare({ command: 'clock', set: '2026-11-23T10:30+01:00' })).toEqual({ command: 'clock', set: Date.UTC(2026, 10, 23, 9, 30), setAs: '2026-11-23T10:30:00+01:00' });
     const p = prepare({ command: 'profile', obis: '1.0.99.1.0.255', from: '2026-11-23T10:30', to: '2026-11-23T11:30Z', csv: false });
     expect(p).toMatchObject({ from: local, to: Date.UTC(2026, 10, 23, 11, 30) });
     expect(() => prepare({ command: 'get', ref: '7:1.0.99.1.0.255:2', from: '2026-11-24T00:00Z', to: '2026-11-23T00:00Z' })).toThrow(/later than --to/);
