@@ -1,6 +1,6 @@
 /**
- * Every `dcu probe` example in the README's "dcu probe" section and in docs/data-notation.md
- * runs here, against the project's own simulator, so the docs cannot drift from the code.
+ * Every `dcu probe` example in the README's "dcu probe" section, in docs/data-notation.md and
+ * in `dcu probe --help` runs here, against the project's own simulator, so the docs cannot drift from the code.
  * The examples are read from the documents (```sh blocks); hardware paths and addresses are
  * mapped to simulated ones: /dev/ttyUSB0 → a dcu-sim serial line (a socat pty; with
  * --mode-e, a pty with a mode E responder in front of a simulated meter), 10.0.0.5:4059 and
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../protocol/common/clock';
 import { serveModeE } from '../../protocol/transport/mode-e-driver';
 import { SerialTransport } from '../../protocol/transport/serial';
+import { buildProgram } from '../../daemon/cli/dcu';
 import { DEFAULT_CREDENTIALS, parseFleetConfig } from '../../sim/config';
 import { startFleet, type RunningFleet } from '../../sim/fleet';
 import { createSimMeter } from '../../sim/meter';
@@ -42,6 +43,19 @@ export function probeExamples(markdown: string): string[] {
     }
   }
   return out;
+}
+
+/** The examples of `dcu probe --help` (indented lines after "Examples:", `(comments)` dropped). */
+function helpExamples(help: string): string[] {
+  const start = help.indexOf('\nExamples:\n');
+  if (start < 0) return [];
+  const block = help.slice(start + 11, help.indexOf('\n\n', start + 11));
+  return block
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((l) => l.replace(/\s{2,}\(.*\)$/, '').trim())
+    .filter((l) => l.startsWith('dcu probe '))
+    .map((l) => l.replace(/\s+/g, ' '));
 }
 
 /** Shell words: single and double quotes; a `> file` redirection ends the command. */
@@ -78,11 +92,26 @@ const EXPECTED: Readonly<Record<string, Expectation>> = {
   'dcu probe --tcp 127.0.0.1:4059 --client 1 --auth high-gmac --system-title 4443553030303031 --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF set 8:0.0.1.0.0.255:2 \'{"date-time": "2026-11-23T10:30:00+01:00"}\'':
     { stdout: /SET 8:0\.0\.1\.0\.0\.255:2: success/ },
   'dcu probe --tcp 127.0.0.1:4059 --client 17 --auth low --password 00000000 --json get 8:0.0.1.0.0.255:2': { stdout: /"octet-string": "[0-9A-F]{24}"/ },
+  // dcu probe --help (the first two are the README's too)
+  'dcu probe --tcp 10.0.0.5:4059 --client 1 --auth high-gmac --system-title 4775727578313233 --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF clock':
+    { stdout: /^drift /m },
+  'dcu probe --tcp 10.0.0.5:4059 --client 1 --auth high-sha256 --secret hex:3132333435363738 --system-title 4775727578313233 clock': { stdout: /^drift /m },
+  'dcu probe --tcp 127.0.0.1:4059 --auth low --password 00000000 profile 1.0.99.1.0.255 --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv': { stdout: /^timestamp,/ },
 };
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const notation = readFileSync(join(ROOT, 'docs', 'data-notation.md'), 'utf8');
-const documented = [...probeExamples(section(readme, '`dcu probe`')), ...probeExamples(notation)];
+const fromFiles = [...probeExamples(section(readme, '`dcu probe`')), ...probeExamples(notation)];
+
+/** `dcu probe --help` as printed (commander writes the "after" text through writeOut). */
+function probeHelp(): string {
+  let help = '';
+  const probe = buildProgram(() => undefined).commands.find((c) => c.name() === 'probe');
+  probe?.configureOutput({ writeOut: (t) => (help += t) });
+  probe?.outputHelp();
+  return help;
+}
+const documented = [...new Set([...fromFiles, ...helpExamples(probeHelp())])];
 
 /** A loopback port nobody listens on right now (dcu-sim takes a base port, not 0). */
 function freePort(): Promise<number> {
@@ -98,6 +127,8 @@ function freePort(): Promise<number> {
 
 let serialFleet: RunningFleet | undefined;
 let tcpFleet: RunningFleet | undefined;
+/** A meter whose management client 1 uses HLS-SHA256 (the simulator's default is HLS-GMAC). */
+let sha256Fleet: RunningFleet | undefined;
 let modeEPty: PtyPair | undefined;
 let modeEPort: SerialTransport | undefined;
 let home: string;
@@ -106,6 +137,9 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'dcu-doc-examples-'));
   serialFleet = await startFleet(parseFleetConfig({ meters: 2, serialLines: 1, baud: 0, latencyMs: 0, jitterMs: 0 }, 'test'));
   tcpFleet = await startFleet(parseFleetConfig({ meters: 1, tcpBasePort: await freePort(), latencyMs: 0, jitterMs: 0 }, 'test'));
+  const sha256 = [{ client: 16, auth: 'none' }, { client: 1, auth: 'high-sha256', secret: 'hex:3132333435363738' }];
+  sha256Fleet = await startFleet(parseFleetConfig({ meters: 1, tcpBasePort: await freePort(), latencyMs: 0, jitterMs: 0, credentials: sha256 }, 'test'));
+
   // The optical probe: mode E at 300 baud 7E1, then HDLC to a simulated meter (1-byte address).
   modeEPty = await createPtyPair();
   const port = new SerialTransport({ path: modeEPty.b, baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 });
@@ -123,6 +157,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await serialFleet?.stop();
   await tcpFleet?.stop();
+  await sha256Fleet?.stop();
   await modeEPort?.close();
   await modeEPty?.close();
   rmSync(home, { recursive: true, force: true });
@@ -132,7 +167,8 @@ afterAll(async () => {
 function mapped(example: string): string[] {
   const words = shellWords(example).slice(1); // drop "dcu"
   const line = serialFleet?.lines[0]?.device ?? '';
-  const port = tcpFleet?.endpoints[0]?.tcp?.port ?? 0;
+  const fleet = words.includes('high-sha256') ? sha256Fleet : tcpFleet;
+  const port = fleet?.endpoints[0]?.tcp?.port ?? 0;
   const modeE = words.includes('--mode-e');
   return words.map((w) => {
     if (w === '/dev/ttyUSB0') return modeE ? (modeEPty?.a ?? '') : line;
@@ -142,7 +178,8 @@ function mapped(example: string): string[] {
 }
 
 it('every documented example has an expectation here, and every expectation is documented', () => {
-  expect(documented.length).toBeGreaterThanOrEqual(8);
+  expect(fromFiles.length).toBeGreaterThanOrEqual(8);
+  expect(documented.length).toBeGreaterThan(fromFiles.length); // --help adds its own
   expect(documented.filter((e) => !(e in EXPECTED))).toEqual([]);
   expect(Object.keys(EXPECTED).filter((e) => !documented.includes(e))).toEqual([]);
 });
