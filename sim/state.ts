@@ -3,24 +3,18 @@
  * snapshot(). Writes are atomic (temporary file + rename), so a crash mid-save leaves the
  * previous state, never half a file.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rename, writeFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
+import { ensureDirectory } from '../storage/ensure-dir';
 
 export class StateStore {
   constructor(readonly dir: string) {}
 
-  /** Creates the directory; throws DcuError(Storage) when it cannot. */
+  /** Creates the directory; throws DcuError(Storage) when it cannot (never spins, even on /proc). */
   init(): void {
-    try {
-      mkdirSync(this.dir, { recursive: true });
-    } catch (e) {
-      throw new DcuError(ErrorCode.Storage, `cannot create state directory ${this.dir}: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-        context: { path: this.dir },
-      });
-    }
+    ensureDirectory(this.dir);
   }
 
   fileOf(serial: string): string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './config-command';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
 import { runProbe } from './probe/run';
@@ -23,6 +24,22 @@ export function buildProgram(onExit: (code: number) => void): Command {
   return program;
 }
 
+/**
+ * Exit code of a commander stop: help asked for (or --version) is 0; help shown because
+ * something was missing (`dcu probe` without a command) and every parse error are usage (2).
+ */
+export function commanderExitCode(e: CommanderError): number {
+  const asked = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && e.exitCode === 0);
+  return asked ? ExitCode.ok : ExitCode.usage;
+}
+
+/** With --json, a usage error is the documented `{"error": …}` document on stdout as well. */
+export function commanderErrorJson(e: CommanderError): string {
+  const message = e.code === 'commander.help' ? 'a command is missing (objects, get, set, action, clock or profile)' : e.message.replace(/^error: /, '');
+  const error = new DcuError(ErrorCode.Usage, message);
+  return JSON.stringify({ error: { code: error.code, layer: error.layer, message, hint: 'run with --help for usage' } }, null, 2);
+}
+
 async function main(): Promise<void> {
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => {
@@ -32,14 +49,16 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-      exitCode = ok ? ExitCode.ok : ExitCode.usage;
+      exitCode = commanderExitCode(e);
+      if (exitCode !== ExitCode.ok && process.argv.includes('--json')) process.stdout.write(`${commanderErrorJson(e)}\n`);
     } else {
       process.stderr.write(`dcu: internal error: ${String(e)}\n`);
       exitCode = ExitCode.internal;
     }
   }
-  process.exitCode = exitCode;
+  // The command is over: leave now, even if a link timer of an association that failed while
+  // being set up is still armed (stdout/stderr are synchronous on pipes and TTYs on Linux).
+  process.exit(exitCode);
 }
 
 if (require.main === module) void main();

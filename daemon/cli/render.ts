@@ -2,6 +2,7 @@ import type { Data } from '../../protocol/axdr/data';
 import { bitStringToString } from '../../protocol/axdr/data';
 import { dataAsDateTime, formatDateTime } from '../../protocol/axdr/datetime';
 import { toHex } from '../../protocol/common/hex';
+import type { ValueType } from '../../protocol/cosem/classes';
 
 /** Column-aligned text table (what a technician reads on a laptop terminal). */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -51,11 +52,34 @@ export function scalarText(d: Data): string {
   }
 }
 
-/** Indented multi-line rendering with the type of every node. */
-export function renderData(d: Data, indent = ''): string {
+/** What a value means, from the class table: an enum's name, the names of the set status bits. */
+export function meaningOf(d: Data, type: ValueType | undefined): string | undefined {
+  if (type?.kind !== 'simple' || !('value' in d) || typeof d.value !== 'number') return undefined;
+  if (type.enumNames !== undefined) return type.enumNames[d.value];
+  if (type.flagNames !== undefined) {
+    const names = Object.entries(type.flagNames)
+      .filter(([bit]) => (d.value & (1 << Number(bit))) !== 0)
+      .map(([, name]) => name);
+    return names.length === 0 ? 'ok' : names.join(', ');
+  }
+  return undefined;
+}
+
+/** The part of a (structure / array / choice) type that describes child i of d. */
+function childType(type: ValueType | undefined, d: Data, i: number): ValueType | undefined {
+  if (type === undefined) return undefined;
+  if (type.kind === 'one-of') return childType(type.options.find((o) => (o.kind === 'structure' && d.type === 'structure') || (o.kind === 'array' && d.type === 'array')), d, i);
+  if (type.kind === 'structure' && d.type === 'structure') return type.fields[i]?.type;
+  if (type.kind === 'array' && d.type === 'array') return type.element;
+  return undefined;
+}
+
+/** Indented multi-line rendering with the type of every node; with the class table's type, enums and status bits get their meaning. */
+export function renderData(d: Data, indent = '', type?: ValueType): string {
   if (d.type === 'array' || d.type === 'structure' || d.type === 'compact-array') {
     const head = `${indent}${d.type} (${d.items.length})`;
-    return [head, ...d.items.map((x) => renderData(x, `${indent}  `))].join('\n');
+    return [head, ...d.items.map((x, i) => renderData(x, `${indent}  `, childType(type, d, i)))].join('\n');
   }
-  return `${indent}${d.type} ${scalarText(d)}`;
+  const meaning = meaningOf(d, type);
+  return `${indent}${d.type} ${scalarText(d)}${meaning === undefined ? '' : ` (${meaning})`}`;
 }

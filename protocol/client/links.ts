@@ -3,6 +3,7 @@ import { serverAddress } from '../hdlc/address';
 import { HdlcClientLink } from '../hdlc/link';
 import { WrapperClientLink } from '../wrapper/link';
 import type { DriverLink } from './driver';
+import { FramingSniffer } from './framing-sniff';
 import type { LinkEvent } from './link';
 import type { ClientOptions } from './options';
 
@@ -15,11 +16,14 @@ class HdlcAdapter implements DriverLink {
   private readonly link: HdlcClientLink;
   private lastError: DcuError | undefined;
   private disconnecting = false;
+  private readonly sniffer: FramingSniffer;
+  private mismatch: DcuError | undefined;
   readonly canStream = true;
   readonly description: string;
 
   constructor(options: ClientOptions, notify: () => void) {
     const { logical, physical, size } = options.serverAddress;
+    this.sniffer = new FramingSniffer('hdlc', options.clientAddress, logical);
     this.link = new HdlcClientLink({
       client: options.clientAddress,
       server: serverAddress(logical, physical, size),
@@ -60,6 +64,7 @@ class HdlcAdapter implements DriverLink {
   }
 
   receive(chunk: Uint8Array): void {
+    this.mismatch ??= this.sniffer.push(chunk);
     this.link.receive(chunk);
   }
 
@@ -68,11 +73,17 @@ class HdlcAdapter implements DriverLink {
   }
 
   takeEvent(): LinkEvent | undefined {
+    if (this.mismatch) {
+      const error = this.mismatch;
+      this.mismatch = undefined;
+      return { type: 'error', error, fatal: true };
+    }
     for (;;) {
       const ev = this.link.takeEvent();
       if (!ev) return undefined;
       switch (ev.type) {
         case 'connected':
+          this.sniffer.settle();
           return { type: 'connected' };
         case 'apdu':
           return ev;
@@ -101,11 +112,13 @@ class HdlcAdapter implements DriverLink {
 class WrapperAdapter implements DriverLink {
   private readonly link: WrapperClientLink;
   private readonly pending: LinkEvent[] = [];
+  private readonly sniffer: FramingSniffer;
   readonly canStream = true;
   readonly description: string;
 
   constructor(options: ClientOptions) {
     this.link = new WrapperClientLink({ clientWPort: options.clientAddress, serverWPort: options.serverAddress.logical });
+    this.sniffer = new FramingSniffer('wrapper', options.clientAddress, options.serverAddress.logical);
     this.description = `wrapper wPort ${options.clientAddress} → ${options.serverAddress.logical}`;
   }
 
@@ -122,7 +135,9 @@ class WrapperAdapter implements DriverLink {
   }
 
   receive(chunk: Uint8Array): void {
-    this.link.receive(chunk);
+    const mismatch = this.sniffer.push(chunk);
+    if (mismatch) this.pending.push({ type: 'error', error: mismatch, fatal: true });
+    else this.link.receive(chunk);
   }
 
   takeOutput(): Uint8Array | undefined {
@@ -134,7 +149,10 @@ class WrapperAdapter implements DriverLink {
     if (p) return p;
     const ev = this.link.takeEvent();
     if (!ev) return undefined;
-    if (ev.type === 'apdu') return { type: 'apdu', apdu: ev.apdu };
+    if (ev.type === 'apdu') {
+      this.sniffer.settle();
+      return { type: 'apdu', apdu: ev.apdu };
+    }
     return { type: 'error', error: ev.error, fatal: false };
   }
 }

@@ -13,6 +13,8 @@ export const ErrorCode = {
   FramingTooLong: 104,
   FramingUnexpectedFrame: 105,
   FramingProtocol: 106,
+  /** The peer answers in the other framing (HDLC flag 7E vs wrapper header 00 01); context.detected names it. */
+  FramingMismatch: 108,
   // 2xx decoding (A-XDR, BER, APDU)
   DecodeTruncated: 200,
   DecodeBadTag: 201,

@@ -85,6 +85,9 @@ const UNITS: readonly (readonly [number, string, string])[] = [
 
 const BY_CODE = new Map<number, UnitInfo>(UNITS.map(([code, symbol, quantity]) => [code, { code, symbol, quantity }]));
 
+/** Symbol of every known unit code, for class tables (scaler_unit's unit enum) and display. */
+export const UNIT_SYMBOLS: Readonly<Record<number, string>> = Object.fromEntries(UNITS.map(([code, symbol]) => [code, symbol === '' ? 'count' : symbol]));
+
 /** Named codes for call sites: Unit.Wh, Unit.V … */
 export const Unit = {
   year: 1,

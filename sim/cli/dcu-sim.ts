@@ -13,6 +13,7 @@ import { METER_MODEL } from '../meter-factory';
 import { fleetReport } from '../report';
 import { renderFleetText } from './fleet-text';
 import type { ClientCredential } from '../types';
+import { ensureDirectory } from '../../storage/ensure-dir';
 import { ExitCode, exitCodeFor, hintFor } from '../../daemon/cli/exit-codes';
 
 export interface SimFlags {
@@ -74,8 +75,9 @@ Examples:
   dcu-sim --meters 2 --tcp 4059 --framing wrapper --json
   dcu-sim --config fleet.json --seed 7 --loss 0.01
 
-Runs until SIGINT/SIGTERM, then saves state and exits 0.
-Exit codes: 0 ok, 2 usage, 3 transport (socat/ports), 7 state directory, 8 configuration.`,
+Runs until SIGINT/SIGTERM, then saves state (with --state) and exits 0.
+Exit codes: 0 ok, 2 usage (also a --state or --pty-dir that cannot be created), 3 transport
+(socat/ports), 7 state files, 8 configuration.`,
     );
 }
 
@@ -113,6 +115,16 @@ export function mergeFlags(file: Record<string, unknown>, f: SimFlags): Record<s
   return raw;
 }
 
+/** A state or pty directory that cannot be made is a bad argument: exit 2 before anything starts. */
+function checkDirectory(dir: string | undefined, flag: string): void {
+  if (dir === undefined) return;
+  try {
+    ensureDirectory(dir);
+  } catch (e) {
+    throw new DcuError(ErrorCode.Usage, `${flag} ${dir}: ${isDcuError(e) ? e.message : String(e)}; give a directory that exists or can be created, and is writable`, { cause: e });
+  }
+}
+
 export async function runDcuSim(argv: readonly string[], io: SimIo): Promise<number> {
   const program = buildProgram()
     .exitOverride()
@@ -128,10 +140,12 @@ export async function runDcuSim(argv: readonly string[], io: SimIo): Promise<num
     const file = flags.config === undefined ? {} : readFleetConfigFile(flags.config);
     const source = flags.config === undefined ? 'command line' : `${flags.config} + command line`;
     const config = parseFleetConfig(mergeFlags(file, flags), source);
+    checkDirectory(config.stateDir, '--state');
+    checkDirectory(config.ptyDir, '--pty-dir');
     const log: Logger = pino({ level: flags.verbose === true ? 'debug' : 'warn', base: { name: 'dcu-sim' } }, pino.destination(2));
     const fleet = await startFleet(config, { log, ...io.deps });
     const report = fleetReport(fleet, METER_MODEL);
-    io.out(flags.json === true ? JSON.stringify(report, null, 2) : renderFleetText(report));
+    io.out(flags.json === true ? JSON.stringify(report, null, 2) : renderFleetText(report, config.stateDir));
     await io.stopSignal;
     await fleet.stop();
     return ExitCode.ok;

@@ -14,9 +14,22 @@ import { parseFleetConfig } from '../config';
 import { startFleet, type MeterEndpoint } from '../fleet';
 import { table } from '../../daemon/cli/render';
 
-const METERS = Number(process.env.DCU_DEMO_METERS ?? 6);
-const LINES = Number(process.env.DCU_DEMO_LINES ?? 2);
-const BAUD = Number(process.env.DCU_DEMO_BAUD ?? 38400);
+/** Exit code 2 (usage) for a bad environment variable, as for a bad flag. */
+class DemoUsageError extends Error {}
+
+/** A whole number from the environment, naming the variable when it is not one. */
+export function envInteger(name: string, fallback: number, min: number, max: number, env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+    throw new DemoUsageError(`${name}=${text}: must be a whole number from ${min} to ${max} (default ${fallback})`);
+  }
+  return Number(text);
+}
+
+let METERS = 6;
+let LINES = 2;
+let BAUD = 38400;
 const PASSWORD = '00000000';
 
 async function readLine(device: string, meters: readonly MeterEndpoint[]): Promise<Map<string, BasicReadResult & { ms: number }>> {
@@ -53,6 +66,9 @@ async function readLine(device: string, meters: readonly MeterEndpoint[]): Promi
 }
 
 async function main(): Promise<void> {
+  METERS = envInteger('DCU_DEMO_METERS', 6, 1, 4096);
+  LINES = envInteger('DCU_DEMO_LINES', 2, 1, 64);
+  BAUD = envInteger('DCU_DEMO_BAUD', 38400, 300, 115200);
   const config = parseFleetConfig({ meters: METERS, serialLines: LINES, baud: BAUD, latencyMs: 20 }, 'demo');
   console.log(`dcu demo — ${METERS} simulated meters on ${LINES} emulated serial lines at ${BAUD} baud (socat ptys)`);
   const fleet = await startFleet(config);
@@ -91,7 +107,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(`dcu demo: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(`dcu demo: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = e instanceof DemoUsageError ? 2 : 1;
+  });
+}

@@ -15,12 +15,14 @@ function credentialText(c: ClientCredential): string {
     case 'low':
       return `LLS password "${c.password ?? ''}"`;
     case 'high':
-      return `HLS-GMAC ${c.policy ?? 'auth-enc'}, block key ${c.blockKey ?? SIM_KEYS.blockKey}, auth key ${c.authKey ?? SIM_KEYS.authKey}, system title DCU+index (test keys)`;    case 'high-sha256':
+      return `HLS-GMAC ${c.policy ?? 'auth-enc'}, block key ${c.blockKey ?? SIM_KEYS.blockKey}, auth key ${c.authKey ?? SIM_KEYS.authKey}, system title DCU+index (test keys)`;
+    case 'high-sha256':
       return `HLS-SHA256 ${c.policy ?? 'none'}, secret as configured (not shown), system title DCU+index`;
   }
 }
 
-export function renderFleetText(r: FleetReport): string {
+/** `stateDir`: where state is saved on exit (dcu-sim --state), else nothing is saved. */
+export function renderFleetText(r: FleetReport, stateDir?: string): string {
   const out: string[] = [`dcu-sim: ${r.meters.length} meters (${r.meterModel})`, ''];
   if (r.lines.length > 0) {
     out.push(
@@ -58,6 +60,6 @@ export function renderFleetText(r: FleetReport): string {
     const t = r.meters[0].tcp;
     out.push(`Try: dcu probe --tcp ${t.host}:${t.port} --framing ${t.framing} objects`);
   }
-  out.push('Stop with Ctrl-C (state is saved on exit).');
+  out.push(stateDir === undefined ? 'Stop with Ctrl-C (no --state: meter state is not saved).' : `Stop with Ctrl-C (state is saved to ${stateDir} on exit).`);
   return out.join('\n');
 }

@@ -60,10 +60,14 @@ export function registerProbe(program: Command, run: ProbeRunner): Command {
       --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF clock
   dcu probe --tcp 10.0.0.5:4059 --client 1 --auth high-sha256 --secret hex:3132333435363738 \\
       --system-title 4775727578313233 clock            (add --block-key/--auth-key to cipher)
-  dcu probe --tcp 127.0.0.1:4059 profile 1.0.99.1.0.255 --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv
+  dcu probe --tcp 127.0.0.1:4059 --auth low --password 00000000 profile 1.0.99.1.0.255 \\
+      --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv
+
+Date-times without a UTC offset (--from, --to, clock --set) are this machine's local time
+(TZ); the output shows how they were read.
 
 Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth failed,
-5 meter-reported error, 6 malformed answer, 1 internal error.`,
+5 meter-reported error, 6 malformed answer, 7 storage (counter file), 1 internal error.`,
     );
 
   const flags = (cmd: Command): ProbeFlags => cmd.optsWithGlobals<ProbeFlags>();
@@ -77,7 +81,7 @@ Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth faile
     .command('get')
     .description('read an attribute: CLASS:OBIS:ATTR, e.g. 3:1.0.1.8.0.255:2 or 8:0-0:1.0.0*255:2')
     .argument('<ref>', 'CLASS:OBIS:ATTR')
-    .option('--from <iso>', 'range start for profile buffers (selective access by range)')
+    .option('--from <iso>', 'range start for profile buffers (selective access by range; no offset: local time)')
     .option('--to <iso>', 'range end for profile buffers')
     .option('--entries <a..b>', 'entries A to B of a profile buffer (1-based; B empty = last)')
     .action((ref: string, o: { from?: string; to?: string; entries?: string }, cmd: Command) =>
@@ -105,14 +109,14 @@ Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth faile
   probe
     .command('clock')
     .description("read the meter clock and its drift against this machine's clock")
-    .option('--set <when>', 'set the clock: "now" (this machine\'s time) or an ISO date-time with offset')
+    .option('--set <when>', 'set the clock: "now" (this machine\'s time) or an ISO date-time (no offset: local time)')
     .action((o: { set?: string }, cmd: Command) => run(flags(cmd), o.set === undefined ? { command: 'clock' } : { command: 'clock', set: o.set }));
 
   probe
     .command('profile')
     .description('read a profile (load profile 1.0.99.1.0.255, daily 1.0.99.2.0.255, events …) as rows')
     .argument('<obis>', 'profile generic OBIS code')
-    .option('--from <iso>', 'range start (default: whole buffer)')
+    .option('--from <iso>', 'range start (default: whole buffer; no offset: local time)')
     .option('--to <iso>', 'range end')
     .option('--csv', 'print CSV instead of a table')
     .option('--no-cache', 'read capture objects and scalers from the meter, do not use or update the metadata cache')

@@ -1,23 +1,24 @@
 import { DataAccessResult, actionResultName, dataAccessResultName } from '../../../protocol/apdu/results';
 import type { Data } from '../../../protocol/axdr/data';
 import { formatDateTime } from '../../../protocol/axdr/datetime';
-import { dataToJson, parseDataJson, parseDateTimeJson } from '../../../protocol/axdr/json';
-import { dateTimeToEpoch } from '../../../protocol/axdr/datetime';
+import { dataToJson, parseDataJson } from '../../../protocol/axdr/json';
 import type { DlmsClient, GetOutcome } from '../../../protocol/client/client';
 import { clockSetResidual, setClockNow, type ClockSet } from '../../../protocol/client/clock-set';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { captureKey, isClockColumn } from '../../../protocol/cosem/capture-object';
-import { attributeName, className, parseAttributeRef, parseMethodRef, type CosemRef } from '../../../protocol/cosem/classes';
+import { attributeName, className, findAttribute, parseAttributeRef, parseMethodRef, type CosemRef } from '../../../protocol/cosem/classes';
+import { CLOCK_STATUS_BIT_NAMES } from '../../../protocol/cosem/classes/clock';
 import { formatObis, parseObis, type Obis } from '../../../protocol/cosem/obis';
 import { obisName } from '../../../protocol/cosem/obis-names';
-import { attributeAccessName } from '../../../protocol/cosem/object-list';
+import { attributeAccessName, methodAccessName } from '../../../protocol/cosem/object-list';
 import { encodeAccessSelector, rangeByEntry, rangeByTime } from '../../../protocol/cosem/selective-access';
 import { decodeScalerUnit, formatScaled, unitSymbol } from '../../../protocol/cosem/units';
 import type { MeterMetadataCache } from '../../../protocol/client/meta-cache';
-import { renderData, scalarText, table } from '../render';
+import { meaningOf, renderData, scalarText, table } from '../render';
 import { DEFAULT_META_CACHE_FILE } from './meta-cache';
 import type { ProbeRequest } from './command';
+import { describeInstant, parseRange, parseTypedInstant, type TypedInstant } from './instant';
 
 /** What a command produced: text for people, a JSON document for programs, and whether it is a meter error. */
 export interface CommandOutput {
@@ -25,15 +26,11 @@ export interface CommandOutput {
   json: unknown;
   /** A meter-reported negative answer (exit code 5) — the output is still printed. */
   meterError?: DcuError;
+  /** A line for stderr that does not fit the output format (CSV). */
+  note?: string;
 }
 
 const usage = (m: string): DcuError => new DcuError(ErrorCode.Usage, m);
-
-function parseInstant(text: string, flag: string): number {
-  const ms = Date.parse(/Z|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
-  if (Number.isNaN(ms)) throw usage(`${flag} takes an ISO date-time such as 2026-11-23T00:00Z or 2026-11-23T01:00+01:00, got "${text}"`);
-  return ms;
-}
 
 function parseEntries(text: string): { from: number; to: number } {
   const m = /^(\d+)\.\.(\d*)$/.exec(text);
@@ -47,11 +44,28 @@ function parseEntries(text: string): { from: number; to: number } {
 /** Everything that can be checked before touching the meter. */
 export type PreparedRequest =
   | { command: 'objects' }
-  | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector> }
+  | { command: 'get'; ref: CosemRef; access?: ReturnType<typeof encodeAccessSelector>; range?: Range }
   | { command: 'set'; ref: CosemRef; value: Data }
   | { command: 'action'; ref: CosemRef; value?: Data }
-  | { command: 'clock'; set?: number | 'now' }
-  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; cacheFile?: string; cache?: { store: MeterMetadataCache; key: string } };
+  | { command: 'clock'; set?: number | 'now'; /** How an ISO --set was read (zone rule). */ setAs?: string }
+  | { command: 'profile'; obis: Obis; from?: number; to?: number; csv: boolean; range?: Range; cacheFile?: string; cache?: { store: MeterMetadataCache; key: string } };
+
+type Range = { from: TypedInstant; to: TypedInstant };
+
+/** Selective access (range or entries) exists for a profile buffer only: refuse it for a Register before the port opens. */
+function requireProfileBuffer(ref: CosemRef, flag: string): void {
+  if (ref.classId === 7 && ref.index === 2) return;
+  throw usage(`${flag} selects rows of a profile buffer (7:OBIS:2); ${refText(ref)} is ${className(ref.classId) ?? `class ${ref.classId}`} ${attributeName(ref.classId, ref.index)} — drop ${flag}, or read e.g. 7:1.0.99.1.0.255:2`);
+}
+
+/** How --from/--to were understood (the zone rule made visible). */
+function rangeText(range: Range | undefined): string {
+  return range === undefined ? '' : `range ${describeInstant(range.from)} .. ${describeInstant(range.to)}\n`;
+}
+
+function rangeJson(range: Range | undefined): object {
+  return range === undefined ? {} : { range: { from: describeInstant(range.from), to: describeInstant(range.to) } };
+}
 
 export function prepare(req: ProbeRequest): PreparedRequest {
   switch (req.command) {
@@ -62,11 +76,13 @@ export function prepare(req: ProbeRequest): PreparedRequest {
       if (req.entries !== undefined && (req.from !== undefined || req.to !== undefined)) throw usage('use either --from/--to or --entries, not both');
       if (req.entries !== undefined) {
         const e = parseEntries(req.entries);
+        requireProfileBuffer(ref, '--entries');
         return { command: 'get', ref, access: encodeAccessSelector(rangeByEntry(e.from, e.to)) };
       }
-      if (req.from !== undefined || req.to !== undefined) {
-        if (req.from === undefined || req.to === undefined) throw usage('--from and --to go together');
-        return { command: 'get', ref, access: encodeAccessSelector(rangeByTime(parseInstant(req.from, '--from'), parseInstant(req.to, '--to'))) };
+      const range = parseRange(req.from, req.to);
+      if (range !== undefined) {
+        requireProfileBuffer(ref, '--from/--to');
+        return { command: 'get', ref, access: encodeAccessSelector(rangeByTime(range.from.ms, range.to.ms)), range };
       }
       return { command: 'get', ref };
     }
@@ -78,17 +94,15 @@ export function prepare(req: ProbeRequest): PreparedRequest {
       if (req.set === undefined) return { command: 'clock' };
       // The time is taken just before the SET is encoded, not here (setClockNow).
       if (req.set === 'now') return { command: 'clock', set: 'now' };
-      const dt = parseDateTimeJson(req.set);
-      const epoch = dateTimeToEpoch(dt);
-      if (epoch === null) throw usage(`--set takes "now" or a full ISO date-time with offset, got "${req.set}"`);
-      return { command: 'clock', set: epoch };
+      const at = parseTypedInstant(req.set, '--set');
+      return { command: 'clock', set: at.ms, setAs: describeInstant(at) };
     }
     case 'profile': {
       const o = parseObis(req.obis);
-      if ((req.from === undefined) !== (req.to === undefined)) throw usage('--from and --to go together');
+      const range = parseRange(req.from, req.to);
       if (req.cache === false && req.cacheFile !== undefined) throw usage('use either --no-cache or --cache-file, not both');
       const base = { command: 'profile' as const, obis: o, csv: req.csv, ...(req.cache === false ? {} : { cacheFile: req.cacheFile ?? DEFAULT_META_CACHE_FILE }) };
-      return req.from !== undefined && req.to !== undefined ? { ...base, from: parseInstant(req.from, '--from'), to: parseInstant(req.to, '--to') } : base;
+      return range !== undefined ? { ...base, from: range.from.ms, to: range.to.ms, range } : base;
     }
   }
 }
@@ -128,9 +142,10 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         formatObis(e.obis),
         obisName(e.obis) ?? '',
         e.attributeAccess.map((a) => `${a.index}:${attributeAccessName(a.mode)}`).join(' '),
+        e.methodAccess.map((m) => `${m.index}:${methodAccessName(m.mode)}`).join(' '),
       ]);
       return {
-        text: `${table(['class', 'ver', 'OBIS', 'name', 'attribute access'], rows)}\n${list.length} objects`,
+        text: `${table(['class', 'ver', 'OBIS', 'name', 'attribute access', 'method access'], rows)}\n${list.length} objects`,
         json: list.map((e) => ({ classId: e.classId, version: e.version, obis: formatObis(e.obis), name: obisName(e.obis) ?? null, attributeAccess: e.attributeAccess, methodAccess: e.methodAccess })),
       };
     }
@@ -138,7 +153,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       const outcome = await client.get(req.ref, req.access);
       const head = `${refText(req.ref)} (${className(req.ref.classId) ?? `class ${req.ref.classId}`} ${obisName(req.ref.obis) ?? ''} ${attributeName(req.ref.classId, req.ref.index)})`.replace(/ +/g, ' ');
       if (!outcome.ok) {
-        const err = new DcuError(ErrorCode.MeterDataAccess, `the meter refused GET ${refText(req.ref)}: ${dataAccessResultName(outcome.result)}`);
+        const err = new DcuError(ErrorCode.MeterDataAccess, `the meter refused GET ${refText(req.ref)}: ${dataAccessResultName(outcome.result)}`, { context: { service: 'get', ref: refText(req.ref), result: dataAccessResultName(outcome.result) } });
         return { text: `${head}\n  ${dataAccessResultName(outcome.result)}`, json: { ref: refText(req.ref), ...(outcomeJson(outcome) as object) }, meterError: err };
       }
       // Registers: show the scaled value with its unit next to the raw one.
@@ -154,14 +169,15 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
           }
         }
       }
-      const text = `${head}\n${renderData(outcome.data, '  ')}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
-      return { text, json: { ref: refText(req.ref), value: dataToJson(outcome.data), ...(scaled === undefined ? {} : { scaled }) } };
+      const text = `${rangeText(req.range)}${head}\n${renderData(outcome.data, '  ', findAttribute(req.ref.classId, req.ref.index)?.type)}${scaled === undefined ? '' : `\n  = ${scaled}`}`;
+      const meaning = meaningOf(outcome.data, findAttribute(req.ref.classId, req.ref.index)?.type);
+      return { text, json: { ref: refText(req.ref), ...rangeJson(req.range), value: dataToJson(outcome.data), ...(meaning === undefined ? {} : { meaning }), ...(scaled === undefined ? {} : { scaled }) } };
     }
     case 'set': {
       const result = await client.set(req.ref, req.value);
       const name = dataAccessResultName(result);
       const out: CommandOutput = { text: `SET ${refText(req.ref)}: ${name}`, json: { ref: refText(req.ref), result: name } };
-      if (result !== DataAccessResult.success) out.meterError = new DcuError(ErrorCode.MeterDataAccess, `the meter refused SET ${refText(req.ref)}: ${name}`);
+      if (result !== DataAccessResult.success) out.meterError = new DcuError(ErrorCode.MeterDataAccess, `the meter refused SET ${refText(req.ref)}: ${name}`, { context: { service: 'set', ref: refText(req.ref), result: name } });
       return out;
     }
     case 'action': {
@@ -172,7 +188,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         text: `ACTION ${refText(req.ref)}: ${name}${ret}`,
         json: { ref: refText(req.ref), result: name, ...(o.returnValue ? { returnValue: outcomeJson(o.returnValue) } : {}) },
       };
-      if (o.result !== 0) out.meterError = new DcuError(ErrorCode.MeterActionResult, `the meter refused ACTION ${refText(req.ref)}: ${name}`);
+      if (o.result !== 0) out.meterError = new DcuError(ErrorCode.MeterActionResult, `the meter refused ACTION ${refText(req.ref)}: ${name}`, { context: { service: 'action', ref: refText(req.ref), result: name } });
       return out;
     }
     case 'clock': {
@@ -182,7 +198,7 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         const r = req.set === 'now' ? (now = await setClockNow(client)).result : await setClock(client, req.set);
         setResult = dataAccessResultName(r);
         if (r !== DataAccessResult.success) {
-          return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`) };
+          return { text: `set clock: ${setResult}`, json: { set: setResult }, meterError: new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock: ${setResult}`, { context: { service: 'set', ref: '8:0.0.1.0.0.255:2', result: setResult } }) };
         }
       }
       const c = await readClock(client);
@@ -191,11 +207,11 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
         `meter time   ${formatDateTime(c.dateTime, client.options.deviationConvention)}`,
         `this machine ${new Date(c.readAt).toISOString()}`,
         `drift        ${driftS === null ? 'unknown (meter sent wildcards)' : `${driftS >= 0 ? '+' : ''}${driftS.toFixed(1)} s (± ${(c.uncertaintyMs / 1000).toFixed(1)} s)`}`,
-        `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}`,
+        `status       0x${(c.dateTime.clockStatus ?? 0xff).toString(16).padStart(2, '0')}${c.dateTime.clockStatus === null ? ' (not specified)' : ` (${meaningOf({ type: 'uint8', value: c.dateTime.clockStatus }, { kind: 'simple', type: 'uint8', flagNames: CLOCK_STATUS_BIT_NAMES }) ?? ''})`}`,
       ];
       const setNow = now === undefined ? undefined : describeClockSet(now, c.dateTime.hundredths !== null);
       if (setNow !== undefined) lines.unshift(setNow.text);
-      if (setResult !== undefined) lines.unshift(`set clock: ${setResult}`);
+      if (setResult !== undefined) lines.unshift(`set clock: ${setResult}${req.setAs === undefined ? '' : ` (to ${req.setAs})`}`);
       return {
         text: lines.join('\n'),
         json: { meterTime: formatDateTime(c.dateTime, client.options.deviationConvention), meterEpoch: c.epoch === null ? null : new Date(c.epoch).toISOString(), readAt: new Date(c.readAt).toISOString(), driftSeconds: driftS, driftUncertaintySeconds: c.uncertaintyMs / 1000, clockStatus: c.dateTime.clockStatus, ...(setResult ? { set: setResult } : {}), ...(setNow?.json ?? {}) },
@@ -223,11 +239,13 @@ export async function execute(client: DlmsClient, req: PreparedRequest): Promise
       const rows = p.rows.map((r) => [r.timestamp === null ? '?' : new Date(r.timestamp).toISOString(), ...cols.map(({ i }) => cellText(r, i))]);
       const text = req.csv
         ? [headers, ...rows].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n')
-        : `${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s${p.metadata === 'cache-hit' ? ' (capture objects checked, scalers from the metadata cache)' : ''}`;
+        : `${rangeText(req.range)}${table(headers, rows)}\n${p.rows.length} rows, capture period ${p.capturePeriod} s${p.metadata === 'cache-hit' ? ' (capture objects checked, scalers from the metadata cache)' : ''}`;
       return {
         text,
+        ...(req.csv && (req.range?.from.local === true || req.range?.to.local === true) ? { note: rangeText(req.range).trimEnd() } : {}),
         json: {
           obis: formatObis(req.obis),
+          ...rangeJson(req.range),
           capturePeriod: p.capturePeriod,
           metadata: p.metadata,
           columns: cols.map(({ co }) => ({ classId: co.classId, obis: formatObis(co.obis), attribute: co.attributeIndex, ...(p.scalers.has(captureKey(co)) ? { scalerUnit: p.scalers.get(captureKey(co)) } : {}) })),

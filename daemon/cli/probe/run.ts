@@ -1,15 +1,15 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DlmsClient } from '../../../protocol/client/client';
 import type { ClientSecurity } from '../../../protocol/client/options';
 import { toHex } from '../../../protocol/common/hex';
 import { redactSecrets } from '../../../protocol/security';
 import { FileCounterStore } from '../../../storage/counter-file';
+import { ensureDirectory } from '../../../storage/ensure-dir';
 import { DcuError, isDcuError } from '../../../protocol/common/errors';
 import { nullLogger } from '../../../protocol/common/log';
 import { describeEndpoint, openEndpoint } from '../../../protocol/transport/endpoint';
 import { createLogger } from '../../log';
-import { ExitCode, exitCodeFor, hintFor } from '../exit-codes';
+import { ExitCode, exitCodeFor, hintFor, type HintContext } from '../exit-codes';
 import type { ProbeRequest } from './command';
 import { execute, prepare } from './commands';
 import { withMetadataCache } from './meta-cache';
@@ -25,7 +25,7 @@ export function counterKeyId(target: ProbeTarget, sec: ProbeSecurity): string {
 }
 
 async function clientSecurity(target: ProbeTarget, sec: ProbeSecurity): Promise<ClientSecurity> {
-  await mkdir(dirname(sec.counterFile), { recursive: true, mode: 0o700 });
+  ensureDirectory(dirname(sec.counterFile), 0o700);
   const counterStore = new FileCounterStore({ path: sec.counterFile, chunk: 10 });
   const keyId = counterKeyId(target, sec);
   if (sec.invocationCounter !== undefined) await counterStore.advanceTo(keyId, sec.invocationCounter);
@@ -53,6 +53,25 @@ export interface ProbeIo {
   err: (text: string) => void;
 }
 
+/** What the command line chose, for hints (from the parsed target when parsing got that far). */
+function hintContext(flags: ProbeFlags, target: ProbeTarget | undefined): HintContext {
+  const endpoint = target?.endpoint.kind ?? (flags.serial !== undefined ? 'serial' : flags.tcp !== undefined ? 'tcp' : flags.udp !== undefined ? 'udp' : undefined);
+  const framing = target?.framing ?? (flags.framing === 'hdlc' || flags.framing === 'wrapper' ? flags.framing : endpoint === 'serial' ? 'hdlc' : 'wrapper');
+  return {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    framing,
+    ...(target === undefined ? {} : { client: target.clientAddress }),
+    auth: target?.authentication.mechanism ?? flags.auth ?? 'none',
+  };
+}
+
+/** A DcuError for people (message + hint on stderr) and, with --json, as the documented `{"error": …}` on stdout. */
+export function reportError(e: DcuError, flags: Pick<ProbeFlags, 'json'>, io: ProbeIo, ctx: HintContext, message = e.message): void {
+  const hint = hintFor(e, ctx);
+  if (flags.json) io.out(JSON.stringify({ error: { code: e.code, layer: e.layer, message, ...(hint ? { hint } : {}) } }, null, 2));
+  io.err(`dcu probe: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
+}
+
 const defaultIo: ProbeIo = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
@@ -66,7 +85,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     // Everything that can be wrong on the command line is found before touching the meter.
     target = parseTarget(flags);
     const prepared = await withMetadataCache(prepare(request), target);
-    const logger = flags.verbose ? createLogger({ level: 'trace' }) : nullLogger;
+    const logger = flags.verbose ? createLogger({ level: 'trace', pretty: process.stderr.isTTY }) : nullLogger;
     const security = target.security === undefined ? undefined : await clientSecurity(target, target.security);
     const { transport, modeE } = await openEndpoint(target.endpoint, undefined, target.timeoutMs);
     if (modeE) logger.info({ identification: modeE.identification, baudRate: modeE.baudRate }, 'mode E opened');
@@ -83,19 +102,19 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     });
     await client.connect();
     const output = await execute(client, prepared);
-    io.out(flags.json ? JSON.stringify(output.json, null, 2) : output.text);
     if (output.meterError) {
-      io.err(`dcu probe: ${output.meterError.message}`);
+      // A refusal: the text form shows what was asked and the answer; --json prints the error document.
+      if (!flags.json) io.out(output.text);
+      reportError(output.meterError, flags, io, hintContext(flags, target));
       return exitCodeFor(output.meterError);
     }
+    io.out(flags.json ? JSON.stringify(output.json, null, 2) : output.text);
+    if (output.note !== undefined && !flags.json) io.err(output.note);
     return ExitCode.ok;
   } catch (e) {
     const code = exitCodeFor(e);
     if (isDcuError(e)) {
-      const hint = hintFor(e);
-      const message = mask(e.message, target);
-      if (flags.json) io.out(JSON.stringify({ error: { code: e.code, layer: e.layer, message, ...(hint ? { hint } : {}) } }, null, 2));
-      io.err(`dcu probe: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
+      reportError(e, flags, io, hintContext(flags, target), mask(e.message, target));
     } else {
       io.err(mask(`dcu probe: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, target));
     }

@@ -102,6 +102,15 @@ function integer(text: string, what: string, min: number, max: number): number {
   return n;
 }
 
+/** The rates meters and their adapters use (IEC 62056-21 300..19200, and the usual RS-485 ones above). */
+export const BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
+
+function baudRate(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(BAUD_RATES as readonly number[]).includes(n)) throw usage(`--baud must be one of ${BAUD_RATES.join(', ')}; got "${text}"`);
+  return n;
+}
+
 function hostPort(text: string, flag: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   if (!m) throw usage(`${flag} takes HOST:PORT, e.g. ${flag} 127.0.0.1:4059`);
@@ -157,7 +166,7 @@ export function parseTarget(flags: ProbeFlags): ProbeTarget {
   if (chosen.length !== 1) throw usage('give exactly one of --serial PATH, --tcp HOST:PORT or --udp HOST:PORT');
   let endpoint: Endpoint;
   if (flags.serial !== undefined) {
-    endpoint = { kind: 'serial', path: flags.serial, baudRate: flags.baud === undefined ? 9600 : integer(flags.baud, '--baud', 300, 921600), modeE: flags.modeE === true };
+    endpoint = { kind: 'serial', path: flags.serial, baudRate: flags.baud === undefined ? 9600 : baudRate(flags.baud), modeE: flags.modeE === true };
   } else {
     if (flags.baud !== undefined || flags.modeE) throw usage('--baud and --mode-e apply to --serial only');
     endpoint = flags.tcp !== undefined ? { kind: 'tcp', ...hostPort(flags.tcp, '--tcp') } : { kind: 'udp', ...hostPort(flags.udp ?? '', '--udp') };

@@ -4,6 +4,9 @@ import { AttributeAccess as A, LOGICAL_NAME, ZERO_PARAM, attr, method, t } from 
 
 export const CLOCK_BASE_NAMES = { 0: 'not defined', 1: 'internal crystal', 2: 'mains 50 Hz', 3: 'mains 60 Hz', 4: 'GPS', 5: 'radio controlled' };
 
+/** clock_status bits (Blue Book): bit 0 = least significant. */
+export const CLOCK_STATUS_BIT_NAMES = { 0: 'invalid value', 1: 'doubtful value', 2: 'different clock base', 3: 'invalid clock status', 7: 'daylight saving active' };
+
 export const CLOCK: ClassDescriptor = {
   id: 8,
   name: 'Clock',
@@ -13,7 +16,7 @@ export const CLOCK: ClassDescriptor = {
     LOGICAL_NAME,
     attr(2, 'time', t.dateTime(), false, A.readWrite),
     attr(3, 'time_zone', t.int16(), true, A.readWrite),
-    attr(4, 'status', t.uint8(), false),
+    attr(4, 'status', t.flags('uint8', CLOCK_STATUS_BIT_NAMES), false),
     attr(5, 'daylight_savings_begin', t.dateTime(), true, A.readWrite),
     attr(6, 'daylight_savings_end', t.dateTime(), true, A.readWrite),
     attr(7, 'daylight_savings_deviation', t.int8(), true, A.readWrite),

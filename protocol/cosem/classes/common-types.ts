@@ -1,8 +1,9 @@
 /** Structured types shared by several interface classes. */
+import { UNIT_SYMBOLS } from '../units';
 import { t } from './types';
 
-/** scal_unit_type: structure { scaler integer, unit enum }. */
-export const SCALER_UNIT = t.struct({ scaler: t.int8(), unit: t.enum() });
+/** scal_unit_type: structure { scaler integer, unit enum } (unit named by its symbol). */
+export const SCALER_UNIT = t.struct({ scaler: t.int8(), unit: t.enum({ ...UNIT_SYMBOLS }) });
 
 /** capture_object_definition (Profile generic, selective access). */
 export const CAPTURE_OBJECT_DEFINITION = t.struct({

@@ -201,7 +201,7 @@ function parseRef(text: string, kind: 'attribute' | 'method'): CosemRef {
   const t = text.trim();
   const first = t.indexOf(':');
   const last = t.lastIndexOf(':');
-  if (first < 0 || last === first) throw new DcuError(ErrorCode.Usage, `not a ${kind} reference: '${text}'; ${REF_HELP}`, { context: { text } });
+  if (first < 0 || last === first) throw new DcuError(ErrorCode.Usage, `not ${kind === 'attribute' ? 'an' : 'a'} ${kind} reference: '${text}'; ${REF_HELP}`, { context: { text } });
   const classId = classFromToken(t.slice(0, first), text);
   const obis = parseObis(t.slice(first + 1, last));
   const member = t.slice(last + 1);

@@ -8,7 +8,14 @@ import type { DataType } from '../../axdr/data';
 
 export type ValueType =
   /** Exactly this Data type. */
-  | { readonly kind: 'simple'; readonly type: DataType; readonly enumNames?: Readonly<Record<number, string>> }
+  | {
+      readonly kind: 'simple';
+      readonly type: DataType;
+      /** Meaning of each value of an enum, for display. */
+      readonly enumNames?: Readonly<Record<number, string>>;
+      /** Meaning of each set bit (bit 0 = least significant) of an unsigned status, for display. */
+      readonly flagNames?: Readonly<Record<number, string>>;
+    }
   /** octet-string, optionally of a fixed size, with a meaning for display. */
   | { readonly kind: 'octets'; readonly size?: number; readonly format?: 'obis' | 'date-time' | 'date' | 'time' }
   /** A date-time: octet-string(12) (usual) or Data tag 25. */
@@ -35,6 +42,8 @@ export const t = {
   int8: (): ValueType => ({ kind: 'simple', type: 'int8' }),
   int16: (): ValueType => ({ kind: 'simple', type: 'int16' }),
   uint8: (): ValueType => ({ kind: 'simple', type: 'uint8' }),
+  /** An unsigned status whose bits have names (clock status). */
+  flags: (type: DataType, names: Record<number, string>): ValueType => ({ kind: 'simple', type, flagNames: names }),
   uint16: (): ValueType => ({ kind: 'simple', type: 'uint16' }),
   uint32: (): ValueType => ({ kind: 'simple', type: 'uint32' }),
   bitString: (): ValueType => ({ kind: 'simple', type: 'bit-string' }),
