@@ -4,6 +4,7 @@ import { registerConfig } from './config-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
+import { registerStoreCommands } from './store-commands';
 import { runProbe } from './probe/run';
 
 /** `dcu` — the technician's command line. */
@@ -16,11 +17,13 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerProbe(program, async (flags, request) => {
     onExit(await runProbe(flags, request));
   });
-  registerConfig(program, onExit, {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
+  const io = {
+    out: (text: string) => process.stdout.write(`${text}\n`),
+    err: (text: string) => process.stderr.write(`${text}\n`),
     env: process.env,
-  });
+  };
+  registerConfig(program, onExit, io);
+  registerStoreCommands(program, onExit, io);
   return program;
 }
 

@@ -18,7 +18,7 @@ import type { MeterMetadataCache } from '../../../protocol/client/meta-cache';
 import { meaningOf, renderData, scalarText, table } from '../render';
 import { DEFAULT_META_CACHE_FILE } from './meta-cache';
 import type { ProbeRequest } from './command';
-import { describeInstant, parseRange, parseTypedInstant, type TypedInstant } from './instant';
+import { describeInstant, parseRange, parseTypedInstant, type TypedInstant } from '../instant';
 
 /** What a command produced: text for people, a JSON document for programs, and whether it is a meter error. */
 export interface CommandOutput {

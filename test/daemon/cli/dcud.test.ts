@@ -84,6 +84,10 @@ describe('dcud', () => {
         const second = await runCli('dcud', ['--config', file]);
         expect(second.code).toBe(7);
         expect(second.stderr).toMatch(/another dcud already runs/);
+        // the technician's read-only view works while the daemon runs
+        const list = await runCli('dcu', ['meters', 'list', '--state', join(dir, 'state')]);
+        expect(list.code).toBe(0);
+        expect(list.stdout).toMatch(/SIM000000\s+plc0\s+1\/16\s+commissioned\s+reachable/);
       } finally {
         dcud.child.kill('SIGTERM');
       }
@@ -98,6 +102,18 @@ describe('dcud', () => {
       const outboxRows = db.prepare("SELECT payload FROM outbox WHERE stream = 'load-profile'").all() as { payload: string }[];
       expect(outboxRows.reduce((n, m) => n + (JSON.parse(m.payload) as { rows: unknown[] }).rows.length, 0)).toBe(perMeter.reduce((n, r) => n + r.n, 0));
       db.close();
+
+      // export what was collected, as a technician does with the WAN down
+      const day = await runCli('dcu', ['export', '--state', join(dir, 'state'), '--from', '2000-01-01T00:00Z', '--to', '2100-01-01T00:00Z', '--meters', 'SIM000001', '--format', 'csv']);
+      expect(day.code).toBe(0);
+      const lines = day.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^meter,captured_at,status,/);
+      expect(lines.length - 1).toBe(perMeter.find((r) => r.meter === 'SIM000001')!.n);
+      const show = await runCli('dcu', ['meters', 'show', 'SIM000002', '--json', '--state', join(dir, 'state')]);
+      expect(JSON.parse(show.stdout)).toMatchObject({ serial: 'SIM000002', access: { client: 17, auth: 'low' }, state: { stage: 'commissioned' } });
+      expect(show.stdout).not.toContain('00000000'); // the password stays in the store
+      const unknown = await runCli('dcu', ['meters', 'show', 'NOPE', '--state', join(dir, 'state')]);
+      expect(unknown.code).toBe(2);
     }, 90_000);
   });
 });

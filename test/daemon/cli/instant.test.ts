@@ -1,8 +1,8 @@
 /** Date-times typed on the command line: offset when given, else the machine's zone (TZ). */
-import { prepare } from '../../../../daemon/cli/probe/commands';
-import { describeInstant, parseRange, parseTypedInstant } from '../../../../daemon/cli/probe/instant';
-import { ErrorCode } from '../../../../protocol/common/errors';
-import { expectDcuError } from '../../../helpers/dcu-error';
+import { prepare } from '../../../daemon/cli/probe/commands';
+import { describeInstant, parseRange, parseTypedInstant } from '../../../daemon/cli/instant';
+import { ErrorCode } from '../../../protocol/common/errors';
+import { expectDcuError } from '../../helpers/dcu-error';
 
 const usage = (fn: () => unknown, message: RegExp): void => {
   expect(expectDcuError(fn, ErrorCode.Usage).message).toMatch(message);

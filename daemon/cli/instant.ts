@@ -1,4 +1,4 @@
-import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
 
 /**
  * Date-times typed by a technician (`--from`, `--to`, `clock --set`). One rule everywhere:

@@ -1,0 +1,162 @@
+/**
+ * `dcu meters list|show` and `dcu export`: the technician's view of the concentrator's store
+ * on the box, when the WAN is down. Read-only SQLite access (WAL): it never blocks the daemon
+ * and never changes the store.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
+import { openStore, type Db } from '../../storage/db';
+import { MeterRepository, type MeterRecord } from '../../storage/meters';
+import { STORE_FILE } from '../dcud';
+import { ExitCode, exitCodeFor } from './exit-codes';
+import { describeInstant, parseRange } from './instant';
+import { table } from './render';
+
+export interface StoreIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const EXPORT_CLASSES = ['load-profile', 'events', 'alarms'] as const;
+type ExportClass = (typeof EXPORT_CLASSES)[number];
+
+const stateDirOf = (opts: { state?: string }, env: NodeJS.ProcessEnv): string => opts.state ?? env.DCU_STATE_DIR ?? '/var/lib/dcu';
+
+function openReadOnly(stateDir: string): Db {
+  try {
+    return openStore(join(stateDir, STORE_FILE), { readonly: true });
+  } catch (e) {
+    if (isDcuError(e) && e.code === ErrorCode.Storage) {
+      throw new DcuError(ErrorCode.Storage, `no concentrator store in ${stateDir} (${STORE_FILE}): give --state DIR, the daemon's stateDir`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+
+function meterJson(m: MeterRecord): object {
+  // Credentials never leave the store through the CLI: key files by name only.
+  const access: Record<string, unknown> = { ...m.access };
+  delete access.password;
+  delete access.secret;
+  const keys = m.access.keys;
+  if (keys !== undefined) access.keys = 'file' in keys ? { file: keys.file } : '(inline, not shown)';
+  return { serial: m.serial, line: m.line, address: m.address, source: m.source, access, state: m.state };
+}
+
+function run(io: StoreIo, onExit: (code: number) => void, fn: () => void): void {
+  try {
+    fn();
+    onExit(ExitCode.ok);
+  } catch (e) {
+    io.err(`dcu: ${e instanceof Error ? e.message : String(e)}`);
+    onExit(exitCodeFor(e));
+  }
+}
+
+function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: (string | number | null)[][] } {
+  const filter = meters === undefined ? '' : ` AND meter IN (${meters.map(() => '?').join(', ')})`;
+  const args = [from, to, ...(meters ?? [])];
+  if (cls === 'load-profile') {
+    const columns = db.prepare<[], { meter: string; profile: string; columns: string }>("SELECT meter, profile, columns FROM profile_columns WHERE profile = '1.0.99.1.0.255'").all();
+    const width = Math.max(0, ...columns.map((c) => (JSON.parse(c.columns) as unknown[]).length));
+    const first = columns[0] === undefined ? [] : (JSON.parse(columns[0].columns) as { capture: string; unit?: string }[]);
+    const names = Array.from({ length: width }, (_, i) => {
+      const c = first[i];
+      return c === undefined ? `c${i + 1}` : `${c.capture}${c.unit === undefined ? '' : ` [${c.unit}]`}`;
+    });
+    const rows = db
+      .prepare(`SELECT meter, captured_at, status, cells FROM profile_rows WHERE profile = '1.0.99.1.0.255' AND captured_at BETWEEN ? AND ?${filter} ORDER BY meter, captured_at`)
+      .all(...args) as { meter: string; captured_at: number; status: number | null; cells: string }[];
+    return { header: ['meter', 'captured_at', 'status', ...names], rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, ...(JSON.parse(r.cells) as (string | null)[])]) };
+  }
+  const table_ = cls === 'events' ? 'events' : 'alarms';
+  const at = cls === 'events' ? 'at' : 'raised_at';
+  const rows = db.prepare(`SELECT meter, code, detail, ${at} AS at FROM ${table_} WHERE ${at} BETWEEN ? AND ?${filter} ORDER BY ${at}, id`).all(...args) as { meter: string | null; code: string; detail: string; at: number }[];
+  return { header: ['meter', 'at', 'code', 'detail'], rows: rows.map((r) => [r.meter, iso(r.at), r.code, r.detail]) };
+}
+
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function registerStoreCommands(program: Command, onExit: (code: number) => void, io: StoreIo): void {
+  const meters = program.command('meters').description("the concentrator's meters and their states (read from the store on this box)");
+  meters
+    .command('list')
+    .description('every registered meter: line, address, stage, reachability, last seen')
+    .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
+    .option('--json', 'print one JSON document')
+    .action((opts: { state?: string; json?: boolean }) =>
+      run(io, onExit, () => {
+        const db = openReadOnly(stateDirOf(opts, io.env));
+        try {
+          const list = new MeterRepository(db).list();
+          io.out(
+            opts.json === true
+              ? JSON.stringify(list.map(meterJson), null, 2)
+              : table(
+                  ['serial', 'line', 'address', 'stage', 'reachability', 'last seen', 'firmware', 'last error'],
+                  list.map((m) => [m.serial, m.line, m.address, m.state.stage, m.state.reachability, iso(m.state.lastSeen), m.state.identity.firmwareId ?? '-', m.state.lastError ?? '']),
+                ) + `\n${list.length} meter(s)`,
+          );
+        } finally {
+          db.close();
+        }
+      }),
+    );
+  meters
+    .command('show <serial>')
+    .description('one meter: access (credentials not shown), state, identity, watermarks')
+    .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
+    .option('--json', 'print one JSON document')
+    .action((serial: string, opts: { state?: string; json?: boolean }) =>
+      run(io, onExit, () => {
+        const db = openReadOnly(stateDirOf(opts, io.env));
+        try {
+          const m = new MeterRepository(db).get(serial);
+          if (m === undefined) throw new DcuError(ErrorCode.Usage, `meter ${serial} is not registered (dcu meters list shows the registered ones)`);
+          const marks = db.prepare('SELECT profile, collected_to FROM watermarks WHERE meter = ? ORDER BY profile').all(serial) as { profile: string; collected_to: number }[];
+          const doc = { ...meterJson(m), watermarks: Object.fromEntries(marks.map((w) => [w.profile, iso(w.collected_to)])) };
+          io.out(opts.json === true ? JSON.stringify(doc, null, 2) : Object.entries(doc).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n'));
+        } finally {
+          db.close();
+        }
+      }),
+    );
+  program
+    .command('export')
+    .description('stored data for a time range as CSV or JSON (works while the WAN is down)')
+    .requiredOption('--from <iso>', 'start, ISO date-time (no offset: local time)')
+    .requiredOption('--to <iso>', 'end, inclusive')
+    .option('--meters <serials>', 'comma-separated serial numbers (default: all)')
+    .option('--class <class>', `data class: ${EXPORT_CLASSES.join(', ')}`, 'load-profile')
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
+    .action((opts: { from: string; to: string; meters?: string; class: string; format: string; state?: string }) =>
+      run(io, onExit, () => {
+        const range = parseRange(opts.from, opts.to);
+        if (range === undefined) throw new DcuError(ErrorCode.Usage, '--from and --to are required');
+        if (!(EXPORT_CLASSES as readonly string[]).includes(opts.class)) throw new DcuError(ErrorCode.Usage, `--class is one of ${EXPORT_CLASSES.join(', ')}; got "${opts.class}"`);
+        if (opts.format !== 'csv' && opts.format !== 'json') throw new DcuError(ErrorCode.Usage, `--format is csv or json; got "${opts.format}"`);
+        const db = openReadOnly(stateDirOf(opts, io.env));
+        try {
+          const meterList = opts.meters?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+          const { header, rows } = exportRows(db, opts.class as ExportClass, range.from.ms, range.to.ms, meterList);
+          if (opts.format === 'json') {
+            io.out(JSON.stringify({ class: opts.class, from: describeInstant(range.from), to: describeInstant(range.to), columns: header, rows }, null, 2));
+          } else {
+            io.out([header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n'));
+          }
+          if (range.from.local) io.err(`dcu: range ${describeInstant(range.from)} .. ${describeInstant(range.to)}`);
+        } finally {
+          db.close();
+        }
+      }),
+    );
+}
