@@ -5,9 +5,10 @@ import { fleetStartupBench } from './fleet-startup';
 import { securityBench } from './security';
 import { linkEfficiencyBench } from './link-efficiency';
 import { protocolDecodeBench } from './protocol-decode';
+import { storeIngestBench } from './store-ingest';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
