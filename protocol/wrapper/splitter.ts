@@ -6,7 +6,6 @@
  * splitter resynchronises on the next `00 01` in the stream.
  */
 import { DcuError, ErrorCode, isDcuError } from '../common/errors';
-import { concatBytes } from '../common/hex';
 import {
   WRAPPER_HEADER_LENGTH,
   WRAPPER_MAX_APDU_LENGTH,
@@ -23,13 +22,65 @@ export interface WrapperSplitterOptions {
   readonly maxApduLength?: number;
 }
 
-const EMPTY = new Uint8Array(0);
+/**
+ * Received bytes not consumed yet: one growable buffer with a read and a write offset, so a
+ * stream fed one byte at a time costs linear time (no re-concatenation per chunk).
+ */
+class ByteQueue {
+  private store = new Uint8Array(256);
+  private head = 0;
+  private tail = 0;
+
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  /** The unconsumed bytes (a view, valid until the next append). */
+  view(): Uint8Array {
+    return this.store.subarray(this.head, this.tail);
+  }
+
+  at(i: number): number | undefined {
+    return i < this.length ? this.store[this.head + i] : undefined;
+  }
+
+  append(chunk: Uint8Array): void {
+    if (this.tail + chunk.length > this.store.length) {
+      const live = this.length;
+      if (live + chunk.length <= this.store.length / 2) {
+        this.store.copyWithin(0, this.head, this.tail); // room enough once compacted
+      } else {
+        const grown = new Uint8Array(Math.max(this.store.length * 2, live + chunk.length));
+        grown.set(this.view());
+        this.store = grown;
+      }
+      this.head = 0;
+      this.tail = live;
+    }
+    this.store.set(chunk, this.tail);
+    this.tail += chunk.length;
+  }
+
+  consume(n: number): void {
+    this.head += n;
+    if (this.head === this.tail) this.head = this.tail = 0;
+  }
+
+  clear(): void {
+    this.head = this.tail = 0;
+    if (this.store.length > 4096) this.store = new Uint8Array(256); // give a big frame's buffer back
+  }
+}
 
 export class WrapperSplitter {
-  private buf: Uint8Array = EMPTY;
-  /** Stream offset of buf[0], for error messages. */
+  private readonly buf = new ByteQueue();
+  /** Stream offset of the first unconsumed byte, for error messages. */
   private streamOffset = 0;
   private resyncing = false;
+  /** The buffered bytes start with a valid header (a frame is on its way). */
+  private inFrame = false;
+  /** Bytes of complete frames, and of partial ones dropped by reset(). */
+  private framedBytes = 0;
   private readonly maxApduLength: number;
 
   constructor(options: WrapperSplitterOptions = {}) {
@@ -41,15 +92,27 @@ export class WrapperSplitter {
     return this.buf.length;
   }
 
+  /**
+   * Bytes received inside frames with a valid header (the one on its way included); never
+   * decreases. Garbage and bad headers do not count: a watchdog restarted on this measures
+   * progress, not noise.
+   */
+  get progress(): number {
+    return this.framedBytes + (this.inFrame ? this.buf.length : 0);
+  }
+
   reset(): void {
+    if (this.inFrame) this.framedBytes += this.buf.length;
     this.streamOffset += this.buf.length;
-    this.buf = EMPTY;
+    this.buf.clear();
     this.resyncing = false;
+    this.inFrame = false;
   }
 
   push(chunk: Uint8Array): WrapperStreamItem[] {
     const items: WrapperStreamItem[] = [];
-    this.buf = this.buf.length === 0 ? chunk.slice() : concatBytes([this.buf, chunk]);
+    this.buf.append(chunk);
+    this.inFrame = false;
     for (;;) {
       if (this.buf.length < WRAPPER_HEADER_LENGTH) {
         // While resyncing, a leading byte that cannot start `00 01` is dropped at once.
@@ -60,7 +123,7 @@ export class WrapperSplitter {
       let source: number;
       let destination: number;
       try {
-        const h = decodeWrapperHeader(this.buf, 0, this.maxApduLength);
+        const h = decodeWrapperHeader(this.buf.view(), 0, this.maxApduLength);
         ({ length, source, destination } = h);
       } catch (e) {
         const error = isDcuError(e) ? e : new DcuError(ErrorCode.FramingBadFormat, String(e));
@@ -72,9 +135,13 @@ export class WrapperSplitter {
         continue;
       }
       const total = WRAPPER_HEADER_LENGTH + length;
-      if (this.buf.length < total) break;
-      const apdu = this.buf.slice(WRAPPER_HEADER_LENGTH, total);
+      if (this.buf.length < total) {
+        this.inFrame = true;
+        break;
+      }
+      const apdu = this.buf.view().slice(WRAPPER_HEADER_LENGTH, total);
       this.consume(total);
+      this.framedBytes += total;
       this.resyncing = false;
       items.push({ type: 'frame', frame: { source, destination, apdu } });
     }
@@ -82,16 +149,17 @@ export class WrapperSplitter {
   }
 
   private consume(n: number): void {
-    this.buf = this.buf.subarray(n);
+    this.buf.consume(n);
     this.streamOffset += n;
   }
 
   /** Drops bytes from `from` on until the buffer starts with a possible header (`00 01` or a trailing `00`). */
   private dropUntilCandidate(from: number): void {
     let i = from;
-    for (; i < this.buf.length; i++) {
-      if (this.buf[i] !== 0x00) continue;
-      if (i + 1 >= this.buf.length || this.buf[i + 1] === 0x01) break;
+    const n = this.buf.length;
+    for (; i < n; i++) {
+      if (this.buf.at(i) !== 0x00) continue;
+      if (i + 1 >= n || this.buf.at(i + 1) === 0x01) break;
     }
     this.consume(i);
   }
