@@ -4,7 +4,7 @@ import { HdlcClientLink } from '../hdlc/link';
 import { WrapperClientLink } from '../wrapper/link';
 import type { DriverLink } from './driver';
 import type { LinkEvent } from './link';
-import type { ClientOptions } from './options';
+import { maxApduSize, type ClientOptions } from './options';
 
 /**
  * HDLC link for the client: errors only end the association when the link itself gives up.
@@ -31,6 +31,7 @@ class HdlcAdapter implements DriverLink {
       retries: options.retries,
       interFrameTimeoutMs: options.hdlc.interFrameTimeoutMs,
       inactivityTimeoutMs: options.hdlc.inactivityTimeoutMs,
+      maxApduSize: maxApduSize(options),
       clock: options.clock,
       notify,
     });
@@ -39,6 +40,10 @@ class HdlcAdapter implements DriverLink {
 
   get params(): HdlcClientLink['params'] {
     return this.link.params;
+  }
+
+  get progress(): number {
+    return this.link.progress;
   }
 
   connect(): void {
@@ -105,8 +110,16 @@ class WrapperAdapter implements DriverLink {
   readonly description: string;
 
   constructor(options: ClientOptions) {
-    this.link = new WrapperClientLink({ clientWPort: options.clientAddress, serverWPort: options.serverAddress.logical });
+    this.link = new WrapperClientLink({
+      clientWPort: options.clientAddress,
+      serverWPort: options.serverAddress.logical,
+      maxApduLength: Math.min(0xffff, maxApduSize(options)),
+    });
     this.description = `wrapper wPort ${options.clientAddress} → ${options.serverAddress.logical}`;
+  }
+
+  get progress(): number {
+    return this.link.progress;
   }
 
   connect(): void {
@@ -135,7 +148,8 @@ class WrapperAdapter implements DriverLink {
     const ev = this.link.takeEvent();
     if (!ev) return undefined;
     if (ev.type === 'apdu') return { type: 'apdu', apdu: ev.apdu };
-    return { type: 'error', error: ev.error, fatal: false };
+    // A frame over the limit is not noise to resync past: the meter answers beyond what we take.
+    return { type: 'error', error: ev.error, fatal: ev.error.code === ErrorCode.FramingTooLong };
   }
 }
 
