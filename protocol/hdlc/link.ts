@@ -84,7 +84,8 @@ export class HdlcClientLink {
 
   /**
    * Grows with every frame that moved the exchange on (new data in sequence, our frames
-   * acknowledged, the link set up): by the bytes of new data, by 1 otherwise. Garbage, frames
+   * acknowledged, the link set up): by the bytes of a segment of an APDU still on its way, by
+   * 1 otherwise (the layer above judges whether a whole APDU was worth anything). Garbage, frames
    * for others, repeats and out-of-sequence frames leave it alone, so a watchdog restarted
    * on it is not kept alive by a meter that talks without getting anywhere.
    */
@@ -288,7 +289,8 @@ export class HdlcClientLink {
           return;
         }
         if (r.kind === 'accepted') {
-          this.advance(Math.max(1, f.info.length));
+          // Bytes count while an APDU is on its way (segments); a whole APDU counts once.
+          this.advance(f.segmented ? Math.max(1, f.info.length) : 1);
           if (r.complete !== undefined) this.deliver(r.complete);
         }
         if (c.pf) this.onFinal(r.kind === 'accepted' ? 'data' : 'loss');

@@ -77,10 +77,10 @@ export class WrapperSplitter {
   /** Stream offset of the first unconsumed byte, for error messages. */
   private streamOffset = 0;
   private resyncing = false;
-  /** The buffered bytes start with a valid header (a frame is on its way). */
-  private inFrame = false;
-  /** Bytes of complete frames, and of partial ones dropped by reset(). */
-  private framedBytes = 0;
+  /** See progress. */
+  private moved = 0;
+  /** Bytes of the frame on its way already counted in `moved`. */
+  private partialSeen = 0;
   private readonly maxApduLength: number;
 
   constructor(options: WrapperSplitterOptions = {}) {
@@ -93,26 +93,25 @@ export class WrapperSplitter {
   }
 
   /**
-   * Bytes received inside frames with a valid header (the one on its way included); never
-   * decreases. Garbage and bad headers do not count: a watchdog restarted on this measures
-   * progress, not noise.
+   * Grows by the bytes of a frame on its way (valid header, body still coming) and by 1 per
+   * complete frame; never decreases. Garbage and bad headers do not count: a watchdog
+   * restarted on this measures progress, not noise, and a whole frame earns no more than one
+   * step (the layer above judges whether its APDU was worth anything).
    */
   get progress(): number {
-    return this.framedBytes + (this.inFrame ? this.buf.length : 0);
+    return this.moved;
   }
 
   reset(): void {
-    if (this.inFrame) this.framedBytes += this.buf.length;
+    this.partialSeen = 0;
     this.streamOffset += this.buf.length;
     this.buf.clear();
     this.resyncing = false;
-    this.inFrame = false;
   }
 
   push(chunk: Uint8Array): WrapperStreamItem[] {
     const items: WrapperStreamItem[] = [];
     this.buf.append(chunk);
-    this.inFrame = false;
     for (;;) {
       if (this.buf.length < WRAPPER_HEADER_LENGTH) {
         // While resyncing, a leading byte that cannot start `00 01` is dropped at once.
@@ -136,12 +135,14 @@ export class WrapperSplitter {
       }
       const total = WRAPPER_HEADER_LENGTH + length;
       if (this.buf.length < total) {
-        this.inFrame = true;
+        this.moved += Math.max(0, this.buf.length - this.partialSeen);
+        this.partialSeen = this.buf.length;
         break;
       }
       const apdu = this.buf.view().slice(WRAPPER_HEADER_LENGTH, total);
       this.consume(total);
-      this.framedBytes += total;
+      this.moved += 1;
+      this.partialSeen = 0;
       this.resyncing = false;
       items.push({ type: 'frame', frame: { source, destination, apdu } });
     }
