@@ -9,7 +9,6 @@
  * would: endless segments, frames out of turn.
  */
 import { encodeApdu, decodeApdu, type Apdu } from '../../protocol/apdu';
-import { conformance } from '../../protocol/apdu/conformance';
 import { invokeIdAndPriority } from '../../protocol/apdu/invoke';
 import type { Clock, TimerHandle } from '../../protocol/common/clock';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
@@ -18,11 +17,11 @@ import type { HdlcControl } from '../../protocol/hdlc/control';
 import { encodeFrame } from '../../protocol/hdlc/frame';
 import { encodeHdlcParameters } from '../../protocol/hdlc/params';
 import { HdlcSplitter } from '../../protocol/hdlc/splitter';
-import { DEFAULT_SERVER_CONFORMANCE, DlmsServer, ListObjectModel, readOnlyPolicy, ValueObject } from '../../protocol/server';
-import type { Obis } from '../../protocol/cosem/obis';
+import type { DlmsServer } from '../../protocol/server';
 import type { ByteTransport } from '../../protocol/transport/types';
 import { encodeWrapper } from '../../protocol/wrapper/codec';
 import { WrapperSplitter } from '../../protocol/wrapper/splitter';
+import { createFuzzServer, FUZZ_OBIS } from './model';
 
 export const HOSTILE_BEHAVIOURS = [
   /** Answers nothing and streams random bytes, one chunk per tick, for ever. */
@@ -31,7 +30,7 @@ export const HOSTILE_BEHAVIOURS = [
   'endless-segments',
   /** GET answered with-datablock: empty blocks, never the last, block numbers in sequence. */
   'empty-get-blocks',
-  /** GET answered with 16-byte blocks in sequence that never end. */
+  /** GET answered with 64-byte blocks in sequence that never end. */
   'endless-get-blocks',
   /** GBT: block 1 again and again (on every acknowledgement and every tick). */
   'duplicate-gbt',
@@ -49,7 +48,7 @@ export const HOSTILE_BEHAVIOURS = [
 
 export type HostileBehaviour = (typeof HOSTILE_BEHAVIOURS)[number];
 
-export const HOSTILE_REGISTER_OBIS: Obis = [1, 0, 1, 8, 0, 255];
+export const HOSTILE_REGISTER_OBIS = FUZZ_OBIS.register;
 
 export interface HostileMeterOptions {
   readonly framing: 'hdlc' | 'wrapper';
@@ -95,13 +94,7 @@ export class HostileMeter implements ByteTransport {
     this.description = `hostile meter (${opts.framing}, ${opts.behaviour})`;
     this.armed = opts.hostileFromStart === true;
     const gbt = opts.behaviour === 'duplicate-gbt' || opts.behaviour === 'empty-gbt' || (opts.behaviour === 'mutate' && opts.random() < 0.5);
-    const register = new ValueObject({ classId: 3, version: 0, obis: [...HOSTILE_REGISTER_OBIS], attributes: { 2: { type: 'uint32', value: 42 }, 3: { type: 'structure', items: [{ type: 'int8', value: 0 }, { type: 'enum', value: 30 }] } } });
-    this.server = new DlmsServer({
-      model: new ListObjectModel([register]),
-      clients: [{ clientAddress: 16, authentication: { mechanism: 'none' }, access: readOnlyPolicy }],
-      clock: opts.clock,
-      limits: { maxReceivePduSize: 512, conformance: gbt ? conformance('general-block-transfer', ...DEFAULT_SERVER_CONFORMANCE) : DEFAULT_SERVER_CONFORMANCE },
-    });
+    this.server = createFuzzServer(opts.clock, gbt);
   }
 
   open(): Promise<void> {
@@ -286,7 +279,7 @@ export class HostileMeter implements ByteTransport {
         return [];
       case 'empty-get-blocks':
       case 'endless-get-blocks':
-        return [this.getBlock(this.opts.behaviour === 'empty-get-blocks' ? 0 : 16)];
+        return [this.getBlock(this.opts.behaviour === 'empty-get-blocks' ? 0 : 64)];
       case 'duplicate-gbt': {
         const block = gbt(1, false, false, new Uint8Array(16).fill(0xaa));
         this.startTicker(() => this.sendApdu(block));
