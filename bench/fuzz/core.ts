@@ -13,10 +13,12 @@ import { inputRng, type Rng } from './rng';
 import { SYNC_TARGETS, clientScenario, runClient, type SyncTarget } from './targets';
 
 export interface FuzzOptions {
+  /** Inputs [from, n) run (from defaults to 0; `--index i` is from i, n i + 1). */
   readonly n: number;
   readonly seed: number;
-  /** Replay this one input only. */
-  readonly index?: number;
+  readonly from?: number;
+  /** Called before each input (the worker publishes it, so a crash names its input). */
+  readonly onInput?: (index: number) => void;
   /** Run only these targets ('client' included). */
   readonly only?: readonly string[];
   /** Extra valid inputs per target (the jest run adds the trace vectors). */
@@ -33,7 +35,7 @@ export interface FuzzOptions {
 export interface FuzzFailure {
   readonly target: string;
   readonly index: number;
-  readonly reason: 'exception' | 'slow' | 'heap' | 'hung';
+  readonly reason: 'exception' | 'slow' | 'heap' | 'hung' | 'crash';
   readonly message: string;
   /** The input (decoders, meter side) or the scenario (client). */
   readonly input: string;
@@ -72,9 +74,9 @@ function heapUsed(gc: (() => void) | undefined): number {
   return process.memoryUsage().heapUsed;
 }
 
-type Plan = { kind: 'sync'; target: SyncTarget } | { kind: 'client' };
+export type Plan = { kind: 'sync'; target: SyncTarget } | { kind: 'client' };
 
-function planFor(index: number, targets: readonly SyncTarget[], withClient: boolean): Plan {
+export function planFor(index: number, targets: readonly SyncTarget[], withClient: boolean): Plan {
   if (withClient && (index % CLIENT_EVERY === CLIENT_EVERY - 1 || targets.length === 0)) return { kind: 'client' };
   const t = targets[index % Math.max(1, targets.length)];
   return t === undefined ? { kind: 'client' } : { kind: 'sync', target: t };
@@ -107,8 +109,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const baseline = heapUsed(gc);
   let maxGrowth = 0;
-  const first = o.index ?? 0;
-  const end = o.index === undefined ? o.n : o.index + 1;
+  const first = o.from ?? 0;
+  const end = o.n;
 
   const checkHeap = (index: number): void => {
     const growth = heapUsed(gc) - baseline;
@@ -119,6 +121,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   };
 
   for (let index = first; index < end && failures.length < MAX_FAILURES; index++) {
+    o.onInput?.(index);
     const plan = planFor(index, targets, withClient);
     const name = plan.kind === 'client' ? 'client' : plan.target.name;
     perTarget[name] = (perTarget[name] ?? 0) + 1;
@@ -166,10 +169,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       log(`  ${done} inputs, ${failures.length} failures, slowest ${slowest.ms.toFixed(1)} ms (${slowest.target}), heap +${(maxGrowth / 1048576).toFixed(1)} MiB`);
     }
   }
-  checkHeap(end - 1);
+  if (end > first) checkHeap(end - 1);
   return {
     seed: o.seed,
-    inputs: end - first,
+    inputs: Math.max(0, end - first),
     perTarget,
     failures,
     slowest,
@@ -195,4 +198,32 @@ export function formatReport(r: FuzzReport): string[] {
     if (f.input !== '') lines.push(`    input: ${f.input}`);
   }
   return lines;
+}
+
+/** What input `index` is, for a reproducer when its run could not report itself (crash, hang). */
+export function describeInput(seed: number, index: number, only?: readonly string[]): { target: string; input: string } {
+  const targets = SYNC_TARGETS.filter((t) => only === undefined || only.includes(t.name));
+  const plan = planFor(index, targets, only === undefined || only.includes('client'));
+  if (plan.kind === 'client') return { target: 'client', input: JSON.stringify(clientScenario(inputRng(seed, index))) };
+  return { target: plan.target.name, input: toHex(inputFor(plan.target, buildCorpus(), [], inputRng(seed, index))) };
+}
+
+/** One report out of the reports of consecutive runs. */
+export function mergeReports(seed: number, reports: readonly FuzzReport[], extra: readonly FuzzFailure[]): FuzzReport {
+  const perTarget: Record<string, number> = {};
+  let slowest = { target: '', index: -1, ms: 0 };
+  for (const r of reports) {
+    for (const [k, v] of Object.entries(r.perTarget)) perTarget[k] = (perTarget[k] ?? 0) + v;
+    if (r.slowest.ms > slowest.ms) slowest = r.slowest;
+  }
+  return {
+    seed,
+    inputs: reports.reduce((n, r) => n + r.inputs, 0) + extra.length,
+    perTarget,
+    failures: [...reports.flatMap((r) => r.failures), ...extra].sort((a, b) => a.index - b.index),
+    slowest,
+    heapGrowthBytes: Math.max(0, ...reports.map((r) => r.heapGrowthBytes)),
+    gc: reports.every((r) => r.gc),
+    durationMs: reports.reduce((n, r) => n + r.durationMs, 0),
+  };
 }
