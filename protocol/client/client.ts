@@ -27,8 +27,8 @@ import { GENERAL_BLOCK_TRANSFER_TAG, GbtChannel, type GbtIo, type GbtParams, nex
 import { dataAccessError, exceptionError, serviceError, unexpected } from './errors';
 import { createClientLink } from './links';
 import { DEFAULT_CLIENT_OPTIONS, DEFAULT_GBT_WINDOW, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
-import { DEFAULT_MAX_REASSEMBLED_BYTES, maxApduSize } from './options';
-import { DEFAULT_REQUEST_CEILING_MS, Deadline, type DeadlinePlan, linkBaud, msPerByte } from './deadline';
+import { DEFAULT_MAX_REASSEMBLED_BYTES } from './options';
+import { Deadline, planDeadline } from './deadline';
 
 /** A meter's answer to a read: the value, or its DataAccessResult (a result, not an exception). */
 export type GetOutcome = { ok: true; data: Data } | { ok: false; result: DataAccessResult };
@@ -119,23 +119,10 @@ export class DlmsClient {
     return this.options.limits?.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES;
   }
 
-  /** What a request (or, with `association`, a connect attempt) may take: see ClientLimits. */
-  private deadlinePlan(kind: 'request' | 'association', requestBytes: number): DeadlinePlan {
-    const limits = this.options.limits;
-    const fixed = kind === 'request' ? limits?.requestDeadlineMs : limits?.associationDeadlineMs;
-    if (fixed !== undefined) return { baseMs: fixed, perBlockMs: 0, msPerByte: 0, linkCreditMs: 0, ceilingMs: fixed, fixed: true };
-    const perByte = msPerByte(linkBaud(this.transport, limits?.baud));
-    const linkCreditMs = 2 * maxApduSize(this.options) * perByte;
-    // Two exchanges' worth: plain silence ends earlier, as a Timeout that says so.
-    const baseMs = (kind === 'request' ? 2 : 3) * this.exchangeTimeoutMs + 2 * requestBytes * perByte;
-    const ceilingMs = kind === 'request' ? Math.max(DEFAULT_REQUEST_CEILING_MS, baseMs) : baseMs + 2 * linkCreditMs;
-    return { baseMs, perBlockMs: this.options.responseTimeoutMs, msPerByte: perByte, linkCreditMs, ceilingMs, fixed: false };
-  }
-
-  /** Runs fn under an overall deadline; nested calls (the HLS reply inside connect) run under the outer one. */
-  private async bounded<T>(what: string, kind: 'request' | 'association', requestBytes: number, fn: () => Promise<T>): Promise<T> {
+  /** Runs fn under an overall deadline (see ClientLimits); nested calls (the HLS reply inside connect) run under the outer one. */
+  private async bounded<T>(what: string, kind: 'request' | 'association', fn: () => Promise<T>): Promise<T> {
     if (this.deadline !== undefined) return fn();
-    const d = new Deadline(this.options.clock, what, this.deadlinePlan(kind, requestBytes));
+    const d = new Deadline(this.options.clock, what, planDeadline(kind, this.options, this.transport, this.exchangeTimeoutMs));
     this.deadline = d;
     try {
       return await fn();
@@ -161,7 +148,7 @@ export class DlmsClient {
   /** Opens the transport if needed, sets up the link, and associates (AARQ/AARE, HLS when asked). */
   async connect(): Promise<Negotiated> {
     if (this.options.security !== undefined) return this.connectNow();
-    return this.bounded('association', 'association', 0, () => this.connectNow());
+    return this.bounded('association', 'association', () => this.connectNow());
   }
 
   private async connectNow(): Promise<Negotiated> {
@@ -215,7 +202,7 @@ export class DlmsClient {
       synced = true;
     }
     const attempt = (): Promise<SecureAttempt> =>
-      this.bounded('secured association', 'association', 0, async () => {
+      this.bounded('secured association', 'association', async () => {
         await this.driver.connect(this.exchangeTimeoutMs);
         return this.associateSecure(sec);
       });
@@ -423,7 +410,7 @@ export class DlmsClient {
 
   /** Reads one attribute, reassembling block transfers. */
   async get(ref: CosemRef, access?: AccessSelection): Promise<GetOutcome> {
-    return this.bounded(`GET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', 0, () => this.getNow(ref, access));
+    return this.bounded(`GET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', () => this.getNow(ref, access));
   }
 
   private async getNow(ref: CosemRef, access?: AccessSelection): Promise<GetOutcome> {
@@ -444,7 +431,7 @@ export class DlmsClient {
 
   /** Reads several attributes in one request when the meter allows it, else one by one. */
   async getWithList(refs: readonly CosemRef[]): Promise<GetOutcome[]> {
-    return this.bounded(`GET with list of ${refs.length}`, 'request', 0, () => this.getWithListNow(refs));
+    return this.bounded(`GET with list of ${refs.length}`, 'request', () => this.getWithListNow(refs));
   }
 
   private async getWithListNow(refs: readonly CosemRef[]): Promise<GetOutcome[]> {
@@ -528,7 +515,7 @@ export class DlmsClient {
 
   /** Writes one attribute; a value larger than the meter's PDU goes out in blocks. */
   async set(ref: CosemRef, value: Data, access?: AccessSelection): Promise<DataAccessResult> {
-    return this.bounded(`SET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', 0, () => this.setNow(ref, value, access));
+    return this.bounded(`SET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', () => this.setNow(ref, value, access));
   }
 
   private async setNow(ref: CosemRef, value: Data, access?: AccessSelection): Promise<DataAccessResult> {
@@ -581,7 +568,7 @@ export class DlmsClient {
 
   /** Invokes a method; large parameters go out in blocks, large return values come back in blocks. */
   async action(ref: CosemRef, parameters?: Data): Promise<ActionOutcome> {
-    return this.bounded(`ACTION ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', 0, () => this.actionNow(ref, parameters));
+    return this.bounded(`ACTION ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', () => this.actionNow(ref, parameters));
   }
 
   private async actionNow(ref: CosemRef, parameters?: Data): Promise<ActionOutcome> {

@@ -14,6 +14,7 @@ import type { Clock } from '../common/clock';
 import { DcuError, ErrorCode } from '../common/errors';
 import type { ByteTransport } from '../transport/types';
 import { isSerialTransport } from '../transport/types';
+import { maxApduSize, type ClientOptions } from './options';
 
 /** Link speed the default deadlines assume when the transport does not tell (GPRS-slow). */
 export const DEFAULT_DEADLINE_BAUD = 9600;
@@ -98,4 +99,21 @@ export class Deadline {
       { context: { deadlineMs: ms, blocks: this.blocks } },
     );
   }
+}
+
+/**
+ * What a request (or a connect attempt) may take: limits.requestDeadlineMs /
+ * associationDeadlineMs when configured, else two exchanges' time (three to associate) plus
+ * what progress earns. `exchangeMs` is one exchange's silence watchdog, so plain silence ends
+ * first, as a Timeout that says so.
+ */
+export function planDeadline(kind: 'request' | 'association', options: Pick<ClientOptions, 'limits' | 'maxPduSize' | 'responseTimeoutMs'>, transport: ByteTransport, exchangeMs: number): DeadlinePlan {
+  const limits = options.limits;
+  const fixed = kind === 'request' ? limits?.requestDeadlineMs : limits?.associationDeadlineMs;
+  if (fixed !== undefined) return { baseMs: fixed, perBlockMs: 0, msPerByte: 0, linkCreditMs: 0, ceilingMs: fixed, fixed: true };
+  const perByte = msPerByte(linkBaud(transport, limits?.baud));
+  const linkCreditMs = 2 * maxApduSize(options) * perByte;
+  const baseMs = (kind === 'request' ? 2 : 3) * exchangeMs;
+  const ceilingMs = kind === 'request' ? Math.max(DEFAULT_REQUEST_CEILING_MS, baseMs) : baseMs + 2 * linkCreditMs;
+  return { baseMs, perBlockMs: options.responseTimeoutMs, msPerByte: perByte, linkCreditMs, ceilingMs, fixed: false };
 }
