@@ -208,6 +208,19 @@ export function describeInput(seed: number, index: number, only?: readonly strin
   return { target: plan.target.name, input: toHex(inputFor(plan.target, buildCorpus(), [], inputRng(seed, index))) };
 }
 
+/** Inputs per target in [from, to) (what a run that died before reporting did). */
+export function countTargets(from: number, to: number, only?: readonly string[]): Record<string, number> {
+  const targets = SYNC_TARGETS.filter((t) => only === undefined || only.includes(t.name));
+  const withClient = only === undefined || only.includes('client');
+  const counts: Record<string, number> = {};
+  for (let i = from; i < to; i++) {
+    const plan = planFor(i, targets, withClient);
+    const name = plan.kind === 'client' ? 'client' : plan.target.name;
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** One report out of the reports of consecutive runs. */
 export function mergeReports(seed: number, reports: readonly FuzzReport[], extra: readonly FuzzFailure[]): FuzzReport {
   const perTarget: Record<string, number> = {};
@@ -218,7 +231,7 @@ export function mergeReports(seed: number, reports: readonly FuzzReport[], extra
   }
   return {
     seed,
-    inputs: reports.reduce((n, r) => n + r.inputs, 0) + extra.length,
+    inputs: reports.reduce((n, r) => n + r.inputs, 0),
     perTarget,
     failures: [...reports.flatMap((r) => r.failures), ...extra].sort((a, b) => a.index - b.index),
     slowest,

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { describeInput, formatReport, mergeReports, type FuzzFailure, type FuzzReport } from './core';
+import { countTargets, describeInput, formatReport, mergeReports, type FuzzFailure, type FuzzReport } from './core';
 import type { WorkerTask } from './worker';
 
 /** Heap of the worker: a decoder that allocates without end dies here, not the runner. */
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   const n = index === undefined ? int(arg('n') ?? process.env.FUZZ_N, 100_000, '--n / FUZZ_N') : from + 1;
   const only = arg('only')?.split(',').filter((s) => s !== '');
   console.log(`fuzz: seed ${seed}${index === undefined ? `, ${n} inputs` : `, input ${index} only`} (replay with --seed ${seed})`);
+  const started = performance.now();
   const reports: FuzzReport[] = [];
   const died: FuzzFailure[] = [];
   for (let next = from; next < n; ) {
@@ -88,13 +89,13 @@ async function main(): Promise<void> {
     }
     // Inputs before the one that killed the worker passed; that one failed.
     const what = describeInput(seed, outcome.index, only);
-    reports.push({ ...mergeReports(seed, [], []), inputs: outcome.index - next });
+    reports.push({ ...mergeReports(seed, [], []), inputs: outcome.index + 1 - next, perTarget: countTargets(next, outcome.index + 1, only) });
     died.push({ target: what.target, index: outcome.index, reason: outcome.stuck ? 'hung' : 'crash', message: outcome.why, input: what.input });
     console.log(`  input ${outcome.index} (${what.target}) killed the worker: ${outcome.why}; going on`);
     if (died.length >= 20) break;
     next = outcome.index + 1;
   }
-  const report = mergeReports(seed, reports, died);
+  const report = { ...mergeReports(seed, reports, died), durationMs: performance.now() - started };
   for (const line of formatReport(report)) console.log(line);
   process.exitCode = report.failures.length === 0 ? 0 : 1;
 }
