@@ -29,6 +29,8 @@ import { GENERAL_BLOCK_TRANSFER_TAG, GbtChannel, type GbtIo, type GbtParams, nex
 import { dataAccessError, exceptionError, serviceError, unexpected } from './errors';
 import { createClientLink } from './links';
 import { DEFAULT_CLIENT_OPTIONS, DEFAULT_GBT_WINDOW, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
+import { DEFAULT_MAX_REASSEMBLED_BYTES } from './options';
+import { Deadline, planDeadline } from './deadline';
 
 /** A meter's answer to a read: the value, or its DataAccessResult (a result, not an exception). */
 export type GetOutcome = { ok: true; data: Data } | { ok: false; result: DataAccessResult };
@@ -40,8 +42,11 @@ export interface ActionOutcome {
 
 export type ClientOptionsInput = Partial<Omit<ClientOptions, 'hdlc'>> & { framing: Framing; hdlc?: Partial<ClientOptions['hdlc']> };
 
-/** Largest reassembled answer accepted from a meter (a hostile block stream cannot eat memory). */
-export const MAX_REASSEMBLED_BYTES = 16 * 1024 * 1024;
+/** Largest reassembled answer accepted from a meter by default (a hostile block stream cannot eat memory; limits.maxReassembledBytes). */
+export const MAX_REASSEMBLED_BYTES = DEFAULT_MAX_REASSEMBLED_BYTES;
+
+/** Blocks in a row that bring no data (and are not the last) before the meter is deemed stuck. */
+const MAX_EMPTY_BLOCKS = 4;
 
 /** Plain answers that must arrive ciphered on a ciphered association (GET/SET/ACTION responses). */
 const SERVICE_RESPONSE_TAGS: ReadonlySet<number> = new Set([0xc4, 0xc5, 0xc7]);
@@ -92,6 +97,8 @@ export class DlmsClient {
   private readonly guard: ReplayGuard;
   /** General block transfer state of the current association. */
   private gbt: GbtChannel;
+  /** Overall deadline of the request or association in progress. */
+  private deadline: Deadline | undefined;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -114,8 +121,24 @@ export class DlmsClient {
     const link = createClientLink(this.options, () => {
       driver.pump();
     });
-    const driver = new LinkDriver(this.transport, link, this.options.clock, this.log);
+    const driver = new LinkDriver(this.transport, link, this.options.clock, this.log, () => this.deadline);
     return driver;
+  }
+
+  private get maxReassembled(): number {
+    return this.options.limits?.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES;
+  }
+
+  /** Runs fn under an overall deadline (see ClientLimits); nested calls (the HLS reply inside connect) run under the outer one. */
+  private async bounded<T>(what: string, kind: 'request' | 'association', fn: () => Promise<T>): Promise<T> {
+    if (this.deadline !== undefined) return fn();
+    const d = new Deadline(this.options.clock, what, planDeadline(kind, this.options, this.transport, this.exchangeTimeoutMs));
+    this.deadline = d;
+    try {
+      return await fn();
+    } finally {
+      if (this.deadline === d) this.deadline = undefined;
+    }
   }
 
   get negotiated(): Negotiated {
@@ -139,6 +162,11 @@ export class DlmsClient {
 
   /** Opens the transport if needed, sets up the link, and associates (AARQ/AARE, HLS when asked). */
   async connect(): Promise<Negotiated> {
+    if (this.options.security !== undefined) return this.connectNow();
+    return this.bounded('association', 'association', () => this.connectNow());
+  }
+
+  private async connectNow(): Promise<Negotiated> {
     if (!this.transport.isOpen) await this.transport.open();
     this.gbt = new GbtChannel(this.log);
     const sec = this.options.security;
@@ -188,15 +216,18 @@ export class DlmsClient {
       await this.syncCounter(sec);
       synced = true;
     }
-    await this.driver.connect(this.exchangeTimeoutMs);
-    const first = await this.associateSecure(sec);
+    const attempt = (): Promise<SecureAttempt> =>
+      this.bounded('secured association', 'association', async () => {
+        await this.driver.connect(this.exchangeTimeoutMs);
+        return this.associateSecure(sec);
+      });
+    const first = await attempt();
     if (first.ok) return first.negotiated;
     if (synced || sync === 'never' || !usesCounters) throw first.error;
     this.log.info({ keyId: sec.counterKeyId }, 'meter refused the AARQ: reading its invocation counter and retrying once');
     await this.driver.disconnect(this.options.responseTimeoutMs);
     await this.syncCounter(sec);
-    await this.driver.connect(this.exchangeTimeoutMs);
-    const second = await this.associateSecure(sec);
+    const second = await attempt();
     if (second.ok) return second.negotiated;
     throw second.error;
   }
@@ -353,7 +384,7 @@ export class DlmsClient {
       maxPdu: this.negotiated.serverMaxPduSize,
       timeoutMs: blocksCanBeLost ? this.options.responseTimeoutMs : this.exchangeTimeoutMs,
       retries: blocksCanBeLost ? this.options.retries : 0,
-      maxBytes: MAX_REASSEMBLED_BYTES,
+      maxBytes: this.maxReassembled,
     };
   }
 
@@ -363,6 +394,7 @@ export class DlmsClient {
         this.driver.send(apdu, more);
       },
       next: (timeoutMs) => nextOrSilence((ms) => this.driver.nextApdu(ms), timeoutMs),
+      progress: (bytes) => this.deadline?.progress(bytes),
     };
   }
 
@@ -393,6 +425,10 @@ export class DlmsClient {
 
   /** Reads one attribute, reassembling block transfers. */
   async get(ref: CosemRef, access?: AccessSelection): Promise<GetOutcome> {
+    return this.bounded(`GET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', () => this.getNow(ref, access));
+  }
+
+  private async getNow(ref: CosemRef, access?: AccessSelection): Promise<GetOutcome> {
     const invoke = this.nextInvoke();
     const req: GetRequest = access
       ? { type: 'get-request', kind: 'normal', invoke, attribute: attributeDescriptor(ref), access }
@@ -418,6 +454,10 @@ export class DlmsClient {
    * the meter allows it, else one by one.
    */
   async getWithList(refs: readonly (CosemRef & { readonly access?: AccessSelection })[]): Promise<GetOutcome[]> {
+    return this.bounded(`GET with list of ${refs.length}`, 'request', () => this.getWithListNow(refs));
+  }
+
+  private async getWithListNow(refs: readonly (CosemRef & { readonly access?: AccessSelection })[]): Promise<GetOutcome[]> {
     if (refs.length === 0) return [];
     if (refs.length === 1 || !this.canGetWithList) {
       const out: GetOutcome[] = [];
@@ -464,6 +504,7 @@ export class DlmsClient {
     const parts: Uint8Array[] = [];
     let total = 0;
     let expected = 1;
+    let empty = 0;
     let answer: GetResponse = first;
     for (;;) {
       if (answer.kind !== 'with-datablock') throw unexpected('GET (block transfer)', `get-response ${answer.kind}`);
@@ -475,7 +516,8 @@ export class DlmsClient {
       }
       parts.push(answer.result.raw);
       total += answer.result.raw.length;
-      if (total > MAX_REASSEMBLED_BYTES) throw new DcuError(ErrorCode.DecodeBadLength, `block transfer over ${MAX_REASSEMBLED_BYTES} bytes refused`);
+      empty = answer.result.raw.length > 0 ? 0 : empty + 1;
+      this.blockArrived(answer.result.raw.length, answer.lastBlock, empty, total, 'GET');
       if (answer.lastBlock) break;
       const next: GetRequest = { type: 'get-request', kind: 'next', invoke, blockNumber: expected };
       answer = this.asGetResponse(await this.request(next, invoke, 'GET next block'));
@@ -484,10 +526,34 @@ export class DlmsClient {
     return { ok: true, raw: concatBytes(parts) };
   }
 
+  /**
+   * Book-keeping of one answer block: data earns deadline time; the total stays within the
+   * reassembly limit; `emptyInRow` empty blocks in a row (not the last) mean a stuck meter.
+   */
+  private blockArrived(bytes: number, last: boolean, emptyInRow: number, total: number, what: string): void {
+    const limit = this.maxReassembled;
+    if (total > limit) {
+      throw new DcuError(ErrorCode.DecodeBadLength, `${what} block transfer over ${limit} bytes refused (limits.maxReassembledBytes)`, { context: { total, limit } });
+    }
+    if (bytes > 0) {
+      this.deadline?.progress(bytes);
+      return;
+    }
+    if (!last && emptyInRow >= MAX_EMPTY_BLOCKS) {
+      throw new DcuError(ErrorCode.MeterBlockSequence, `${what} block transfer: the meter sent ${emptyInRow} empty blocks in a row without finishing`, {
+        context: { emptyInRow },
+      });
+    }
+  }
+
   // ------------------------------------------------------------------ SET
 
   /** Writes one attribute; a value larger than the meter's PDU goes out in blocks. */
   async set(ref: CosemRef, value: Data, access?: AccessSelection): Promise<DataAccessResult> {
+    return this.bounded(`SET ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', () => this.setNow(ref, value, access));
+  }
+
+  private async setNow(ref: CosemRef, value: Data, access?: AccessSelection): Promise<DataAccessResult> {
     const invoke = this.nextInvoke();
     const attribute = attributeDescriptor(ref);
     const normal: SetRequest = access
@@ -517,6 +583,7 @@ export class DlmsClient {
       if (answer.blockNumber !== blockNumber) {
         throw new DcuError(ErrorCode.MeterBlockSequence, `the meter acknowledged SET block ${answer.blockNumber}, we sent ${blockNumber}`);
       }
+      this.deadline?.progress(chunk.length);
     }
   }
 
@@ -536,6 +603,10 @@ export class DlmsClient {
 
   /** Invokes a method; large parameters go out in blocks, large return values come back in blocks. */
   async action(ref: CosemRef, parameters?: Data): Promise<ActionOutcome> {
+    return this.bounded(`ACTION ${ref.classId}:${ref.obis.join('.')}:${ref.index}`, 'request', () => this.actionNow(ref, parameters));
+  }
+
+  private async actionNow(ref: CosemRef, parameters?: Data): Promise<ActionOutcome> {
     const invoke = this.nextInvoke();
     const method = methodDescriptor(ref);
     const normal: ActionRequest = parameters
@@ -571,6 +642,7 @@ export class DlmsClient {
       if (answer.blockNumber !== blockNumber) {
         throw new DcuError(ErrorCode.MeterBlockSequence, `the meter acknowledged ACTION block ${answer.blockNumber}, we sent ${blockNumber}`);
       }
+      this.deadline?.progress(block.raw.length);
     }
   }
 
@@ -582,10 +654,15 @@ export class DlmsClient {
     if (first.kind !== 'with-pblock') throw unexpected('ACTION', `action-response ${first.kind}`);
     // Return parameters in blocks: concatenate, they encode a Data value.
     const parts: Uint8Array[] = [];
+    let total = 0;
+    let empty = 0;
     let answer: ActionResponse = first;
     for (;;) {
       if (answer.kind !== 'with-pblock') throw unexpected('ACTION (block transfer)', `action-response ${answer.kind}`);
       parts.push(answer.block.raw);
+      total += answer.block.raw.length;
+      empty = answer.block.raw.length > 0 ? 0 : empty + 1;
+      this.blockArrived(answer.block.raw.length, answer.block.lastBlock, empty, total, 'ACTION');
       if (answer.block.lastBlock) break;
       const next: ActionRequest = { type: 'action-request', kind: 'next-pblock', invoke, blockNumber: answer.block.blockNumber };
       answer = this.asActionResponse(await this.request(next, invoke, 'ACTION next block'));

@@ -3,6 +3,7 @@ import { DcuError, ErrorCode, isDcuError } from '../common/errors';
 import { toHex } from '../common/hex';
 import type { Logger } from '../common/log';
 import type { ByteTransport } from '../transport/types';
+import type { Deadline } from './deadline';
 import type { ClientLink, LinkEvent } from './link';
 
 /**
@@ -13,7 +14,15 @@ export interface DriverLink extends ClientLink {
   sendApdu(apdu: Uint8Array, options?: { readonly expectAnswer?: boolean }): void;
   /** Hands the turn to the meter when nothing is in flight, so it sends what it still holds. */
   poll?(): void;
+  /**
+   * Grows when the link moves on (bytes of new data in sequence); garbage and repeats leave it
+   * alone. Without it every received chunk counts as progress.
+   */
+  readonly progress?: number;
 }
+
+/** APDUs received and not asked for yet beyond which the meter is flooding us. */
+const MAX_INBOX = 256;
 
 interface Waiter {
   kind: 'connected' | 'apdu' | 'disconnected';
@@ -35,19 +44,28 @@ export class LinkDriver {
   private writing: Promise<void> = Promise.resolve();
   private failure: DcuError | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  private lastProgress = 0;
 
   constructor(
     private readonly transport: ByteTransport,
     private readonly link: DriverLink,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Overall deadline of the request or association in progress, if any (the client's). */
+    private readonly currentDeadline: () => Deadline | undefined = () => undefined,
   ) {
     this.unsubscribe.push(
       transport.onData((chunk) => {
         this.logger.trace({ rx: toHex(chunk, ' ') }, 'rx');
-        // The timeout is a silence watchdog: a long segmented answer that keeps coming is fine.
-        if (this.waiter) this.arm(this.waiter);
         this.link.receive(chunk);
+        // The timeout is a silence watchdog: a long answer that keeps coming is fine, noise is not.
+        const progress = this.link.progress;
+        const moved = progress === undefined ? chunk.length : progress - this.lastProgress;
+        if (progress !== undefined) this.lastProgress = Math.max(this.lastProgress, progress);
+        if (moved > 0) {
+          this.currentDeadline()?.linkProgress(moved);
+          if (this.waiter) this.arm(this.waiter);
+        }
         this.pump();
       }),
       transport.onClose((error) => {
@@ -74,7 +92,8 @@ export class LinkDriver {
     switch (ev.type) {
       case 'apdu':
         if (this.waiter?.kind === 'apdu') this.settle(undefined, ev.apdu);
-        else this.inbox.push(ev.apdu);
+        else if (this.inbox.length < MAX_INBOX) this.inbox.push(ev.apdu);
+        else this.fail(new DcuError(ErrorCode.FramingProtocol, `the meter sent over ${MAX_INBOX} APDUs nobody asked for on ${this.transport.description}: it floods the link`));
         return;
       case 'connected':
         if (this.waiter?.kind === 'connected') this.settle(undefined, undefined);
@@ -107,6 +126,8 @@ export class LinkDriver {
   private wait(kind: Waiter['kind'], timeoutMs: number, what: string): Promise<Uint8Array | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.waiter) return Promise.reject(new DcuError(ErrorCode.Internal, `${what} while another exchange is in progress`));
+    const deadline = this.currentDeadline();
+    if (deadline?.expired === true) return Promise.reject(deadline.error());
     if (kind === 'apdu') {
       const queued = this.inbox.shift();
       if (queued) return Promise.resolve(queued);
@@ -123,9 +144,15 @@ export class LinkDriver {
 
   private arm(w: Waiter): void {
     w.timer.cancel();
-    w.timer = this.clock.setTimer(w.timeoutMs, () => {
+    const deadline = this.currentDeadline();
+    const ms = deadline === undefined ? w.timeoutMs : Math.min(w.timeoutMs, deadline.remainingMs());
+    w.timer = this.clock.setTimer(ms, () => {
       if (this.waiter !== w) return;
       this.waiter = undefined;
+      if (deadline?.expired === true) {
+        w.reject(deadline.error());
+        return;
+      }
       w.reject(
         new DcuError(ErrorCode.Timeout, `no answer from the meter within ${w.timeoutMs} ms (${w.what}) on ${this.transport.description}`, {
           context: { timeoutMs: w.timeoutMs },

@@ -37,7 +37,16 @@ export interface GbtIo {
   send(apdu: Uint8Array, more?: boolean): void;
   /** Next APDU from the meter, or undefined after timeoutMs of silence. */
   next(timeoutMs: number): Promise<Uint8Array | undefined>;
+  /** A block moved the exchange on (new data in sequence, or our blocks acknowledged): the deadline's measure. */
+  progress?(bytes: number): void;
 }
+
+/**
+ * GBT APDUs in a row that move nothing on (repeats, empty blocks, blocks past the last,
+ * acknowledgements of nothing new) before the meter is deemed stuck: room for a few
+ * retransmitted windows.
+ */
+export const MAX_FRUITLESS_GBT = 3 * 64;
 
 export interface GbtParams {
   /** Our receive window (1..63), advertised in every GBT APDU. */
@@ -130,6 +139,8 @@ export class GbtChannel {
     let retries = p.retries;
     // Block numbers the meter gave its acknowledgements: its answer's blocks come after them.
     let meterAcks = 0;
+    let bestAck = 0;
+    let stale = 0;
     for (;;) {
       if (next <= total) {
         const end = Math.min(total, next + Math.max(1, burst) - 1);
@@ -149,6 +160,13 @@ export class GbtChannel {
       const g = a.g;
       if (g.data.length > 0) return this.receive(g, io, p, sent, meterAcks);
       meterAcks = Math.max(meterAcks, g.blockNumber);
+      if (g.blockNumberAck > bestAck) {
+        io.progress?.((Math.min(g.blockNumberAck, total) - Math.min(bestAck, total)) * size);
+        bestAck = g.blockNumberAck;
+        stale = 0;
+      } else if (++stale > MAX_FRUITLESS_GBT) {
+        throw stuck(`acknowledgements of block ${bestAck} and nothing after it`, stale);
+      }
       retries = p.retries;
       // An acknowledgement: continue after the block it acknowledges, within its window.
       next = g.blockNumberAck + 1;
@@ -172,6 +190,8 @@ export class GbtChannel {
     let size = 0;
     let counter = ownCounter;
     let retries = p.retries;
+    // GBT APDUs in a row that brought nothing new (repeats, empty blocks, blocks past the last).
+    let stale = 0;
     const acknowledge = (): void => {
       if (++fruitless > p.retries + 2) {
         throw new DcuError(ErrorCode.MeterBlockSequence, `general block transfer: the meter does not send block ${acked + 1} again (asked ${fruitless - 1} times)`, {
@@ -187,15 +207,18 @@ export class GbtChannel {
     let g = first;
     for (;;) {
       if (g !== undefined) {
+        let fresh = false;
         if (g.data.length === 0) {
           if (held.size === 0 && g.blockNumber > base) acked = base = g.blockNumber;
         } else {
           const n = g.blockNumber;
           if (n > acked && !held.has(n) && (last === undefined || n <= last)) {
             fruitless = 0;
+            fresh = true;
             size += g.data.length;
-            if (size > p.maxBytes) throw new DcuError(ErrorCode.DecodeBadLength, `general block transfer over ${p.maxBytes} bytes refused`);
+            if (size > p.maxBytes) throw new DcuError(ErrorCode.DecodeBadLength, `general block transfer over ${p.maxBytes} bytes refused (limits.maxReassembledBytes)`);
             held.set(n, g.data);
+            io.progress?.(g.data.length);
           }
           if (g.lastBlock) last = n;
           while (held.has(acked + 1)) acked++;
@@ -207,6 +230,8 @@ export class GbtChannel {
           retries = p.retries;
           if (!g.streaming || g.lastBlock) acknowledge();
         }
+        stale = fresh ? 0 : stale + 1;
+        if (stale > MAX_FRUITLESS_GBT) throw stuck(`repeated or empty blocks while block ${acked + 1} is due`, stale);
       }
       const a = await this.arrive(io, p);
       if (a.kind === 'other') {
@@ -223,6 +248,12 @@ export class GbtChannel {
       g = a.g;
     }
   }
+}
+
+function stuck(what: string, count: number): DcuError {
+  return new DcuError(ErrorCode.MeterBlockSequence, `general block transfer: the meter sent ${count} APDUs in a row that moved nothing on (${what})`, {
+    context: { count },
+  });
 }
 
 /** next() for GbtIo over a driver whose nextApdu throws Timeout on silence. */

@@ -5,7 +5,7 @@ import { WrapperClientLink } from '../wrapper/link';
 import type { DriverLink } from './driver';
 import { FramingSniffer } from './framing-sniff';
 import type { LinkEvent } from './link';
-import type { ClientOptions } from './options';
+import { maxApduSize, type ClientOptions } from './options';
 
 /**
  * HDLC link for the client: errors only end the association when the link itself gives up.
@@ -35,6 +35,7 @@ class HdlcAdapter implements DriverLink {
       retries: options.retries,
       interFrameTimeoutMs: options.hdlc.interFrameTimeoutMs,
       inactivityTimeoutMs: options.hdlc.inactivityTimeoutMs,
+      maxApduSize: maxApduSize(options),
       clock: options.clock,
       notify,
     });
@@ -43,6 +44,10 @@ class HdlcAdapter implements DriverLink {
 
   get params(): HdlcClientLink['params'] {
     return this.link.params;
+  }
+
+  get progress(): number {
+    return this.link.progress;
   }
 
   connect(): void {
@@ -117,9 +122,17 @@ class WrapperAdapter implements DriverLink {
   readonly description: string;
 
   constructor(options: ClientOptions) {
-    this.link = new WrapperClientLink({ clientWPort: options.clientAddress, serverWPort: options.serverAddress.logical });
+    this.link = new WrapperClientLink({
+      clientWPort: options.clientAddress,
+      serverWPort: options.serverAddress.logical,
+      maxApduLength: Math.min(0xffff, maxApduSize(options)),
+    });
     this.sniffer = new FramingSniffer('wrapper', options.clientAddress, options.serverAddress.logical);
     this.description = `wrapper wPort ${options.clientAddress} → ${options.serverAddress.logical}`;
+  }
+
+  get progress(): number {
+    return this.link.progress;
   }
 
   connect(): void {
@@ -153,7 +166,8 @@ class WrapperAdapter implements DriverLink {
       this.sniffer.settle();
       return { type: 'apdu', apdu: ev.apdu };
     }
-    return { type: 'error', error: ev.error, fatal: false };
+    // A frame over the limit is not noise to resync past: the meter answers beyond what we take.
+    return { type: 'error', error: ev.error, fatal: ev.error.code === ErrorCode.FramingTooLong };
   }
 }
 

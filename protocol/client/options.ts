@@ -88,6 +88,32 @@ export interface GbtOptions {
 
 export const DEFAULT_GBT_WINDOW = 16;
 
+/**
+ * What one meter may cost: memory per answer and time per request and per association. A bad
+ * meter on a line of hundreds ends with a typed DcuError instead of holding the line or the heap.
+ */
+export interface ClientLimits {
+  /**
+   * Largest single APDU accepted from the meter (HDLC segments reassembled, wrapper length):
+   * default maxPduSize + 64 (room for ciphering), at least 2048. Over it: FramingTooLong.
+   */
+  maxApduSize?: number;
+  /** Largest answer reassembled from blocks (GET/ACTION blocks, GBT): default 16 MiB. Over it: DecodeBadLength. */
+  maxReassembledBytes?: number;
+  /**
+   * Overall deadline of one request, all blocks, retries and answers included. Default: two
+   * exchanges' time (responseTimeoutMs × (retries + 1) + 500 each), plus for every block that moves the transfer on its bytes' time twice at
+   * the link speed and one response timeout; never over an hour. Past it: DeadlineExceeded.
+   */
+  requestDeadlineMs?: number;
+  /** Overall deadline of connect() (link set-up, AARQ/AARE, HLS pass 3/4): default three exchanges' time plus an AARE's bytes. */
+  associationDeadlineMs?: number;
+  /** Link speed (bit/s) the default deadlines assume: the serial port's baud rate, else 9600. */
+  baud?: number;
+}
+
+export const DEFAULT_MAX_REASSEMBLED_BYTES = 16 * 1024 * 1024;
+
 export interface ClientOptions {
   framing: Framing;
   /** Client SAP: 16 public, 17 reading (LLS), 1 management (HLS) by convention. */
@@ -105,6 +131,8 @@ export interface ClientOptions {
   hdlc: HdlcOptions;
   /** General block transfer (default: on when the meter grants it, window 16). */
   gbt?: GbtOptions;
+  /** Memory and time bounds (see ClientLimits; every field has a default). */
+  limits?: ClientLimits;
   /** How this meter signs the clock deviation. */
   deviationConvention: DeviationConvention;
   clock: Clock;
@@ -130,3 +158,8 @@ export const DEFAULT_CLIENT_OPTIONS: Omit<ClientOptions, 'clock' | 'logger' | 'f
   hdlc: DEFAULT_HDLC,
   deviationConvention: 'blue-book',
 };
+
+/** Largest single APDU accepted from the meter: limits.maxApduSize, else derived from our max receive PDU. */
+export function maxApduSize(options: Pick<ClientOptions, 'maxPduSize' | 'limits'>): number {
+  return options.limits?.maxApduSize ?? Math.max(2048, options.maxPduSize + 64);
+}

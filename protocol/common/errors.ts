@@ -41,6 +41,8 @@ export const ErrorCode = {
   LinkRetriesExhausted: 411,
   LinkDisconnected: 412,
   ModeEFailed: 420,
+  /** A request or an association ran past its overall deadline (the meter talked without progress). */
+  DeadlineExceeded: 413,
   // 5xx meter-reported
   MeterException: 500,
   MeterServiceError: 501,

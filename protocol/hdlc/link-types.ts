@@ -43,6 +43,11 @@ export interface HdlcClientLinkOptions {
   readonly maxInfoRx?: number;
   readonly windowTx?: number;
   readonly windowRx?: number;
+  /**
+   * Largest APDU (LLC header excluded) reassembled from the meter's segments (default 65535):
+   * endless segments end the link with FramingTooLong instead of growing memory.
+   */
+  readonly maxApduSize?: number;
   /** Send the parameter field in the SNRM (default true; some old meters want it empty). */
   readonly snrmParameters?: boolean;
   /** Wait for a frame with the F bit after a poll (default 3000 ms). */

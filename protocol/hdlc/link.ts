@@ -13,7 +13,10 @@ import {
   type HdlcParameters,
 } from './params';
 import { HdlcSplitter } from './splitter';
-import { LLC_REQUEST, LLC_RESPONSE, ReceiveWindow, SendWindow, stripLlc, withLlc, type Segment } from './window';
+import { DEFAULT_MAX_REASSEMBLY, LLC_REQUEST, LLC_RESPONSE, ReceiveWindow, SendWindow, stripLlc, withLlc, type Segment } from './window';
+
+/** Largest APDU reassembled from the meter's segments when the options do not say. */
+export const DEFAULT_MAX_APDU_SIZE = DEFAULT_MAX_REASSEMBLY - LLC_RESPONSE.length;
 
 export type { DisconnectReason, HdlcClientLinkOptions, LinkEvent, LinkState, LinkStats, SendApduOptions } from './link-types';
 
@@ -37,7 +40,7 @@ export class HdlcClientLink {
   private readonly notifyFn: (() => void) | undefined;
   private readonly splitter = new HdlcSplitter();
   private readonly tx = new SendWindow();
-  private readonly rx = new ReceiveWindow();
+  private readonly rx: ReceiveWindow;
   private readonly output: Uint8Array[] = [];
   private readonly events: LinkEvent[] = [];
   /** Transmissions waiting for the turn: the APDUs of each go in one burst. */
@@ -50,6 +53,7 @@ export class HdlcClientLink {
   private awaitingResponse = false;
   private retryCount = 0;
   private busyCount = 0;
+  private progressCount = 0;
   private responseTimer: TimerHandle | undefined;
   private busyTimer: TimerHandle | undefined;
   private interFrameTimer: TimerHandle | undefined;
@@ -75,6 +79,18 @@ export class HdlcClientLink {
       windowRx: opts.windowRx ?? 7,
     };
     encodeHdlcParameters(this.asked); // validates ranges (throws EncodeInvalid)
+    this.rx = new ReceiveWindow((opts.maxApduSize ?? DEFAULT_MAX_APDU_SIZE) + LLC_RESPONSE.length);
+  }
+
+  /**
+   * Grows with every frame that moved the exchange on (new data in sequence, our frames
+   * acknowledged, the link set up): by the bytes of a segment of an APDU still on its way, by
+   * 1 otherwise (the layer above judges whether a whole APDU was worth anything). Garbage, frames
+   * for others, repeats and out-of-sequence frames leave it alone, so a watchdog restarted
+   * on it is not kept alive by a meter that talks without getting anywhere.
+   */
+  get progress(): number {
+    return this.progressCount;
   }
 
   get state(): LinkState {
@@ -237,7 +253,7 @@ export class HdlcClientLink {
     }
     this.negotiated = negotiateFromUa(this.asked, ua);
     this.stopResponseTimer();
-    this.retryCount = 0;
+    this.advance(1);
     this.st = 'connected';
     this.events.push({ type: 'connected', params: this.negotiated });
     this.startNextRequest();
@@ -250,7 +266,7 @@ export class HdlcClientLink {
         this.remoteDisconnect(c.kind, f.info, 'dropped the link');
         return;
       case 'I': {
-        if (this.tx.ack(c.nr)) this.progress();
+        if (this.tx.ack(c.nr)) this.advance(1);
         if (f.info.length > this.negotiated.maxInfoRx) {
           this.fail(
             new DcuError(ErrorCode.FramingProtocol, `I-frame of ${f.info.length} bytes exceeds the negotiated ${this.negotiated.maxInfoRx}`, {
@@ -261,17 +277,29 @@ export class HdlcClientLink {
           return;
         }
         const r = this.rx.accept(c.ns, f.info, f.segmented);
+        if (r.kind === 'too-long') {
+          this.fail(
+            new DcuError(
+              ErrorCode.FramingTooLong,
+              `meter ${formatAddress(this.opts.server)} sent an APDU of over ${r.limit - LLC_RESPONSE.length} bytes in segments: more than the limit (raise maxApduSize if the meter is right)`,
+              { context: { bytes: r.bytes, limit: r.limit } },
+            ),
+            'failed',
+          );
+          return;
+        }
         if (r.kind === 'accepted') {
-          this.progress();
+          // Bytes count while an APDU is on its way (segments); a whole APDU counts once.
+          this.advance(f.segmented ? Math.max(1, f.info.length) : 1);
           if (r.complete !== undefined) this.deliver(r.complete);
         }
         if (c.pf) this.onFinal(r.kind === 'accepted' ? 'data' : 'loss');
-        else this.restartResponseTimer();
+        else if (r.kind === 'accepted') this.restartResponseTimer(); // repeats do not keep the wait alive
         return;
       }
       case 'RR':
       case 'RNR':
-        if (this.tx.ack(c.nr)) this.progress();
+        if (this.tx.ack(c.nr)) this.advance(1);
         if (c.pf) this.onFinal(c.kind === 'RNR' ? 'busy' : 'ready');
         return;
       default:
@@ -288,7 +316,6 @@ export class HdlcClientLink {
       this.scheduleBusyPoll();
       return;
     }
-    this.busyCount = 0;
     if (this.tx.outstanding > 0) {
       // The meter's N(R) says frames from there on were lost: go back N.
       if (this.countRetry('the meter did not receive all I-frames')) this.sendSegments(this.tx.retransmit(), true);
@@ -433,15 +460,18 @@ export class HdlcClientLink {
     return false;
   }
 
-  private progress(): void {
+  /** Something moved on: retries and busy polls count again from zero (an RR alone does not). */
+  private advance(amount: number): void {
     this.retryCount = 0;
+    this.busyCount = 0;
+    this.progressCount += amount;
   }
 
   private scheduleBusyPoll(): void {
     this.busyCount++;
     if (this.busyCount > (this.opts.maxBusyPolls ?? 20)) {
       this.fail(
-        new DcuError(ErrorCode.LinkRetriesExhausted, `meter ${formatAddress(this.opts.server)} stayed busy (RNR) for ${this.busyCount - 1} polls`, {
+        new DcuError(ErrorCode.LinkRetriesExhausted, `meter ${formatAddress(this.opts.server)} stayed busy (RNR, or RR without its answer) for ${this.busyCount - 1} polls: raise maxBusyPolls for a slow meter`, {
           context: { server: formatAddress(this.opts.server) },
         }),
         'failed',

@@ -11,7 +11,7 @@ import {
   type HdlcParameters,
 } from './params';
 import { HdlcSplitter } from './splitter';
-import { LLC_REQUEST, LLC_RESPONSE, ReceiveWindow, SendWindow, stripLlc, withLlc } from './window';
+import { DEFAULT_MAX_REASSEMBLY, LLC_REQUEST, LLC_RESPONSE, ReceiveWindow, SendWindow, stripLlc, withLlc } from './window';
 
 /**
  * HDLC meter side (secondary station, normal response mode) for the simulator, sans-IO.
@@ -46,6 +46,11 @@ export interface HdlcSecondaryOptions {
   readonly segmentSize?: number;
   /** …and repeat the parameter field in the UA that answers a DISC (it does that too). */
   readonly uaParametersOnDisc?: boolean;
+  /**
+   * Largest request APDU (LLC excluded) reassembled from a client's segments (default 65535):
+   * a client that never ends its segments gets FRMR and loses the link, not our memory.
+   */
+  readonly maxApduSize?: number;
   /** With a clock, the link drops after this long without frames (default off). */
   readonly clock?: Clock;
   readonly inactivityTimeoutMs?: number;
@@ -55,7 +60,7 @@ export interface HdlcSecondaryOptions {
 export class HdlcSecondaryLink {
   private readonly splitter = new HdlcSplitter();
   private readonly tx = new SendWindow();
-  private readonly rx = new ReceiveWindow();
+  private readonly rx: ReceiveWindow;
   private readonly output: Uint8Array[] = [];
   private readonly events: SecondaryEvent[] = [];
   private readonly limits: HdlcParameters;
@@ -71,6 +76,7 @@ export class HdlcSecondaryLink {
 
   constructor(private readonly opts: HdlcSecondaryOptions) {
     this.limits = { ...DEFAULT_HDLC_PARAMETERS, ...opts.limits };
+    this.rx = new ReceiveWindow((opts.maxApduSize ?? DEFAULT_MAX_REASSEMBLY - LLC_REQUEST.length) + LLC_REQUEST.length);
   }
 
   get connected(): boolean {
@@ -163,6 +169,10 @@ export class HdlcSecondaryLink {
           return;
         }
         const r = this.rx.accept(c.ns, f.info, f.segmented);
+        if (r.kind === 'too-long') {
+          this.frmr(from, c, 0x04); // Y: the APDU is longer than we take
+          return;
+        }
         if (r.kind === 'accepted' && r.complete !== undefined) {
           const apdu = stripLlc(LLC_REQUEST, r.complete);
           if (apdu === undefined) {

@@ -92,15 +92,25 @@ export class SendWindow {
 export type ReceiveResult =
   | { readonly kind: 'accepted'; readonly complete?: Uint8Array }
   | { readonly kind: 'duplicate' }
-  | { readonly kind: 'out-of-sequence' };
+  | { readonly kind: 'out-of-sequence' }
+  /** The APDU being reassembled would exceed the limit: its segments are dropped. */
+  | { readonly kind: 'too-long'; readonly bytes: number; readonly limit: number };
+
+/** Reassembly limit when the owner does not set one: the largest APDU (u16) plus its LLC header. */
+export const DEFAULT_MAX_REASSEMBLY = 0xffff + 3;
 
 export class ReceiveWindow {
   private parts: Uint8Array[] = [];
+  private size = 0;
   /** V(R): the N(S) expected next. */
   vr = 0;
 
+  /** @param maxBytes largest APDU (LLC header included) reassembled from segments. */
+  constructor(readonly maxBytes = DEFAULT_MAX_REASSEMBLY) {}
+
   reset(): void {
     this.parts = [];
+    this.size = 0;
     this.vr = 0;
   }
 
@@ -110,18 +120,25 @@ export class ReceiveWindow {
   }
 
   get bufferedBytes(): number {
-    let n = 0;
-    for (const p of this.parts) n += p.length;
-    return n;
+    return this.size;
   }
 
   accept(ns: number, info: Uint8Array, segmented: boolean): ReceiveResult {
     if (ns !== this.vr) return mod8(ns + 1) === this.vr ? { kind: 'duplicate' } : { kind: 'out-of-sequence' };
+    const bytes = this.size + info.length;
+    if (bytes > this.maxBytes) {
+      // Endless segments must not grow memory: drop what was gathered, the owner ends the link.
+      this.parts = [];
+      this.size = 0;
+      return { kind: 'too-long', bytes, limit: this.maxBytes };
+    }
     this.vr = mod8(this.vr + 1);
     this.parts.push(info);
+    this.size = bytes;
     if (segmented) return { kind: 'accepted' };
     const complete = concatBytes(this.parts);
     this.parts = [];
+    this.size = 0;
     return { kind: 'accepted', complete };
   }
 }

@@ -80,7 +80,7 @@ function firstPblock(s: ServiceContext, invoke: InvokeIdAndPriority, method: Met
   const pre = preCheck(s, method);
   if (pre !== ActionResult.success) return fail(invoke, pre);
   const inc = startIncoming({ kind: 'action', method });
-  const r = acceptBlock(inc, block.blockNumber, block.raw, block.lastBlock);
+  const r = acceptBlock(inc, block.blockNumber, block.raw, block.lastBlock, s.maxReassembledBytes);
   if (!r.ok) return fail(invoke, r.reason === 'too-long' ? ActionResult.longActionAborted : ActionResult.dataBlockUnavailable);
   if (r.complete !== undefined) return complete(s, invoke, method, r.complete);
   s.state.longActionIn = inc;
@@ -107,7 +107,7 @@ export function handleAction(req: ActionRequest, s: ServiceContext): ActionRespo
     case 'with-pblock': {
       const inc = s.state.longActionIn;
       if (inc?.target.kind !== 'action') return fail(invoke, ActionResult.noLongActionInProgress);
-      const r = acceptBlock(inc, req.block.blockNumber, req.block.raw, req.block.lastBlock);
+      const r = acceptBlock(inc, req.block.blockNumber, req.block.raw, req.block.lastBlock, s.maxReassembledBytes);
       if (!r.ok) {
         delete s.state.longActionIn;
         return fail(invoke, r.reason === 'too-long' ? ActionResult.longActionAborted : ActionResult.dataBlockUnavailable);

@@ -7,7 +7,7 @@ import { concatBytes } from '../common/hex';
 import type { InvokeIdAndPriority } from '../apdu/invoke';
 import type { IncomingBlocks, IncomingTarget, OutgoingBlocks } from './state';
 
-/** Reassembled requests larger than this are refused (long-set / long-action aborted). */
+/** Reassembled requests larger than this are refused (long-set / long-action aborted) unless the limits say otherwise. */
 export const MAX_INCOMING_BYTES = 1 << 20;
 
 /** Bytes of an A-XDR length prefix for n. */
@@ -55,9 +55,9 @@ export function startIncoming(target: IncomingTarget): IncomingBlocks {
 export type Accepted = { readonly ok: true; readonly complete?: Uint8Array } | { readonly ok: false; readonly reason: 'block-number' | 'too-long' };
 
 /** Adds block `n` (must be the one after the last); returns the whole data with the last block. */
-export function acceptBlock(inc: IncomingBlocks, n: number, raw: Uint8Array, last: boolean): Accepted {
+export function acceptBlock(inc: IncomingBlocks, n: number, raw: Uint8Array, last: boolean, maxBytes = MAX_INCOMING_BYTES): Accepted {
   if (n !== inc.lastBlock + 1) return { ok: false, reason: 'block-number' };
-  if (inc.size + raw.length > MAX_INCOMING_BYTES) return { ok: false, reason: 'too-long' };
+  if (inc.size + raw.length > maxBytes) return { ok: false, reason: 'too-long' };
   inc.chunks.push(raw);
   inc.size += raw.length;
   inc.lastBlock = n;

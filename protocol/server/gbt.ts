@@ -57,6 +57,8 @@ export interface GbtLimits {
   readonly maxSend: number;
   /** Most APDUs the framing can take for one request (1 when it carries one answer per request). */
   readonly burstLimit: number;
+  /** Largest request reassembled from GBT blocks (default MAX_INCOMING_BYTES). */
+  readonly maxIncoming?: number;
 }
 
 export type GbtOutcome =
@@ -134,7 +136,7 @@ export function onClientGbt(st: GbtState, g: GeneralBlockTransfer, limits: GbtLi
   }
   const n = g.blockNumber;
   if (n > st.inAcked && !st.inBlocks.has(n) && (st.inLast === undefined || n <= st.inLast)) {
-    if (st.inSize + g.data.length > MAX_INCOMING_BYTES) {
+    if (st.inSize + g.data.length > (limits.maxIncoming ?? MAX_INCOMING_BYTES)) {
       resetIncoming(st);
       return { kind: 'too-long' };
     }

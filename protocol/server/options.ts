@@ -2,6 +2,7 @@ import type { Clock } from '../common/clock';
 import { type Conformance, conformance } from '../apdu/conformance';
 import type { RandomSource } from '../security/hls';
 import type { ServerSession } from './contract';
+import { MAX_INCOMING_BYTES } from './blocks';
 import type { ClientAssociationConfig, ObjectModel } from './object';
 
 /**
@@ -24,6 +25,11 @@ export interface DlmsServerLimits {
    * is offered when the conformance includes 'general-block-transfer'.
    */
   readonly gbtWindow?: number;
+  /**
+   * Largest request reassembled from SET/ACTION blocks or GBT blocks (default 1 MiB): a client
+   * that never sends the last block gets long-set/long-action aborted, not our memory.
+   */
+  readonly maxReassembledBytes?: number;
 }
 
 export interface DlmsServerFaults {
@@ -71,6 +77,7 @@ export interface ResolvedLimits {
   readonly maxReceivePduSize: number;
   readonly maxSendPduSize: number;
   readonly conformance: Conformance;
+  readonly maxReassembledBytes: number;
 }
 
 export function resolveLimits(l: DlmsServerLimits | undefined): ResolvedLimits {
@@ -80,5 +87,6 @@ export function resolveLimits(l: DlmsServerLimits | undefined): ResolvedLimits {
     maxReceivePduSize,
     maxSendPduSize: l?.maxSendPduSize ?? maxReceivePduSize,
     conformance: l?.conformance ?? DEFAULT_SERVER_CONFORMANCE,
+    maxReassembledBytes: l?.maxReassembledBytes ?? MAX_INCOMING_BYTES,
   };
 }

@@ -138,7 +138,7 @@ export class DlmsServer implements ApduHandler {
   }
 
   private gbtLimits(maxSend: number, burstLimit: number): GbtLimits {
-    return { window: this.limits.gbtWindow, maxSend, burstLimit };
+    return { window: this.limits.gbtWindow, maxSend, burstLimit, maxIncoming: this.limits.maxReassembledBytes };
   }
 
   /** A GBT APDU: reassemble the request, answer it as a GBT stream, or go on with the stream. */
@@ -270,6 +270,7 @@ export class DlmsServer implements ApduHandler {
       association: association.conformance.has('general-block-transfer') ? { ...association, maxSendPduSize: GBT_MAX_ANSWER } : association,
       request: { session, clientAddress: session.clientAddress, now: this.options.clock.now() },
       find: (classId, instanceId) => this.find(classId, instanceId),
+      maxReassembledBytes: this.limits.maxReassembledBytes,
     };
     switch (apdu.type) {
       case 'get-request':

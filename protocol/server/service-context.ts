@@ -8,6 +8,8 @@ export interface ServiceContext {
   readonly state: SessionState;
   readonly association: Association;
   readonly request: RequestContext;
+  /** Largest request reassembled from blocks (DlmsServerLimits.maxReassembledBytes). */
+  readonly maxReassembledBytes?: number;
   /** Object by class and 6-byte instance id (model first, then the server's own objects). */
   find(classId: number, instanceId: Uint8Array): ServerObject | undefined;
 }

@@ -85,7 +85,7 @@ function finish(s: ServiceContext, invoke: InvokeIdAndPriority, target: Incoming
 
 function begin(s: ServiceContext, invoke: InvokeIdAndPriority, target: IncomingTarget, block: DataBlock): SetResponse {
   const inc = startIncoming(target);
-  const r = acceptBlock(inc, block.blockNumber, block.raw, block.lastBlock);
+  const r = acceptBlock(inc, block.blockNumber, block.raw, block.lastBlock, s.maxReassembledBytes);
   if (!r.ok) return lastError(invoke, block.blockNumber, r.reason === 'too-long' ? DataAccessResult.longSetAborted : DataAccessResult.dataBlockNumberInvalid);
   if (r.complete !== undefined) return finish(s, invoke, target, r.complete, block.blockNumber);
   s.state.longSet = inc;
@@ -116,7 +116,7 @@ export function handleSet(req: SetRequest, s: ServiceContext): SetResponse | Exc
     case 'with-datablock': {
       const inc = s.state.longSet;
       if (inc === undefined) return lastError(invoke, req.block.blockNumber, DataAccessResult.noLongSetInProgress);
-      const r = acceptBlock(inc, req.block.blockNumber, req.block.raw, req.block.lastBlock);
+      const r = acceptBlock(inc, req.block.blockNumber, req.block.raw, req.block.lastBlock, s.maxReassembledBytes);
       if (!r.ok) {
         delete s.state.longSet;
         return lastError(invoke, req.block.blockNumber, r.reason === 'too-long' ? DataAccessResult.longSetAborted : DataAccessResult.dataBlockNumberInvalid);

@@ -42,6 +42,11 @@ abstract class WrapperLinkBase<E> {
     return this.events.shift();
   }
 
+  /** Bytes received inside well-formed frames so far (see WrapperSplitter.progress). */
+  get progress(): number {
+    return this.splitter.progress;
+  }
+
   /** Drops buffered partial input (after a reconnect). */
   reset(): void {
     this.splitter.reset();

@@ -6,7 +6,6 @@
  * splitter resynchronises on the next `00 01` in the stream.
  */
 import { DcuError, ErrorCode, isDcuError } from '../common/errors';
-import { concatBytes } from '../common/hex';
 import {
   WRAPPER_HEADER_LENGTH,
   WRAPPER_MAX_APDU_LENGTH,
@@ -23,13 +22,65 @@ export interface WrapperSplitterOptions {
   readonly maxApduLength?: number;
 }
 
-const EMPTY = new Uint8Array(0);
+/**
+ * Received bytes not consumed yet: one growable buffer with a read and a write offset, so a
+ * stream fed one byte at a time costs linear time (no re-concatenation per chunk).
+ */
+class ByteQueue {
+  private store = new Uint8Array(256);
+  private head = 0;
+  private tail = 0;
+
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  /** The unconsumed bytes (a view, valid until the next append). */
+  view(): Uint8Array {
+    return this.store.subarray(this.head, this.tail);
+  }
+
+  at(i: number): number | undefined {
+    return i < this.length ? this.store[this.head + i] : undefined;
+  }
+
+  append(chunk: Uint8Array): void {
+    if (this.tail + chunk.length > this.store.length) {
+      const live = this.length;
+      if (live + chunk.length <= this.store.length / 2) {
+        this.store.copyWithin(0, this.head, this.tail); // room enough once compacted
+      } else {
+        const grown = new Uint8Array(Math.max(this.store.length * 2, live + chunk.length));
+        grown.set(this.view());
+        this.store = grown;
+      }
+      this.head = 0;
+      this.tail = live;
+    }
+    this.store.set(chunk, this.tail);
+    this.tail += chunk.length;
+  }
+
+  consume(n: number): void {
+    this.head += n;
+    if (this.head === this.tail) this.head = this.tail = 0;
+  }
+
+  clear(): void {
+    this.head = this.tail = 0;
+    if (this.store.length > 4096) this.store = new Uint8Array(256); // give a big frame's buffer back
+  }
+}
 
 export class WrapperSplitter {
-  private buf: Uint8Array = EMPTY;
-  /** Stream offset of buf[0], for error messages. */
+  private readonly buf = new ByteQueue();
+  /** Stream offset of the first unconsumed byte, for error messages. */
   private streamOffset = 0;
   private resyncing = false;
+  /** See progress. */
+  private moved = 0;
+  /** Bytes of the frame on its way already counted in `moved`. */
+  private partialSeen = 0;
   private readonly maxApduLength: number;
 
   constructor(options: WrapperSplitterOptions = {}) {
@@ -41,15 +92,26 @@ export class WrapperSplitter {
     return this.buf.length;
   }
 
+  /**
+   * Grows by the bytes of a frame on its way (valid header, body still coming) and by 1 per
+   * complete frame; never decreases. Garbage and bad headers do not count: a watchdog
+   * restarted on this measures progress, not noise, and a whole frame earns no more than one
+   * step (the layer above judges whether its APDU was worth anything).
+   */
+  get progress(): number {
+    return this.moved;
+  }
+
   reset(): void {
+    this.partialSeen = 0;
     this.streamOffset += this.buf.length;
-    this.buf = EMPTY;
+    this.buf.clear();
     this.resyncing = false;
   }
 
   push(chunk: Uint8Array): WrapperStreamItem[] {
     const items: WrapperStreamItem[] = [];
-    this.buf = this.buf.length === 0 ? chunk.slice() : concatBytes([this.buf, chunk]);
+    this.buf.append(chunk);
     for (;;) {
       if (this.buf.length < WRAPPER_HEADER_LENGTH) {
         // While resyncing, a leading byte that cannot start `00 01` is dropped at once.
@@ -60,7 +122,7 @@ export class WrapperSplitter {
       let source: number;
       let destination: number;
       try {
-        const h = decodeWrapperHeader(this.buf, 0, this.maxApduLength);
+        const h = decodeWrapperHeader(this.buf.view(), 0, this.maxApduLength);
         ({ length, source, destination } = h);
       } catch (e) {
         const error = isDcuError(e) ? e : new DcuError(ErrorCode.FramingBadFormat, String(e));
@@ -72,9 +134,15 @@ export class WrapperSplitter {
         continue;
       }
       const total = WRAPPER_HEADER_LENGTH + length;
-      if (this.buf.length < total) break;
-      const apdu = this.buf.slice(WRAPPER_HEADER_LENGTH, total);
+      if (this.buf.length < total) {
+        this.moved += Math.max(0, this.buf.length - this.partialSeen);
+        this.partialSeen = this.buf.length;
+        break;
+      }
+      const apdu = this.buf.view().slice(WRAPPER_HEADER_LENGTH, total);
       this.consume(total);
+      this.moved += 1;
+      this.partialSeen = 0;
       this.resyncing = false;
       items.push({ type: 'frame', frame: { source, destination, apdu } });
     }
@@ -82,16 +150,17 @@ export class WrapperSplitter {
   }
 
   private consume(n: number): void {
-    this.buf = this.buf.subarray(n);
+    this.buf.consume(n);
     this.streamOffset += n;
   }
 
   /** Drops bytes from `from` on until the buffer starts with a possible header (`00 01` or a trailing `00`). */
   private dropUntilCandidate(from: number): void {
     let i = from;
-    for (; i < this.buf.length; i++) {
-      if (this.buf[i] !== 0x00) continue;
-      if (i + 1 >= this.buf.length || this.buf[i + 1] === 0x01) break;
+    const n = this.buf.length;
+    for (; i < n; i++) {
+      if (this.buf.at(i) !== 0x00) continue;
+      if (i + 1 >= n || this.buf.at(i + 1) === 0x01) break;
     }
     this.consume(i);
   }
