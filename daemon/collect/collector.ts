@@ -21,7 +21,7 @@ import { collectProfile, type CollectProfileResult } from '../jobs/collect-profi
 import { checkClock, readIdentity, type ClockPolicy } from '../jobs/meter-checks';
 import type { PriorityClass } from '../lines/arbiter';
 import { parseMeterAddress, type LineRuntime } from '../lines/line';
-import { clientOptionsFor } from '../meters/access';
+import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from '../meters/access';
 import type { Registry } from '../registry/registry';
 
 export const LOAD_PROFILE = obis('1.0.99.1.0.255');
@@ -148,7 +148,7 @@ export class Collector {
       for (;;) {
         if (this.isStopping()) return { meter: m.serial, status: 'FAIL', reason: 'dcud is stopping' };
         const address = parseMeterAddress(line.config, m.address);
-        const session = await line.open(address, m.access.client);
+        const session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : []);
         const client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { clock, counters: this.deps.counters, logger: log }));
         let result: CollectProfileResult;
         try {
@@ -157,6 +157,7 @@ export class Collector {
           } catch (e) {
             const f = failure(e);
             this.deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
+            log.warn({ err: f.reason }, 'association failed');
             return { meter: m.serial, status: 'FAIL', reason: f.reason };
           }
           // Identity once, when commissioning; afterwards the profile read checks firmware and name.

@@ -65,11 +65,11 @@ export class LineRuntime {
   }
 
   /** A byte path to one meter; call while holding the arbiter's lease. */
-  async open(address: MeterAddress, client: number): Promise<LineSessionHandle> {
+  async open(address: MeterAddress, client: number, alsoClients: readonly number[] = []): Promise<LineSessionHandle> {
     const c = this.config;
     if (c.serial !== undefined) {
       this.multidrop ??= new MultidropLine(new SerialTransport({ path: c.serial.path, baudRate: c.serial.baud }));
-      const session = await this.multidrop.acquire({ server: address.server, client });
+      const session = await this.multidrop.acquire({ server: address.server, client, alsoClients });
       return { transport: session, close: () => Promise.resolve(session.release()) };
     }
     const kind = c.tcp !== undefined ? 'tcp' : 'udp';

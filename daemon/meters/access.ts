@@ -60,9 +60,16 @@ function authenticationOf(m: MeterRecord): Authentication {
   }
 }
 
+/** The public client a secured association uses first to read the meter's invocation counter. */
+export const PUBLIC_CLIENT = 16;
+
+export function isCiphered(m: MeterRecord): boolean {
+  return m.access.auth === 'high-gmac' || (m.access.security !== undefined && m.access.security !== 'none');
+}
+
 export function clientOptionsFor(m: MeterRecord, line: LineRuntime, address: MeterAddress, deps: AccessDeps): ClientOptionsInput {
   const a = m.access;
-  const ciphered = a.auth === 'high-gmac' || (a.security !== undefined && a.security !== 'none');
+  const ciphered = isCiphered(m);
   const options: ClientOptionsInput = {
     framing: line.framing,
     clientAddress: a.client,

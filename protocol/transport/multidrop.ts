@@ -15,6 +15,11 @@ import type { ByteTransport } from './types';
 export interface LineTarget {
   readonly server: ServerAddress;
   readonly client: number;
+  /**
+   * Other client addresses this session may use with the same meter while it holds the line
+   * (a secured client reads the meter's invocation counter as the public client 16 first).
+   */
+  readonly alsoClients?: readonly number[];
 }
 
 export interface LineSession extends ByteTransport, LineTarget {
@@ -192,7 +197,7 @@ export class MultidropLine {
 class Session implements LineSession {
   readonly server: ServerAddress;
   readonly client: number;
-  private readonly clientAddr: HdlcAddress;
+  private readonly clientAddrs: readonly HdlcAddress[];
   private readonly data = new Listeners<[Uint8Array]>();
   private readonly closeListeners = new Listeners<[DcuError | undefined]>();
   private active = true;
@@ -204,7 +209,7 @@ class Session implements LineSession {
   ) {
     this.server = target.server;
     this.client = target.client;
-    this.clientAddr = clientAddress(target.client);
+    this.clientAddrs = [target.client, ...(target.alsoClients ?? [])].map(clientAddress);
   }
 
   get description(): string {
@@ -216,7 +221,7 @@ class Session implements LineSession {
   }
 
   matches(src: HdlcAddress, dest: HdlcAddress): boolean {
-    return addressEquals(src, this.server) && addressEquals(dest, this.clientAddr);
+    return addressEquals(src, this.server) && this.clientAddrs.some((c) => addressEquals(dest, c));
   }
 
   deliver(frame: Uint8Array): void {
