@@ -3,8 +3,8 @@
  * same dropped and corrupted frames. Not for cryptography.
  */
 export interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number;
+  /** Uniform in [0, 1) (a function property: it may be passed on alone). */
+  readonly next: () => number;
   /** Integer in [0, n). */
   int(n: number): number;
   /** True with probability p. */

@@ -5,8 +5,8 @@
  * unused values and never reusing one. The daemon will keep counters in SQLite behind the
  * same InvocationCounterStore contract.
  */
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { checkCount, exhausted, checkAdvance,  MAX_COUNTER, type InvocationCounterStore } from '../protocol/security/counters';
 
@@ -112,33 +112,11 @@ export class FileCounterStore implements InvocationCounterStore {
     for (const [k, e] of entries) counters[k] = e.limit;
     counters[keyId] = limit;
     const body: CounterFile = { version: 1, counters };
-    const tmp = `${this.path}.tmp-${process.pid}`;
     try {
-      const fh = await open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(`${JSON.stringify(body, null, 2)}\n`, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path);
+      await writeFileAtomic(this.path, `${JSON.stringify(body, null, 2)}\n`);
     } catch (e) {
       throw storageError(`cannot persist invocation counters to ${this.path}`, this.path, e);
     }
-    await syncDirectory(dirname(this.path));
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Not every platform/filesystem allows fsync on a directory; the file itself is synced.
   }
 }
 

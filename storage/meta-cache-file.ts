@@ -6,7 +6,8 @@
  * dropped. The daemon will keep the same entries in SQLite behind the MeterMetadataCache
  * contract (protocol/client/meta-cache.ts).
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { checkMeterMetadata, type MeterMetadata, type MeterMetadataCache } from '../protocol/client/meta-cache';
 
@@ -41,16 +42,8 @@ export class FileMetadataCache implements MeterMetadataCache {
     return this.serial(async () => {
       const meters = { ...(await this.load()), [key]: meta };
       const body: CacheFile = { version: 1, meters };
-      const tmp = `${this.path}.tmp-${process.pid}`;
       try {
-        const fh = await open(tmp, 'w', 0o600);
-        try {
-          await fh.writeFile(`${JSON.stringify(body, null, 2)}\n`, 'utf8');
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, this.path);
+        await writeFileAtomic(this.path, `${JSON.stringify(body, null, 2)}\n`);
       } catch (e) {
         throw storageError(`cannot write the metadata cache ${this.path}: check the directory exists and is writable, or use --no-cache`, this.path, e);
       }

@@ -2,17 +2,11 @@
  * Seeded randomness for the fuzz runner: every input is a pure function of (seed, index), so a
  * failure is reproduced from those two numbers alone.
  */
+import { createRng } from '../../sim/prng';
 
-/** mulberry32: small, fast, good enough to pick mutations. Returns [0, 1). */
+/** mulberry32 (the simulator's seeded PRNG): small, fast, good enough to pick mutations. Returns [0, 1). */
 export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).next;
 }
 
 /** The random source of input `index` under `seed`. */

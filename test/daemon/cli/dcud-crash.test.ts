@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
+import { createRng } from '../../../sim/prng';
 import { SIM_KEYS } from '../../../sim/types';
 import { DIST } from '../../helpers/cli';
 import { until } from '../../helpers/until';
@@ -20,15 +21,6 @@ import { until } from '../../helpers/until';
 const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
 const KILLS = Number(process.env.DCU_CRASH_KILLS ?? 8);
 const Q = 15 * 60_000;
-
-/** A small seeded PRNG: the kill moments are random but repeatable. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function snapshot(store: string): { rows: Map<string, number[]>; marks: Map<string, number> } {
   const rows = new Map<string, number[]>();
@@ -98,7 +90,7 @@ describe('dcud killed with SIGKILL during collection', () => {
       ].join('\n'),
     );
     const store = join(dir, 'state', 'dcu.sqlite');
-    const random = prng(20261201);
+    const random = createRng(20261201).next;
     const seenMarks = new Map<string, number>();
     const checkMarks = (): void => {
       const { rows, marks } = snapshot(store);

@@ -8,26 +8,16 @@ import { HOSTILE_REGISTER_OBIS, HostileMeter, type HostileBehaviour } from '../.
 import { DlmsClient, type ClientOptionsInput } from '../../../protocol/client/client';
 import type { CosemRef } from '../../../protocol/cosem/classes';
 import { FakeClock } from '../../../protocol/common/clock';
+import { mulberry32 } from '../../../bench/fuzz/rng';
 import { ErrorCode, isDcuError } from '../../../protocol/common/errors';
 
 const REGISTER: CosemRef = { classId: 3, obis: [...HOSTILE_REGISTER_OBIS], index: 2 };
 /** responseTimeout 1000 ms × (retries 2 + 1) + 500: one exchange's silence watchdog. */
 const EXCHANGE_MS = 3500;
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function attack(framing: 'hdlc' | 'wrapper', behaviour: HostileBehaviour, client: Partial<ClientOptionsInput> = {}) {
   const clock = new FakeClock();
-  const meter = new HostileMeter({ framing, behaviour, clock, random: seeded(7) });
+  const meter = new HostileMeter({ framing, behaviour, clock, random: mulberry32(7) });
   const c = new DlmsClient(meter, { framing, clock, responseTimeoutMs: 1000, retries: 2, ...client });
   const connected = await settleOnClock(clock, c.connect(), 60_000);
   expect(connected.kind).toBe('ok');
@@ -129,7 +119,7 @@ describe('the client against a hostile HDLC meter that holds the turn', () => {
 describe.each(['hdlc', 'wrapper'] as const)('connect() against a hostile meter over %s', (framing) => {
   async function connectTo(limits: ClientOptionsInput['limits']) {
     const clock = new FakeClock();
-    const meter = new HostileMeter({ framing, behaviour: 'garbage', clock, random: seeded(3), hostileFromStart: true });
+    const meter = new HostileMeter({ framing, behaviour: 'garbage', clock, random: mulberry32(3), hostileFromStart: true });
     const c = new DlmsClient(meter, { framing, clock, responseTimeoutMs: 1000, retries: 2, ...(limits === undefined ? {} : { limits }) });
     // Garbage from the first byte: the meter starts talking as soon as anything reaches it.
     const outcome = await settleOnClock(clock, c.connect(), 24 * 3600_000);
