@@ -14,6 +14,7 @@ import type { SimMeterFactory } from '../../sim/types';
 import { DlmsClient, type ClientOptionsInput } from '../../protocol/client/client';
 import { transferImage } from '../../protocol/client/image-transfer';
 import { readObjectList, readProfile } from '../../protocol/client/reads';
+import { FakeClock } from '../../protocol/common/clock';
 import { ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { obis } from '../../protocol/cosem/obis';
 import { canRead } from '../../protocol/cosem/object-list';
@@ -171,12 +172,26 @@ describe('client ↔ simulated meters', () => {
     const base = ports(1);
     const fleet = await fleetOf({ meters: 1, tcpBasePort: base, meterFaults: { 0: { silent: [{ fromMs: 0, toMs: 3_600_000 }] } } });
     const ep = fleet.endpoints[0]!;
-    const c = client(new TcpTransport({ host: '127.0.0.1', port: ep.tcp!.port }), ep, 'wrapper', { responseTimeoutMs: 300, retries: 1 });
-    const t0 = Date.now();
-    const err = await c.connect().catch((e: unknown) => e);
+    // The client runs on a FakeClock: its budget is checked in its own time, not the CI box's.
+    const clock = new FakeClock(Date.now());
+    const transport = new TcpTransport({ host: '127.0.0.1', port: ep.tcp!.port });
+    await transport.open();
+    const c = client(transport, ep, 'wrapper', { responseTimeoutMs: 300, retries: 1, clock });
+    let settled = false;
+    const outcome = c.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    ).finally(() => (settled = true));
+    const t0 = clock.now();
+    while (!settled && clock.now() - t0 < 60_000) {
+      await new Promise((r) => setImmediate(r)); // let real I/O happen (the meter stays silent)
+      await clock.advanceAsync(10);
+    }
+    const err = await outcome;
     expect(isDcuError(err) && err.code).toBe(ErrorCode.Timeout);
-    // The client's budget is responseTimeout × (retries + 1) + 500 ms; 1.5 s of slack for a loaded CI machine.
-    expect(Date.now() - t0).toBeLessThan(300 * 2 + 500 + 1500);
+    // The client's budget: responseTimeout × (retries + 1) + 500 ms, to the 10 ms step.
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(300 * 2);
+    expect(clock.now() - t0).toBeLessThanOrEqual(300 * 2 + 500 + 10);
   });
 
   it('lost and corrupted frames on a pty line are retried and the read completes', async () => {
@@ -198,7 +213,6 @@ describe('client ↔ simulated meters', () => {
     const err = await c.getValue({ classId: 7, obis: obis('1.0.99.1.0.255'), index: 2 }).catch((e: unknown) => e);
     expect(isDcuError(err)).toBe(true);
     await c.close();
-    await new Promise((r) => setTimeout(r, 600)); // the meter restarts (power outage)
     const again = client(new SerialTransport({ path: fleet.lines[0]!.device, baudRate: 9600 }), ep, 'hdlc', LLS);
     await again.connect();
     expect((await again.get({ classId: 8, obis: obis('0.0.1.0.0.255'), index: 2 })).ok).toBe(true);
