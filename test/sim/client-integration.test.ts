@@ -177,13 +177,13 @@ describe('client ↔ simulated meters', () => {
     const transport = new TcpTransport({ host: '127.0.0.1', port: ep.tcp!.port });
     await transport.open();
     const c = client(transport, ep, 'wrapper', { responseTimeoutMs: 300, retries: 1, clock });
-    let settled = false;
+    const state = { settled: false };
     const outcome = c.connect().then(
       () => undefined,
       (e: unknown) => e,
-    ).finally(() => (settled = true));
+    ).finally(() => (state.settled = true));
     const t0 = clock.now();
-    while (!settled && clock.now() - t0 < 60_000) {
+    while (!state.settled && clock.now() - t0 < 60_000) {
       await new Promise((r) => setImmediate(r)); // let real I/O happen (the meter stays silent)
       await clock.advanceAsync(10);
     }
