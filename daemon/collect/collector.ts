@@ -1,6 +1,6 @@
 /**
- * Scheduled collection: every `collection.load-profile.every`, each registered meter's load
- * profile is collected from its watermark, one association at a time per serial line (the
+ * Scheduled collection: every `collection.<class>.every` (load-profile, daily, billing), each
+ * registered meter's profile of that class is collected from its watermark, one association at a time per serial line (the
  * line arbiter), in parallel across lines and up to the concurrency on TCP. A collection
  * yields its line between range reads when a more urgent job waits (it releases the
  * association, lets the other job through, and continues from the watermark). What each
@@ -26,6 +26,15 @@ import type { Registry } from '../registry/registry';
 
 export const LOAD_PROFILE = obis('1.0.99.1.0.255');
 
+/** Profiles collected from a watermark: which object, and at most how much per range read. */
+export const PROFILE_CLASSES = {
+  'load-profile': { profile: LOAD_PROFILE, maxSpanMs: 24 * 3_600_000, defaultBackfill: '7d' },
+  daily: { profile: obis('1.0.99.2.0.255'), maxSpanMs: 31 * 86_400_000, defaultBackfill: '31d' },
+  billing: { profile: obis('0.0.98.1.0.255'), maxSpanMs: 366 * 86_400_000, defaultBackfill: '93d' },
+} as const;
+export type ProfileClass = keyof typeof PROFILE_CLASSES;
+const PROFILE_CLASS_NAMES = Object.keys(PROFILE_CLASSES) as ProfileClass[];
+
 export interface CollectorDeps {
   readonly config: Config;
   readonly clock: Clock;
@@ -42,11 +51,9 @@ export interface MeterOutcome {
   readonly meter: string;
   readonly status: 'EXE' | 'WARN' | 'FAIL';
   readonly reason?: string;
-  readonly result?: CollectProfileResult;
+  /** Per collected class. */
+  readonly results?: Partial<Record<ProfileClass, CollectProfileResult>>;
 }
-
-/** Load profile: at most this much meter time per range read. */
-const MAX_SPAN_MS = 24 * 3_600_000;
 
 function failure(e: unknown): { reason: string; link: boolean } {
   if (!isDcuError(e)) return { reason: e instanceof Error ? e.message : String(e), link: false };
@@ -55,8 +62,8 @@ function failure(e: unknown): { reason: string; link: boolean } {
 }
 
 export class Collector {
-  private timer: TimerHandle | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly timers = new Map<ProfileClass, TimerHandle>();
+  private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
   /** Completed cycles (health, tests). */
   cycles = 0;
@@ -77,41 +84,62 @@ export class Collector {
     return this.stopping;
   }
 
-  /** Collects now, then every load-profile interval, aligned to the interval. */
+  /** The configured profile classes, enabled. */
+  private plans(): { cls: ProfileClass; everyMs: number; backfillMs: number }[] {
+    return PROFILE_CLASS_NAMES.flatMap((cls) => {
+      const plan = this.deps.config.collection[cls];
+      if (plan === undefined || !plan.enabled) return [];
+      return [{ cls, everyMs: parseDuration(plan.every) ?? 900_000, backfillMs: parseDuration(plan.backfill) ?? parseDuration(PROFILE_CLASSES[cls].defaultBackfill) ?? 0 }];
+    });
+  }
+
+  /** Collects every configured class now, then each at its interval, aligned to it. */
   start(): void {
-    const plan = this.deps.config.collection['load-profile'];
-    if (plan === undefined || !plan.enabled) {
-      this.deps.logger.info('load-profile collection is not configured');
+    const plans = this.plans();
+    if (plans.length === 0) {
+      this.deps.logger.info('no profile collection is configured (collection.load-profile, daily, billing)');
       return;
     }
-    const every = parseDuration(plan.every) ?? 900_000;
-    const loop = (): void => {
-      if (this.stopping) return;
-      this.running = this.runCycle().finally(() => {
-        this.running = undefined;
+    const first = this.cycleLogged(plans.map((p) => p.cls));
+    for (const plan of plans) {
+      const loop = (): void => {
+        if (this.stopping) return;
+        void this.cycleLogged([plan.cls]).finally(() => schedule());
+      };
+      const schedule = (): void => {
         if (this.stopping) return;
         const now = this.deps.clock.now();
-        this.timer = this.deps.clock.setTimer(every - (now % every) + 1000, loop);
-      });
-    };
-    loop();
+        this.timers.set(plan.cls, this.deps.clock.setTimer(plan.everyMs - (now % plan.everyMs) + 1000, loop));
+      };
+      void first.finally(() => schedule());
+    }
+  }
+
+  /** A scheduled cycle: tracked for stop(), never an unhandled rejection (a full store is logged). */
+  private cycleLogged(classes: readonly ProfileClass[]): Promise<unknown> {
+    const p = this.runCycle(classes).catch((e: unknown) => {
+      this.deps.logger.error({ classes, err: e instanceof Error ? e.message : String(e) }, 'collection cycle failed');
+    });
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+    return p;
   }
 
   /** Stops scheduling; the request in flight finishes and associations are released. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.timer?.cancel();
-    await this.running;
+    for (const t of this.timers.values()) t.cancel();
+    await Promise.allSettled([...this.running]);
   }
 
-  /** One collection cycle over every registered meter. */
-  async runCycle(): Promise<MeterOutcome[]> {
+  /** One collection cycle of the given classes over every registered meter. */
+  async runCycle(classes: readonly ProfileClass[] = ['load-profile']): Promise<MeterOutcome[]> {
     const meters = this.deps.meters.list();
-    const outcomes = await Promise.all(meters.map((m) => this.collectMeter(m, 'scheduled')));
+    const outcomes = await Promise.all(meters.map((m) => this.collectMeter(m, 'scheduled', classes)));
     this.deps.registry.tick();
     this.cycles++;
     const count = (s: string): number => outcomes.filter((o) => o.status === s).length;
-    this.deps.logger.info({ meters: outcomes.length, exe: count('EXE'), warn: count('WARN'), fail: count('FAIL') }, 'collection cycle done');
+    this.deps.logger.info({ classes, meters: outcomes.length, exe: count('EXE'), warn: count('WARN'), fail: count('FAIL') }, 'collection cycle done');
     return outcomes;
   }
 
@@ -130,13 +158,14 @@ export class Collector {
     }
   }
 
-  /** Collects one meter's load profile, yielding the line to more urgent jobs between reads. */
-  async collectMeter(m: MeterRecord, priority: PriorityClass): Promise<MeterOutcome> {
+  /** Collects one meter's profiles in one association, yielding the line to more urgent jobs between reads. */
+  async collectMeter(m: MeterRecord, priority: PriorityClass, classes: readonly ProfileClass[] = ['load-profile']): Promise<MeterOutcome> {
     const { clock, lines, logger } = this.deps;
     const line = lines.get(m.line);
     if (line === undefined) return { meter: m.serial, status: 'FAIL', reason: `line ${m.line} is not configured` };
-    const plan = this.deps.config.collection['load-profile'];
-    const backfillMs = parseDuration(plan?.backfill ?? '7d') ?? 7 * 86_400_000;
+    const backfill = new Map(this.plans().map((p) => [p.cls, p.backfillMs]));
+    const results: Partial<Record<ProfileClass, CollectProfileResult>> = {};
+    const pending = new Set(classes);
     const log = logger.child({ meter: m.serial, line: line.name });
     let lease;
     try {
@@ -146,11 +175,11 @@ export class Collector {
     }
     try {
       for (;;) {
-        if (this.isStopping()) return { meter: m.serial, status: 'FAIL', reason: 'dcud is stopping' };
+        if (this.isStopping()) return { meter: m.serial, status: 'FAIL', reason: 'dcud is stopping', results };
         const address = parseMeterAddress(line.config, m.address);
         const session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : []);
         const client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { clock, counters: this.deps.counters, logger: log }));
-        let result: CollectProfileResult;
+        let yielded = false;
         try {
           try {
             await client.connect();
@@ -158,35 +187,50 @@ export class Collector {
             const f = failure(e);
             this.deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
             log.warn({ err: f.reason }, 'association failed');
-            return { meter: m.serial, status: 'FAIL', reason: f.reason };
+            return { meter: m.serial, status: 'FAIL', reason: f.reason, results };
           }
           // Identity once, when commissioning; afterwards the profile read checks firmware and name.
           const identity = m.state.stage === 'commissioned' ? {} : await readIdentity(client);
           this.deps.registry.observe(m.serial, { kind: 'association-ok', identity });
           await this.clockDue(client, m.serial);
-          result = await collectProfile(client, this.deps.readings, {
-            meter: m.serial,
-            profile: LOAD_PROFILE,
-            stream: 'load-profile',
-            now: clock.now(),
-            backfillMs,
-            maxSpanMs: MAX_SPAN_MS,
-            cache: { store: this.deps.metaCache, key: m.serial },
-            between: () => !lease.preempted && !this.isStopping(),
-          });
+          for (const cls of [...pending]) {
+            const c = PROFILE_CLASSES[cls];
+            const result = await collectProfile(client, this.deps.readings, {
+              meter: m.serial,
+              profile: c.profile,
+              stream: cls,
+              now: clock.now(),
+              backfillMs: backfill.get(cls) ?? parseDuration(c.defaultBackfill) ?? 0,
+              maxSpanMs: c.maxSpanMs,
+              cache: { store: this.deps.metaCache, key: m.serial },
+              between: () => !lease.preempted && !this.isStopping(),
+            });
+            results[cls] = result;
+            log.debug({ class: cls, inserted: result.inserted, collectedTo: result.collectedTo, reads: result.reads }, 'profile collected');
+            if (!result.complete) {
+              yielded = true;
+              break;
+            }
+            pending.delete(cls);
+            if (this.isStopping()) break;
+            if (lease.preempted) {
+              yielded = pending.size > 0;
+              break;
+            }
+          }
         } catch (e) {
           const f = failure(e);
           if (f.link) this.deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
-          log.warn({ err: f.reason }, 'load profile collection failed');
-          return { meter: m.serial, status: 'FAIL', reason: f.reason };
+          log.warn({ err: f.reason }, 'profile collection failed');
+          return { meter: m.serial, status: 'FAIL', reason: f.reason, results };
         } finally {
           await client.release().catch(() => undefined);
           await client.close().catch(() => undefined);
           await session.close().catch(() => undefined);
         }
-        if (result.complete || this.isStopping()) {
-          log.debug({ inserted: result.inserted, collectedTo: result.collectedTo, reads: result.reads }, 'load profile collected');
-          return { meter: m.serial, status: result.status, result };
+        if (!yielded || this.isStopping()) {
+          const all = Object.values(results);
+          return { meter: m.serial, status: all.some((r) => r.status === 'WARN') ? 'WARN' : 'EXE', results };
         }
         log.debug('yielding the line to a more urgent job');
         await lease.yield();

@@ -24,11 +24,11 @@ function startDcud(config: string): { child: ChildProcess; output: () => string;
   return { child, output: () => out, exited };
 }
 
-function rowCount(store: string): number {
+function rowCount(store: string, profile = '1.0.99.1.0.255'): number {
   if (!existsSync(store)) return 0;
   const db = new Database(store, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM profile_rows').get() as { n: number }).n;
+    return (db.prepare('SELECT count(*) AS n FROM profile_rows WHERE profile = ?').get(profile) as { n: number }).n;
   } catch {
     return 0;
   } finally {
@@ -72,13 +72,13 @@ describe('dcud', () => {
       const file = join(dir, 'dcu.yaml');
       writeFileSync(
         file,
-        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, ''].join('\n'),
+        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, `  daily: { every: 1d, backfill: 5d }`, ''].join('\n'),
       );
       const store = join(dir, 'state', 'dcu.sqlite');
       const dcud = startDcud(file);
       try {
         // 3 meters × 96 intervals of the last day (95 or 96 depending on the quarter-hour)
-        await until(() => rowCount(store) >= 3 * 95, 'a day of load profile from 3 meters', 60_000).catch((e: unknown) => {
+        await until(() => rowCount(store) >= 3 * 95 && rowCount(store, '1.0.99.2.0.255') >= 3 * 5, 'a day of load profile and 5 daily values from 3 meters', 60_000).catch((e: unknown) => {
           throw new Error(`${String(e)}; rows: ${rowCount(store)}\n${dcud.output()}`);
         });
         const second = await runCli('dcud', ['--config', file]);
@@ -94,7 +94,11 @@ describe('dcud', () => {
       expect(await dcud.exited).toBe(0);
       const db = new Database(store, { readonly: true });
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const perMeter = db.prepare('SELECT meter, count(*) AS n, count(DISTINCT captured_at) AS d FROM profile_rows GROUP BY meter ORDER BY meter').all() as { meter: string; n: number; d: number }[];
+      const perMeter = db.prepare("SELECT meter, count(*) AS n, count(DISTINCT captured_at) AS d FROM profile_rows WHERE profile = '1.0.99.1.0.255' GROUP BY meter ORDER BY meter").all() as { meter: string; n: number; d: number }[];
+      // daily values (1.0.99.2.0.255, captured at midnight) of the last 5 days, in the same associations
+      const daily = db.prepare("SELECT meter, count(*) AS n FROM profile_rows WHERE profile = '1.0.99.2.0.255' GROUP BY meter ORDER BY meter").all() as { meter: string; n: number }[];
+      expect(daily.map((r) => r.meter)).toEqual(fleet.endpoints.map((m) => m.serial));
+      for (const r of daily) expect(r.n).toBe(5);
       expect(perMeter.map((r) => r.meter)).toEqual(fleet.endpoints.map((m) => m.serial));
       for (const r of perMeter) expect(r.n).toBe(r.d);
       const states = db.prepare('SELECT serial, stage, reachability FROM meters ORDER BY serial').all();
