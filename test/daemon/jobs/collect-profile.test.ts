@@ -8,47 +8,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectProfile } from '../../../daemon/jobs/collect-profile';
-import { DlmsClient } from '../../../protocol/client/client';
-import { FakeClock, systemClock } from '../../../protocol/common/clock';
 import { obis } from '../../../protocol/cosem/obis';
-import { energyAt, createSimMeter } from '../../../sim/meter';
-import type { SimMeterSpec } from '../../../sim/types';
+import { energyAt } from '../../../sim/meter';
+import { SIM_SPEC, simMeterLink } from '../../helpers/sim-meter-link';
 import { openStore, type Db } from '../../../storage/db';
 import { SqliteMetadataCache } from '../../../storage/meta-cache';
 import { ReadingsStore } from '../../../storage/readings';
-import { memoryTransportPair } from '../../helpers/memory-transport';
-import { serveMeter } from '../../helpers/serve-meter';
 
 const LP = obis('1.0.99.1.0.255');
 const MIN = 60_000;
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 10, 20, 0, 7); // not on an interval boundary
 
-const SPEC: SimMeterSpec = {
-  index: 0,
-  serial: 'SIM000000',
-  physicalAddress: 16,
-  logicalDevice: 1,
-  credentials: [{ client: 17, auth: 'low', password: '00000000' }],
-  rejectAssociations: false,
-  seed: 7,
-};
+const SPEC = SIM_SPEC;
 
 function setup(db: Db) {
-  const clock = new FakeClock(START);
-  const meter = createSimMeter(SPEC, { clock }, { profileDepthDays: 10 });
-  const [clientEnd, meterEnd] = memoryTransportPair();
-  void meterEnd.open();
-  serveMeter(meterEnd, meter.handler, { framing: 'hdlc', address: { logical: 1, physical: 16, size: 2 } });
-  const client = new DlmsClient(clientEnd, {
-    framing: 'hdlc',
-    clientAddress: 17,
-    serverAddress: { logical: 1, physical: 16, size: 2 },
-    authentication: { mechanism: 'low', password: new TextEncoder().encode('00000000') },
-    responseTimeoutMs: 500,
-    retries: 1,
-    clock: systemClock,
-  });
+  const { clock, client } = simMeterLink(START);
   return { clock, client, store: new ReadingsStore(db) };
 }
 
