@@ -8,20 +8,19 @@
  */
 import type { Config } from '../../config/schema';
 import { parseDuration } from '../../config/units';
-import { DlmsClient } from '../../protocol/client/client';
+import type { DlmsClient } from '../../protocol/client/client';
 import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
 import type { Clock, TimerHandle } from '../../protocol/common/clock';
-import { isDcuError } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
 import { obis } from '../../protocol/cosem/obis';
 import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
 import type { ReadingsStore } from '../../storage/readings';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
-import { checkClock, readIdentity, type ClockPolicy } from '../jobs/meter-checks';
+import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
 import type { PriorityClass } from '../lines/arbiter';
-import { parseMeterAddress, type LineRuntime } from '../lines/line';
-import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from '../meters/access';
+import type { LineRuntime } from '../lines/line';
+import { failure, withMeterSession } from '../meters/session';
 import type { Registry } from '../registry/registry';
 
 export const LOAD_PROFILE = obis('1.0.99.1.0.255');
@@ -55,11 +54,6 @@ export interface MeterOutcome {
   readonly results?: Partial<Record<ProfileClass, CollectProfileResult>>;
 }
 
-function failure(e: unknown): { reason: string; link: boolean } {
-  if (!isDcuError(e)) return { reason: e instanceof Error ? e.message : String(e), link: false };
-  // Transport or framing trouble: the meter did not answer at the link layer.
-  return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing' };
-}
 
 export class Collector {
   private readonly timers = new Map<ProfileClass, TimerHandle>();
@@ -176,22 +170,7 @@ export class Collector {
     try {
       for (;;) {
         if (this.isStopping()) return { meter: m.serial, status: 'FAIL', reason: 'dcud is stopping', results };
-        const address = parseMeterAddress(line.config, m.address);
-        const session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : []);
-        const client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { clock, counters: this.deps.counters, logger: log }));
-        let yielded = false;
-        try {
-          try {
-            await client.connect();
-          } catch (e) {
-            const f = failure(e);
-            this.deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
-            log.warn({ err: f.reason }, 'association failed');
-            return { meter: m.serial, status: 'FAIL', reason: f.reason, results };
-          }
-          // Identity once, when commissioning; afterwards the profile read checks firmware and name.
-          const identity = m.state.stage === 'commissioned' ? {} : await readIdentity(client);
-          this.deps.registry.observe(m.serial, { kind: 'association-ok', identity });
+        const outcome = await withMeterSession(m, line, this.deps, log, async (client) => {
           await this.clockDue(client, m.serial);
           for (const cls of [...pending]) {
             const c = PROFILE_CLASSES[cls];
@@ -207,28 +186,15 @@ export class Collector {
             });
             results[cls] = result;
             log.debug({ class: cls, inserted: result.inserted, collectedTo: result.collectedTo, reads: result.reads }, 'profile collected');
-            if (!result.complete) {
-              yielded = true;
-              break;
-            }
+            if (!result.complete) return true;
             pending.delete(cls);
-            if (this.isStopping()) break;
-            if (lease.preempted) {
-              yielded = pending.size > 0;
-              break;
-            }
+            if (this.isStopping()) return false;
+            if (lease.preempted) return pending.size > 0;
           }
-        } catch (e) {
-          const f = failure(e);
-          if (f.link) this.deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
-          log.warn({ err: f.reason }, 'profile collection failed');
-          return { meter: m.serial, status: 'FAIL', reason: f.reason, results };
-        } finally {
-          await client.release().catch(() => undefined);
-          await client.close().catch(() => undefined);
-          await session.close().catch(() => undefined);
-        }
-        if (!yielded || this.isStopping()) {
+          return false;
+        });
+        if (!outcome.ok) return { meter: m.serial, status: 'FAIL', reason: outcome.reason, results };
+        if (!outcome.value || this.isStopping()) {
           const all = Object.values(results);
           return { meter: m.serial, status: all.some((r) => r.status === 'WARN') ? 'WARN' : 'EXE', results };
         }

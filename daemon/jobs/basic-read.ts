@@ -46,6 +46,29 @@ function numeric(d: Data): number | bigint | undefined {
   return 'value' in d && (typeof d.value === 'number' || typeof d.value === 'bigint') ? d.value : undefined;
 }
 
+/** The four energy registers with their scaler_unit, in one get-with-list where granted. */
+export async function readEnergyRegisters(client: DlmsClient): Promise<{ registers: RegisterValue[]; observations: string[] }> {
+  const registers: RegisterValue[] = [];
+  const observations: string[] = [];
+  const refs = ENERGY_REGISTERS.flatMap((r) => [
+    { classId: 3, obis: r.obis, index: 2 },
+    { classId: 3, obis: r.obis, index: 3 },
+  ]);
+  const outcomes = await client.getWithList(refs);
+  ENERGY_REGISTERS.forEach((r, i) => {
+    const v = outcomes[2 * i];
+    const su = outcomes[2 * i + 1];
+    const n = v?.ok ? numeric(v.data) : undefined;
+    if (n === undefined || !su?.ok) {
+      observations.push(`${r.name} not readable`);
+      return;
+    }
+    const s = decodeScalerUnit(su.data);
+    registers.push({ name: r.name, value: scaledDecimal(n, s.scaler), unit: unitSymbol(s.unit) });
+  });
+  return { registers, observations };
+}
+
 export async function readBasics(client: DlmsClient, options: { now: number; profilePeriodS?: number }): Promise<BasicReadResult> {
   const result: BasicReadResult = { status: 'EXE', observations: [], registers: [] };
   try {
@@ -56,22 +79,9 @@ export async function readBasics(client: DlmsClient, options: { now: number; pro
       if (Math.abs(result.driftSeconds) > DRIFT_WARN_SECONDS) result.observations.push(`clock drift ${result.driftSeconds} s`);
     }
 
-    const refs = ENERGY_REGISTERS.flatMap((r) => [
-      { classId: 3, obis: r.obis, index: 2 },
-      { classId: 3, obis: r.obis, index: 3 },
-    ]);
-    const outcomes = await client.getWithList(refs);
-    ENERGY_REGISTERS.forEach((r, i) => {
-      const v = outcomes[2 * i];
-      const su = outcomes[2 * i + 1];
-      const n = v?.ok ? numeric(v.data) : undefined;
-      if (n === undefined || !su?.ok) {
-        result.observations.push(`${r.name} not readable`);
-        return;
-      }
-      const s = decodeScalerUnit(su.data);
-      result.registers.push({ name: r.name, value: scaledDecimal(n, s.scaler), unit: unitSymbol(s.unit) });
-    });
+    const energy = await readEnergyRegisters(client);
+    result.registers.push(...energy.registers);
+    result.observations.push(...energy.observations);
 
     const midnight = Math.floor(options.now / 86_400_000) * 86_400_000;
     const profile = await readProfile(client, LOAD_PROFILE, { from: midnight, to: options.now, scalers: false });

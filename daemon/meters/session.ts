@@ -1,0 +1,68 @@
+/**
+ * One association with one registered meter, as every job needs it: a byte path on its line
+ * (the caller holds the line's lease), the client built from the registry's access record,
+ * connect, the registry told what happened (linked, commissioned, silent…), the identity read
+ * when commissioning, then the job's body, and release/close whatever happens.
+ */
+import { DlmsClient } from '../../protocol/client/client';
+import type { Clock } from '../../protocol/common/clock';
+import { isDcuError } from '../../protocol/common/errors';
+import type { Logger } from '../../protocol/common/log';
+import type { InvocationCounterStore } from '../../protocol/security/counters';
+import type { MeterRecord } from '../../storage/meters';
+import { readIdentity } from '../jobs/meter-checks';
+import { parseMeterAddress, type LineRuntime } from '../lines/line';
+import type { Registry } from '../registry/registry';
+import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from './access';
+
+export interface SessionDeps {
+  readonly clock: Clock;
+  readonly counters: InvocationCounterStore;
+  readonly registry: Registry;
+}
+
+export type SessionOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/** A failure's text, and whether the meter did not answer at the link layer at all. */
+export function failure(e: unknown): { reason: string; link: boolean } {
+  if (!isDcuError(e)) return { reason: e instanceof Error ? e.message : String(e), link: false };
+  return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing' };
+}
+
+export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, deps: SessionDeps, log: Logger, body: (client: DlmsClient) => Promise<T>): Promise<SessionOutcome<T>> {
+  let session;
+  let address;
+  try {
+    address = parseMeterAddress(line.config, m.address);
+    session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : []);
+  } catch (e) {
+    const f = failure(e);
+    log.warn({ err: f.reason }, 'line not available');
+    return { ok: false, reason: f.reason };
+  }
+  let client: DlmsClient | undefined;
+  try {
+    client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { clock: deps.clock, counters: deps.counters, logger: log }));
+    try {
+      await client.connect();
+    } catch (e) {
+      const f = failure(e);
+      deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
+      log.warn({ err: f.reason }, 'association failed');
+      return { ok: false, reason: f.reason };
+    }
+    // Identity once, when commissioning; afterwards profile reads check firmware and name.
+    const identity = m.state.stage === 'commissioned' ? {} : await readIdentity(client);
+    deps.registry.observe(m.serial, { kind: 'association-ok', identity });
+    return { ok: true, value: await body(client) };
+  } catch (e) {
+    const f = failure(e);
+    if (f.link) deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
+    log.warn({ err: f.reason }, 'meter session failed');
+    return { ok: false, reason: f.reason };
+  } finally {
+    await client?.release().catch(() => undefined);
+    await client?.close().catch(() => undefined);
+    await session.close().catch(() => undefined);
+  }
+}
