@@ -16,7 +16,11 @@ import { EventLog } from '../storage/events';
 import { SqliteMetadataCache } from '../storage/meta-cache';
 import { MeterRepository } from '../storage/meters';
 import { ReadingsStore } from '../storage/readings';
+import { write } from '../storage/db';
+import { Outbox } from '../storage/outbox';
+import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
+import { readOnDemand, type OnDemandDeps, type OnDemandResult, type ReadWhat } from './jobs/on-demand';
 import { LineRuntime } from './lines/line';
 import { Registry } from './registry/registry';
 
@@ -36,6 +40,10 @@ export interface Daemon {
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
+  /** An on-demand read (the local socket and, later, the HES use it). */
+  readNow(serial: string, what: readonly ReadWhat[]): Promise<OnDemandResult>;
+  /** Opens the local socket `<stateDir>/dcud.sock`. */
+  listen(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,23 +82,22 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const events = new EventLog(db);
   const readings = new ReadingsStore(db);
   const registry = new Registry(db, meters, events, clock, { unreachableAfterMs: parseDuration(config.registry.unreachableAfter) ?? 72 * 3_600_000 });
-  const lines = new Map(config.lines.map((l) => [l.name, new LineRuntime(l, clock)]));
+  const lineLog = logger.child({ part: 'lines' });
+  const lines = new Map(config.lines.map((l) => [l.name, new LineRuntime(l, clock, { onGrant: (holder, priority) => lineLog.debug({ line: l.name, holder, priority }, 'line granted') })]));
   const applyMeters = (c: Config): void => {
     const seeded = meters.applySeed(c.meters, clock.now());
     logger.info({ added: seeded.added.length, updated: seeded.updated.length, unchanged: seeded.unchanged }, 'meter seed list applied');
   };
   applyMeters(config);
-  const collector = new Collector({
-    config,
-    clock,
-    logger: logger.child({ part: 'collector' }),
-    lines,
-    meters,
-    registry,
-    readings,
-    metaCache: new SqliteMetadataCache(db),
-    counters: new SqliteCounterStore(db, clock),
-  });
+  const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
+  const collector = new Collector({ ...shared, logger: logger.child({ part: 'collector' }) });
+  const outbox = new Outbox(db);
+  const onDemand: OnDemandDeps = {
+    ...shared,
+    logger: logger.child({ part: 'on-demand' }),
+    publish: (r) => write(db, `the on-demand result of ${r.meter}`, () => outbox.append('results', r, clock.now())),
+  };
+  let socket: { close(): Promise<void> } | undefined;
   return {
     db,
     meters,
@@ -98,7 +105,12 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     collector,
     lines,
     applyMeters,
+    readNow: (serial, what) => readOnDemand(onDemand, serial, what),
+    listen: async () => {
+      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), { read: (serial, what) => readOnDemand(onDemand, serial, what), isRegistered: (s) => meters.get(s) !== undefined }, logger.child({ part: 'socket' }));
+    },
     stop: async () => {
+      await socket?.close();
       await collector.stop();
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();

@@ -44,6 +44,13 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`dcud: ${e instanceof Error ? e.message : String(e)}\n`);
     return exitCodeFor(e);
   }
+  try {
+    await daemon.listen();
+  } catch (e) {
+    process.stderr.write(`dcud: cannot open the local socket in ${config.stateDir}: ${e instanceof Error ? e.message : String(e)}\n`);
+    await daemon.stop();
+    return ExitCode.storage;
+  }
   logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: daemon.meters.list().length }, 'dcud started');
   daemon.collector.start();
   const running = daemon;

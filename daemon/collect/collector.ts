@@ -12,26 +12,19 @@ import type { DlmsClient } from '../../protocol/client/client';
 import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
 import type { Clock, TimerHandle } from '../../protocol/common/clock';
 import type { Logger } from '../../protocol/common/log';
-import { obis } from '../../protocol/cosem/obis';
 import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
 import type { ReadingsStore } from '../../storage/readings';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
+import { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass } from '../jobs/profile-classes';
 import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
 import type { PriorityClass } from '../lines/arbiter';
 import type { LineRuntime } from '../lines/line';
 import { failure, withMeterSession } from '../meters/session';
 import type { Registry } from '../registry/registry';
 
-export const LOAD_PROFILE = obis('1.0.99.1.0.255');
+export { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass };
 
-/** Profiles collected from a watermark: which object, and at most how much per range read. */
-export const PROFILE_CLASSES = {
-  'load-profile': { profile: LOAD_PROFILE, maxSpanMs: 24 * 3_600_000, defaultBackfill: '7d' },
-  daily: { profile: obis('1.0.99.2.0.255'), maxSpanMs: 31 * 86_400_000, defaultBackfill: '31d' },
-  billing: { profile: obis('0.0.98.1.0.255'), maxSpanMs: 366 * 86_400_000, defaultBackfill: '93d' },
-} as const;
-export type ProfileClass = keyof typeof PROFILE_CLASSES;
 const PROFILE_CLASS_NAMES = Object.keys(PROFILE_CLASSES) as ProfileClass[];
 
 export interface CollectorDeps {

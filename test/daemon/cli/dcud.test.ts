@@ -88,6 +88,14 @@ describe('dcud', () => {
         const list = await runCli('dcu', ['meters', 'list', '--state', join(dir, 'state')]);
         expect(list.code).toBe(0);
         expect(list.stdout).toMatch(/SIM000000\s+plc0\s+1\/16\s+commissioned\s+reachable/);
+        // an on-demand read through the daemon's local socket
+        const read = await runCli('dcu', ['read', 'SIM000001', '--what', 'registers,clock', '--state', join(dir, 'state')]);
+        expect(read.stderr).toBe('');
+        expect(read.code).toBe(0);
+        expect(read.stdout).toMatch(/^SIM000001 EXE {2}\+A \d+ Wh {2}-A \d+ Wh .* clock 20\d\d-/);
+        const unknown = await runCli('dcu', ['read', 'NOPE', '--state', join(dir, 'state')]);
+        expect(unknown.code).toBe(2);
+        expect(unknown.stderr).toMatch(/not registered: NOPE/);
       } finally {
         dcud.child.kill('SIGTERM');
       }
@@ -116,8 +124,11 @@ describe('dcud', () => {
       const show = await runCli('dcu', ['meters', 'show', 'SIM000002', '--json', '--state', join(dir, 'state')]);
       expect(JSON.parse(show.stdout)).toMatchObject({ serial: 'SIM000002', access: { client: 17, auth: 'low' }, state: { stage: 'commissioned' } });
       expect(show.stdout).not.toContain('00000000'); // the password stays in the store
-      const unknown = await runCli('dcu', ['meters', 'show', 'NOPE', '--state', join(dir, 'state')]);
-      expect(unknown.code).toBe(2);
+      const unknownMeter = await runCli('dcu', ['meters', 'show', 'NOPE', '--state', join(dir, 'state')]);
+      expect(unknownMeter.code).toBe(2);
+      const stopped = await runCli('dcu', ['read', 'SIM000001', '--state', join(dir, 'state')]);
+      expect(stopped.code).toBe(3);
+      expect(stopped.stderr).toMatch(/not reachable/);
     }, 90_000);
   });
 });
