@@ -90,7 +90,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   };
   applyMeters(config);
   const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
-  const collector = new Collector({ ...shared, logger: logger.child({ part: 'collector' }) });
+  const collector = new Collector({ ...shared, events, logger: logger.child({ part: 'collector' }) });
   const outbox = new Outbox(db);
   const onDemand: OnDemandDeps = {
     ...shared,

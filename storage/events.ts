@@ -2,7 +2,7 @@
  * Events and alarms the concentrator raises, each also appended to the outbox (streams
  * `events`, `alarms`) in the caller's transaction.
  */
-import type { Db } from './db';
+import { write, type Db } from './db';
 import { Outbox } from './outbox';
 
 export interface RaisedNotice {
@@ -15,11 +15,46 @@ export class EventLog {
   private readonly insertEvent;
   private readonly insertAlarm;
   private readonly outbox;
+  private readonly lastRegister;
+  private readonly saveRegister;
+  private readonly clearAlarm;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insertEvent = db.prepare<[string | null, string, string, number]>('INSERT INTO events (meter, code, detail, at) VALUES (?, ?, ?, ?)');
     this.insertAlarm = db.prepare<[string | null, string, string, number]>('INSERT INTO alarms (meter, code, detail, raised_at) VALUES (?, ?, ?, ?)');
     this.outbox = new Outbox(db);
+    this.lastRegister = db.prepare<[string], { value: number }>('SELECT value FROM alarm_registers WHERE meter = ?');
+    this.saveRegister = db.prepare<[string, number, number]>(
+      'INSERT INTO alarm_registers (meter, value, read_at) VALUES (?, ?, ?) ON CONFLICT (meter) DO UPDATE SET value = excluded.value, read_at = excluded.read_at',
+    );
+    this.clearAlarm = db.prepare<[number, string, string]>('UPDATE alarms SET cleared_at = ? WHERE meter = ? AND code = ? AND cleared_at IS NULL');
+  }
+
+  /**
+   * A meter's alarm register as read: a bit that sets raises an alarm, a bit that clears
+   * clears it (both to the outbox), in one transaction with the new register value.
+   */
+  applyAlarmRegister(meter: string, value: number, now: number, name: (bit: number) => string): { raised: string[]; cleared: string[] } {
+    return write(this.db, `the alarm register of ${meter}`, () => {
+      const before = this.lastRegister.get(meter)?.value ?? 0;
+      const raised: string[] = [];
+      const cleared: string[] = [];
+      for (let bit = 0; bit < 32; bit++) {
+        const mask = 2 ** bit;
+        const was = Math.floor(before / mask) % 2 === 1;
+        const is = Math.floor(value / mask) % 2 === 1;
+        if (is && !was) {
+          raised.push(name(bit));
+          this.alarm({ meter, code: name(bit), detail: `alarm register 0.0.97.98.0.255 bit ${bit} set` }, now);
+        } else if (was && !is) {
+          cleared.push(name(bit));
+          this.clearAlarm.run(now, meter, name(bit));
+        }
+      }
+      if (cleared.length > 0) this.outbox.append('alarms', { meter, cleared, clearedAt: now }, now);
+      this.saveRegister.run(meter, value, now);
+      return { raised, cleared };
+    });
   }
 
   /** Call inside a transaction. */

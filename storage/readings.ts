@@ -39,12 +39,29 @@ export interface StoreResult {
   readonly seq?: number;
 }
 
+export interface MeterEvent {
+  /** Meter time of the event, epoch ms. */
+  readonly at: number;
+  readonly code: number;
+}
+
+export interface EventBatch {
+  readonly meter: string;
+  /** OBIS of the event log. */
+  readonly log: string;
+  readonly events: readonly MeterEvent[];
+  readonly collectedTo: number;
+  /** Name of an event code, for the HES message (the code always goes too). */
+  readonly name: (code: number) => string;
+}
+
 export class ReadingsStore {
   private readonly insertRow;
   private readonly upsertColumns;
   private readonly selectMark;
   private readonly upsertMark;
   private readonly outbox;
+  private readonly insertEvent;
 
   constructor(private readonly db: Db) {
     this.insertRow = db.prepare<[string, string, number, number | null, string, number]>(
@@ -60,6 +77,7 @@ export class ReadingsStore {
        ON CONFLICT (meter, profile) DO UPDATE SET collected_to = max(collected_to, excluded.collected_to), updated_at = excluded.updated_at`,
     );
     this.outbox = new Outbox(db);
+    this.insertEvent = db.prepare<[string, string, number, number, number]>('INSERT OR IGNORE INTO meter_events (meter, log, at, code, received_at) VALUES (?, ?, ?, ?, ?)');
   }
 
   /** Up to where a profile has been collected, or undefined for a new one. */
@@ -88,6 +106,17 @@ export class ReadingsStore {
       };
       const seq = this.outbox.append(batch.stream, payload, now);
       return { inserted: fresh.length, duplicates: batch.rows.length - fresh.length, seq };
+    });
+  }
+
+  /** A meter's logged events: stored once each, the log's watermark and the outbox message together. */
+  storeEvents(batch: EventBatch, now: number): StoreResult {
+    return write(this.db, `${batch.events.length} events of ${batch.meter} ${batch.log}`, () => {
+      const fresh = batch.events.filter((e) => this.insertEvent.run(batch.meter, batch.log, e.at, e.code, now).changes === 1);
+      this.upsertMark.run(batch.meter, batch.log, batch.collectedTo, now);
+      if (fresh.length === 0) return { inserted: 0, duplicates: batch.events.length };
+      const seq = this.outbox.append('events', { meter: batch.meter, log: batch.log, events: fresh.map((e) => ({ at: e.at, code: e.code, name: batch.name(e.code) })) }, now);
+      return { inserted: fresh.length, duplicates: batch.events.length - fresh.length, seq };
     });
   }
 

@@ -9,6 +9,7 @@ import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { openStore, type Db } from '../../storage/db';
 import { MeterRepository, type MeterRecord } from '../../storage/meters';
 import { STORE_FILE } from '../dcud';
+import { eventName, statusFlags } from '../jobs/event-tables';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { describeInstant, parseRange } from './instant';
 import { table } from './render';
@@ -19,7 +20,7 @@ export interface StoreIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export const EXPORT_CLASSES = ['load-profile', 'events', 'alarms'] as const;
+export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'meter-events', 'events', 'alarms'] as const;
 type ExportClass = (typeof EXPORT_CLASSES)[number];
 
 const stateDirOf = (opts: { state?: string }, env: NodeJS.ProcessEnv): string => opts.state ?? env.DCU_STATE_DIR ?? '/var/lib/dcu';
@@ -60,8 +61,9 @@ function run(io: StoreIo, onExit: (code: number) => void, fn: () => void): void 
 function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: (string | number | null)[][] } {
   const filter = meters === undefined ? '' : ` AND meter IN (${meters.map(() => '?').join(', ')})`;
   const args = [from, to, ...(meters ?? [])];
-  if (cls === 'load-profile') {
-    const columns = db.prepare<[], { meter: string; profile: string; columns: string }>("SELECT meter, profile, columns FROM profile_columns WHERE profile = '1.0.99.1.0.255'").all();
+  const profile = cls === 'load-profile' ? '1.0.99.1.0.255' : cls === 'daily' ? '1.0.99.2.0.255' : cls === 'billing' ? '0.0.98.1.0.255' : undefined;
+  if (profile !== undefined) {
+    const columns = db.prepare<[string], { meter: string; profile: string; columns: string }>('SELECT meter, profile, columns FROM profile_columns WHERE profile = ?').all(profile);
     const width = Math.max(0, ...columns.map((c) => (JSON.parse(c.columns) as unknown[]).length));
     const first = columns[0] === undefined ? [] : (JSON.parse(columns[0].columns) as { capture: string; unit?: string }[]);
     const names = Array.from({ length: width }, (_, i) => {
@@ -69,9 +71,16 @@ function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: 
       return c === undefined ? `c${i + 1}` : `${c.capture}${c.unit === undefined ? '' : ` [${c.unit}]`}`;
     });
     const rows = db
-      .prepare(`SELECT meter, captured_at, status, cells FROM profile_rows WHERE profile = '1.0.99.1.0.255' AND captured_at BETWEEN ? AND ?${filter} ORDER BY meter, captured_at`)
-      .all(...args) as { meter: string; captured_at: number; status: number | null; cells: string }[];
-    return { header: ['meter', 'captured_at', 'status', ...names], rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, ...(JSON.parse(r.cells) as (string | null)[])]) };
+      .prepare(`SELECT meter, captured_at, status, cells FROM profile_rows WHERE profile = ? AND captured_at BETWEEN ? AND ?${filter} ORDER BY meter, captured_at`)
+      .all(profile, ...args) as { meter: string; captured_at: number; status: number | null; cells: string }[];
+    return {
+      header: ['meter', 'captured_at', 'status', 'flags', ...names],
+      rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, r.status === null ? '' : statusFlags(r.status).join(' '), ...(JSON.parse(r.cells) as (string | null)[])]),
+    };
+  }
+  if (cls === 'meter-events') {
+    const rows = db.prepare(`SELECT meter, log, at, code FROM meter_events WHERE at BETWEEN ? AND ?${filter} ORDER BY meter, at, code`).all(...args) as { meter: string; log: string; at: number; code: number }[];
+    return { header: ['meter', 'at', 'log', 'code', 'event'], rows: rows.map((r) => [r.meter, iso(r.at), r.log, r.code, eventName(r.code)]) };
   }
   const table_ = cls === 'events' ? 'events' : 'alarms';
   const at = cls === 'events' ? 'at' : 'raised_at';

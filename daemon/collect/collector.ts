@@ -14,10 +14,12 @@ import type { Clock, TimerHandle } from '../../protocol/common/clock';
 import type { Logger } from '../../protocol/common/log';
 import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
+import type { EventLog } from '../../storage/events';
 import type { ReadingsStore } from '../../storage/readings';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
 import { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass } from '../jobs/profile-classes';
 import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
+import { checkAlarmRegister, collectEventLogs } from '../jobs/meter-events';
 import type { PriorityClass } from '../lines/arbiter';
 import type { LineRuntime } from '../lines/line';
 import { failure, withMeterSession } from '../meters/session';
@@ -25,7 +27,10 @@ import type { Registry } from '../registry/registry';
 
 export { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass };
 
-const PROFILE_CLASS_NAMES = Object.keys(PROFILE_CLASSES) as ProfileClass[];
+/** What the collector collects: profiles from their watermark, the meter's event logs, its alarm register. */
+export type CollectClass = ProfileClass | 'events' | 'alarms';
+const COLLECT_CLASSES: readonly CollectClass[] = [...(Object.keys(PROFILE_CLASSES) as ProfileClass[]), 'events', 'alarms'];
+const DEFAULT_BACKFILL: Readonly<Record<CollectClass, string>> = { ...Object.fromEntries(Object.entries(PROFILE_CLASSES).map(([k, v]) => [k, v.defaultBackfill])), events: '31d', alarms: '0s' } as Record<CollectClass, string>;
 
 export interface CollectorDeps {
   readonly config: Config;
@@ -37,6 +42,7 @@ export interface CollectorDeps {
   readonly readings: ReadingsStore;
   readonly metaCache: MeterMetadataCache;
   readonly counters: InvocationCounterStore;
+  readonly events: EventLog;
 }
 
 export interface MeterOutcome {
@@ -44,12 +50,12 @@ export interface MeterOutcome {
   readonly status: 'EXE' | 'WARN' | 'FAIL';
   readonly reason?: string;
   /** Per collected class. */
-  readonly results?: Partial<Record<ProfileClass, CollectProfileResult>>;
+  readonly results?: Partial<Record<CollectClass, CollectProfileResult>>;
 }
 
 
 export class Collector {
-  private readonly timers = new Map<ProfileClass, TimerHandle>();
+  private readonly timers = new Map<CollectClass, TimerHandle>();
   private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
   /** Completed cycles (health, tests). */
@@ -72,11 +78,11 @@ export class Collector {
   }
 
   /** The configured profile classes, enabled. */
-  private plans(): { cls: ProfileClass; everyMs: number; backfillMs: number }[] {
-    return PROFILE_CLASS_NAMES.flatMap((cls) => {
+  private plans(): { cls: CollectClass; everyMs: number; backfillMs: number }[] {
+    return COLLECT_CLASSES.flatMap((cls) => {
       const plan = this.deps.config.collection[cls];
       if (plan === undefined || !plan.enabled) return [];
-      return [{ cls, everyMs: parseDuration(plan.every) ?? 900_000, backfillMs: parseDuration(plan.backfill) ?? parseDuration(PROFILE_CLASSES[cls].defaultBackfill) ?? 0 }];
+      return [{ cls, everyMs: parseDuration(plan.every) ?? 900_000, backfillMs: parseDuration(plan.backfill) ?? parseDuration(DEFAULT_BACKFILL[cls]) ?? 0 }];
     });
   }
 
@@ -103,7 +109,7 @@ export class Collector {
   }
 
   /** A scheduled cycle: tracked for stop(), never an unhandled rejection (a full store is logged). */
-  private cycleLogged(classes: readonly ProfileClass[]): Promise<unknown> {
+  private cycleLogged(classes: readonly CollectClass[]): Promise<unknown> {
     const p = this.runCycle(classes).catch((e: unknown) => {
       this.deps.logger.error({ classes, err: e instanceof Error ? e.message : String(e) }, 'collection cycle failed');
     });
@@ -120,7 +126,7 @@ export class Collector {
   }
 
   /** One collection cycle of the given classes over every registered meter. */
-  async runCycle(classes: readonly ProfileClass[] = ['load-profile']): Promise<MeterOutcome[]> {
+  async runCycle(classes: readonly CollectClass[] = ['load-profile']): Promise<MeterOutcome[]> {
     const meters = this.deps.meters.list();
     const outcomes = await Promise.all(meters.map((m) => this.collectMeter(m, 'scheduled', classes)));
     this.deps.registry.tick();
@@ -146,12 +152,12 @@ export class Collector {
   }
 
   /** Collects one meter's profiles in one association, yielding the line to more urgent jobs between reads. */
-  async collectMeter(m: MeterRecord, priority: PriorityClass, classes: readonly ProfileClass[] = ['load-profile']): Promise<MeterOutcome> {
+  async collectMeter(m: MeterRecord, priority: PriorityClass, classes: readonly CollectClass[] = ['load-profile']): Promise<MeterOutcome> {
     const { clock, lines, logger } = this.deps;
     const line = lines.get(m.line);
     if (line === undefined) return { meter: m.serial, status: 'FAIL', reason: `line ${m.line} is not configured` };
     const backfill = new Map(this.plans().map((p) => [p.cls, p.backfillMs]));
-    const results: Partial<Record<ProfileClass, CollectProfileResult>> = {};
+    const results: Partial<Record<CollectClass, CollectProfileResult>> = {};
     const pending = new Set(classes);
     const log = logger.child({ meter: m.serial, line: line.name });
     let lease;
@@ -166,17 +172,27 @@ export class Collector {
         const outcome = await withMeterSession(m, line, this.deps, log, async (client) => {
           await this.clockDue(client, m.serial);
           for (const cls of [...pending]) {
-            const c = PROFILE_CLASSES[cls];
-            const result = await collectProfile(client, this.deps.readings, {
-              meter: m.serial,
-              profile: c.profile,
-              stream: cls,
-              now: clock.now(),
-              backfillMs: backfill.get(cls) ?? parseDuration(c.defaultBackfill) ?? 0,
-              maxSpanMs: c.maxSpanMs,
-              cache: { store: this.deps.metaCache, key: m.serial },
-              between: () => !lease.preempted && !this.isStopping(),
-            });
+            const between = (): boolean => !lease.preempted && !this.isStopping();
+            const backfillMs = backfill.get(cls) ?? parseDuration(DEFAULT_BACKFILL[cls]) ?? 0;
+            let result: CollectProfileResult;
+            if (cls === 'events') {
+              result = await collectEventLogs(client, this.deps.readings, { meter: m.serial, now: clock.now(), backfillMs, between });
+            } else if (cls === 'alarms') {
+              const alarms = await checkAlarmRegister(client, this.deps.events, m.serial, clock.now());
+              result = { status: alarms === undefined ? 'WARN' : 'EXE', observations: alarms === undefined ? ['alarm register 0.0.97.98.0.255 not readable'] : [], inserted: alarms?.raised.length ?? 0, duplicates: 0, collectedTo: clock.now(), reads: 1, complete: true };
+            } else {
+              const c = PROFILE_CLASSES[cls];
+              result = await collectProfile(client, this.deps.readings, {
+                meter: m.serial,
+                profile: c.profile,
+                stream: cls,
+                now: clock.now(),
+                backfillMs,
+                maxSpanMs: c.maxSpanMs,
+                cache: { store: this.deps.metaCache, key: m.serial },
+                between,
+              });
+            }
             results[cls] = result;
             log.debug({ class: cls, inserted: result.inserted, collectedTo: result.collectedTo, reads: result.reads }, 'profile collected');
             if (!result.complete) return true;

@@ -8,7 +8,8 @@
 import type { DlmsClient } from '../../protocol/client/client';
 import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
 import { readProfile } from '../../protocol/client/profile-read';
-import { captureKey } from '../../protocol/cosem/capture-object';
+import { captureKey, type CaptureObject } from '../../protocol/cosem/capture-object';
+import type { ProfileRow } from '../../protocol/cosem/profile';
 import { formatObis, type Obis } from '../../protocol/cosem/obis';
 import type { ReadingsStore, StoredColumn, StoredRow } from '../../storage/readings';
 import type { ReadStatus } from './basic-read';
@@ -53,12 +54,42 @@ function storedColumns(captures: readonly { classId: number }[]): number[] {
   return captures.map((c, i) => (c.classId === CLOCK_CLASS ? -1 : i)).filter((i) => i >= 0);
 }
 
+/**
+ * Where the rows of a range read go: the watermark they continue from, and the one
+ * transaction that stores them with the new watermark (profile rows; event log entries).
+ */
+export interface ProfileSink {
+  watermark(): number | undefined;
+  store(rows: readonly ProfileRow[], captureObjects: readonly CaptureObject[], collectedTo: number, now: number): { inserted: number; duplicates: number };
+}
+
+/** Profile rows into profile_rows (all columns but the clock, exact decimals). */
+export function profileRowSink(store: ReadingsStore, meter: string, profile: string, stream: string): ProfileSink {
+  return {
+    watermark: () => store.watermark(meter, profile),
+    store: (rows, captureObjects, collectedTo, now) => {
+      const keep = storedColumns(captureObjects);
+      const columns: StoredColumn[] = keep.map((i) => {
+        const co = captureObjects[i];
+        const unit = rows.find((r) => r.cells[i]?.unitSymbol !== undefined)?.cells[i]?.unitSymbol;
+        return { capture: co === undefined ? '?' : captureKey(co), ...(unit === undefined ? {} : { unit }) };
+      });
+      const stored: StoredRow[] = rows.map((r) => ({ capturedAt: r.timestamp ?? 0, ...(r.status === undefined ? {} : { status: r.status }), cells: keep.map((i) => r.cells[i]?.decimal ?? null) }));
+      return store.storeProfileRows({ meter, profile, stream, columns, rows: stored, collectedTo }, now);
+    },
+  };
+}
+
 /** Collects one profile of one meter over an open association. */
 export async function collectProfile(client: DlmsClient, store: ReadingsStore, o: CollectProfileOptions): Promise<CollectProfileResult> {
-  const profile = formatObis(o.profile);
+  return collectInto(client, profileRowSink(store, o.meter, formatObis(o.profile), o.stream), o);
+}
+
+/** The watermark loop, for any sink. */
+export async function collectInto(client: DlmsClient, sink: ProfileSink, o: Omit<CollectProfileOptions, 'stream' | 'meter'>): Promise<CollectProfileResult> {
   const settle = o.settleMs ?? 15 * 60_000;
   const observations: string[] = [];
-  let from = store.watermark(o.meter, profile) ?? o.now - o.backfillMs;
+  let from = sink.watermark() ?? o.now - o.backfillMs;
   let inserted = 0;
   let duplicates = 0;
   let reads = 0;
@@ -67,13 +98,7 @@ export async function collectProfile(client: DlmsClient, store: ReadingsStore, o
     const to = Math.min(from + o.maxSpanMs, o.now);
     const reading = await readProfile(client, o.profile, { from, to, ...(o.cache === undefined ? {} : { cache: { store: o.cache.store, key: o.cache.key } }) });
     reads++;
-    const keep = storedColumns(reading.captureObjects);
-    const columns: StoredColumn[] = keep.map((i) => {
-      const co = reading.captureObjects[i];
-      const unit = reading.rows.find((r) => r.cells[i]?.unitSymbol !== undefined)?.cells[i]?.unitSymbol;
-      return { capture: co === undefined ? '?' : captureKey(co), ...(unit === undefined ? {} : { unit }) };
-    });
-    const rows: StoredRow[] = [];
+    const rows: ProfileRow[] = [];
     let last = from;
     for (const r of reading.rows) {
       if (r.timestamp === null) {
@@ -82,11 +107,12 @@ export async function collectProfile(client: DlmsClient, store: ReadingsStore, o
       }
       if (r.timestamp < from || r.timestamp > to) continue; // meters may pad a range
       last = Math.max(last, r.timestamp);
-      rows.push({ capturedAt: r.timestamp, ...(r.status === undefined ? {} : { status: r.status }), cells: keep.map((i) => r.cells[i]?.decimal ?? null) });
+      rows.push(r);
     }
-    // Certainly captured: the whole range when it is settled, else up to the newest row.
-    const collectedTo = to <= o.now - settle ? to : last;
-    const stored = store.storeProfileRows({ meter: o.meter, profile, stream: o.stream, columns, rows, collectedTo }, o.now);
+    // Certainly captured: the whole range when it is settled, else up to the newest row or the
+    // settled past, whichever is later (a meter with nothing to log still moves on).
+    const collectedTo = to <= o.now - settle ? to : Math.max(last, Math.min(to, o.now - settle));
+    const stored = sink.store(rows, reading.captureObjects, collectedTo, o.now);
     inserted += stored.inserted;
     duplicates += stored.duplicates;
     if (to >= o.now || collectedTo <= from) break; // read up to now, or nothing newer yet
@@ -99,7 +125,7 @@ export async function collectProfile(client: DlmsClient, store: ReadingsStore, o
 
   function finish(complete: boolean): CollectProfileResult {
     if (undated > 0) observations.push(`${undated} row(s) without a usable timestamp were not stored`);
-    const collectedTo = store.watermark(o.meter, profile) ?? from;
+    const collectedTo = sink.watermark() ?? from;
     return { status: observations.length > 0 ? 'WARN' : 'EXE', observations, inserted, duplicates, collectedTo, reads, complete };
   }
 }

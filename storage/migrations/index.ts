@@ -8,6 +8,7 @@ import { m002MeterMeta } from './002-meter-meta';
 import { m003Meters } from './003-meters';
 import { m004Readings } from './004-readings';
 import { m005Events } from './005-events';
+import { m006MeterEvents } from './006-meter-events';
 
 export interface Migration {
   readonly version: number;
@@ -15,4 +16,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents];

@@ -72,7 +72,7 @@ describe('dcud', () => {
       const file = join(dir, 'dcu.yaml');
       writeFileSync(
         file,
-        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, `  daily: { every: 1d, backfill: 5d }`, ''].join('\n'),
+        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, `  daily: { every: 1d, backfill: 5d }`, `  events: { every: 1h, backfill: 2d }`, `  alarms: { every: 15m }`, ''].join('\n'),
       );
       const store = join(dir, 'state', 'dcu.sqlite');
       const dcud = startDcud(file);
@@ -107,6 +107,10 @@ describe('dcud', () => {
       const daily = db.prepare("SELECT meter, count(*) AS n FROM profile_rows WHERE profile = '1.0.99.2.0.255' GROUP BY meter ORDER BY meter").all() as { meter: string; n: number }[];
       expect(daily.map((r) => r.meter)).toEqual(fleet.endpoints.map((m) => m.serial));
       for (const r of daily) expect(r.n).toBe(5);
+      // the event logs and the alarm register were read in the same associations (watermarks exist)
+      const marks = db.prepare("SELECT count(*) AS n FROM watermarks WHERE profile IN ('0.0.99.98.0.255', '0.0.99.97.0.255')").get() as { n: number };
+      expect(marks.n).toBe(2 * 3);
+      expect((db.prepare('SELECT count(*) AS n FROM alarm_registers').get() as { n: number }).n).toBe(3);
       expect(perMeter.map((r) => r.meter)).toEqual(fleet.endpoints.map((m) => m.serial));
       for (const r of perMeter) expect(r.n).toBe(r.d);
       const states = db.prepare('SELECT serial, stage, reachability FROM meters ORDER BY serial').all();
@@ -121,6 +125,9 @@ describe('dcud', () => {
       const lines = day.stdout.trim().split('\n');
       expect(lines[0]).toMatch(/^meter,captured_at,status,/);
       expect(lines.length - 1).toBe(perMeter.find((r) => r.meter === 'SIM000001')!.n);
+      const ev = await runCli('dcu', ['export', '--state', join(dir, 'state'), '--class', 'meter-events', '--from', '2000-01-01T00:00Z', '--to', '2100-01-01T00:00Z']);
+      expect(ev.code).toBe(0);
+      expect(ev.stdout.split('\n')[0]).toBe('meter,at,log,code,event');
       const show = await runCli('dcu', ['meters', 'show', 'SIM000002', '--json', '--state', join(dir, 'state')]);
       expect(JSON.parse(show.stdout)).toMatchObject({ serial: 'SIM000002', access: { client: 17, auth: 'low' }, state: { stage: 'commissioned' } });
       expect(show.stdout).not.toContain('00000000'); // the password stays in the store
