@@ -65,11 +65,38 @@ export function userVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Bounds the file: SQLITE_FULL beyond it, which the repositories turn into StorageFull. */
+/**
+ * The last part of storage.maxBytes kept for the concentrator's own small writes when the
+ * store is full for readings: the registry's states and the alarm that says the store is full.
+ */
+export const RESERVE_FRACTION = 0.02;
+const MIN_RESERVE_PAGES = 16;
+
+const bounds = new WeakMap<Db, { readonly data: number; readonly all: number }>();
+
+/**
+ * Bounds the file: readings may fill it up to maxBytes less the reserve (SQLITE_FULL beyond,
+ * which write() turns into StorageFull); inReserve() may use the rest.
+ */
 export function setMaxBytes(db: Db, maxBytes: number): void {
   const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pages = Math.max(1, Math.floor(maxBytes / pageSize));
-  db.pragma(`max_page_count = ${pages}`);
+  const all = Math.max(2, Math.floor(maxBytes / pageSize));
+  const data = Math.max(1, all - Math.max(MIN_RESERVE_PAGES, Math.floor(all * RESERVE_FRACTION)));
+  bounds.set(db, { data, all });
+  db.pragma(`max_page_count = ${data}`);
+}
+
+/** Runs fn with the reserve available (small, bounded writes only: states, alarms). */
+export function inReserve<T>(db: Db, fn: () => T): T {
+  const b = bounds.get(db);
+  if (b === undefined) return fn();
+  db.pragma(`max_page_count = ${b.all}`);
+  try {
+    return fn();
+  } finally {
+    // Never below the pages already used: SQLite keeps the larger of the two.
+    db.pragma(`max_page_count = ${b.data}`);
+  }
 }
 
 function checkVersion(db: Db, path: string, migrations: readonly Migration[]): void {

@@ -2,7 +2,7 @@
  * Events and alarms the concentrator raises, each also appended to the outbox (streams
  * `events`, `alarms`) in the caller's transaction.
  */
-import { write, type Db } from './db';
+import { inReserve, write, type Db } from './db';
 import { Outbox } from './outbox';
 
 export interface RaisedNotice {
@@ -55,6 +55,37 @@ export class EventLog {
       this.saveRegister.run(meter, value, now);
       return { raised, cleared };
     });
+  }
+
+  private storeFullRaised: boolean | undefined;
+
+  /**
+   * The store is full for readings: one `store-full` alarm (written in the reserve) until a
+   * reading is stored again. Readings are not dropped: the meters keep them and collection
+   * resumes from the watermarks when there is room.
+   */
+  storeFull(detail: string, now: number): boolean {
+    if (this.storeFullOpen()) return false;
+    inReserve(this.db, () => write(this.db, 'the store-full alarm', () => this.alarm({ meter: null, code: 'store-full', detail }, now)));
+    this.storeFullRaised = true;
+    return true;
+  }
+
+  /** A reading was stored: a store-full alarm, if any, is cleared. */
+  storeOk(now: number): void {
+    if (!this.storeFullOpen()) return;
+    inReserve(this.db, () =>
+      write(this.db, 'clearing the store-full alarm', () => {
+        this.db.prepare("UPDATE alarms SET cleared_at = ? WHERE meter IS NULL AND code = 'store-full' AND cleared_at IS NULL").run(now);
+        this.outbox.append('alarms', { meter: null, cleared: ['store-full'], clearedAt: now }, now);
+      }),
+    );
+    this.storeFullRaised = false;
+  }
+
+  private storeFullOpen(): boolean {
+    this.storeFullRaised ??= this.db.prepare("SELECT 1 FROM alarms WHERE meter IS NULL AND code = 'store-full' AND cleared_at IS NULL").get() !== undefined;
+    return this.storeFullRaised;
   }
 
   /** Call inside a transaction. */

@@ -11,6 +11,7 @@ import { parseDuration } from '../../config/units';
 import type { DlmsClient } from '../../protocol/client/client';
 import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
 import type { Clock, TimerHandle } from '../../protocol/common/clock';
+import { ErrorCode } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
 import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
@@ -136,6 +137,17 @@ export class Collector {
     return outcomes;
   }
 
+  /** The store is full for readings: one alarm, readings stay with the meters (watermarks hold). */
+  private storeFull(reason: string): void {
+    try {
+      if (this.deps.events.storeFull(`readings are not stored until there is room (storage.maxBytes ${this.deps.config.storage.maxBytes}); the meters keep them and collection resumes from the watermarks: ${reason}`, this.deps.clock.now())) {
+        this.deps.logger.error({ maxBytes: this.deps.config.storage.maxBytes }, 'store full: readings are not stored until there is room');
+      }
+    } catch (e) {
+      this.deps.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'store full, and the alarm could not be stored');
+    }
+  }
+
   /** The clock policy, when this meter's clock is due for a check. */
   private async clockDue(client: DlmsClient, serial: string): Promise<void> {
     const now = this.deps.clock.now();
@@ -202,7 +214,11 @@ export class Collector {
           }
           return false;
         });
-        if (!outcome.ok) return { meter: m.serial, status: 'FAIL', reason: outcome.reason, results };
+        if (!outcome.ok) {
+          if (outcome.code === ErrorCode.StorageFull) this.storeFull(outcome.reason);
+          return { meter: m.serial, status: 'FAIL', reason: outcome.reason, results };
+        }
+        if (Object.values(results).some((r) => r.inserted > 0)) this.deps.events.storeOk(clock.now());
         if (!outcome.value || this.isStopping()) {
           const all = Object.values(results);
           return { meter: m.serial, status: all.some((r) => r.status === 'WARN') ? 'WARN' : 'EXE', results };

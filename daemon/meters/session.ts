@@ -21,12 +21,12 @@ export interface SessionDeps {
   readonly registry: Registry;
 }
 
-export type SessionOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+export type SessionOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string; readonly code?: number };
 
 /** A failure's text, and whether the meter did not answer at the link layer at all. */
-export function failure(e: unknown): { reason: string; link: boolean } {
+export function failure(e: unknown): { reason: string; link: boolean; code?: number } {
   if (!isDcuError(e)) return { reason: e instanceof Error ? e.message : String(e), link: false };
-  return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing' };
+  return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing', code: e.code };
 }
 
 export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, deps: SessionDeps, log: Logger, body: (client: DlmsClient) => Promise<T>): Promise<SessionOutcome<T>> {
@@ -59,7 +59,7 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
     const f = failure(e);
     if (f.link) deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
     log.warn({ err: f.reason }, 'meter session failed');
-    return { ok: false, reason: f.reason };
+    return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
   } finally {
     await client?.release().catch(() => undefined);
     await client?.close().catch(() => undefined);

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../../protocol/common/clock';
 import type { Db } from '../../storage/db';
-import { write } from '../../storage/db';
+import { inReserve, write } from '../../storage/db';
 import type { EventLog } from '../../storage/events';
 import type { MeterRepository } from '../../storage/meters';
 import { nextMeterState, type MeterEffect, type MeterInput, type RegistryPolicy } from './state';
@@ -26,20 +26,21 @@ export class Registry {
     if (record === undefined) return [];
     const now = this.clock.now();
     const t = nextMeterState(record.state, { ...observation, now }, this.policy);
-    write(this.db, `the state of meter ${serial}`, () => {
+    // Meter states and their notices are small and bounded: they may use the store's reserve.
+    inReserve(this.db, () => write(this.db, `the state of meter ${serial}`, () => {
       this.meters.saveStateIn(t.state, now);
       for (const e of t.effects) {
         if (e.kind === 'alarm') this.events.alarm({ meter: serial, code: e.code, detail: e.detail }, now);
         else if (e.kind === 'event') this.events.event({ meter: serial, code: e.code, detail: e.detail }, now);
       }
-    });
+    }));
     return t.effects;
   }
 
   /** Records an event about a meter (clock synchronised, drift reported…) with its outbox message. */
   note(serial: string, code: string, detail: string): void {
     const now = this.clock.now();
-    write(this.db, `event ${code} of meter ${serial}`, () => this.events.event({ meter: serial, code, detail }, now));
+    inReserve(this.db, () => write(this.db, `event ${code} of meter ${serial}`, () => this.events.event({ meter: serial, code, detail }, now)));
   }
 
   /** Time passes for every meter (the unreachable threshold). */

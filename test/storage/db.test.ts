@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/common/errors';
-import { openStore, userVersion, write } from '../../storage/db';
+import { inReserve, openStore, userVersion, write } from '../../storage/db';
 import { MIGRATIONS } from '../../storage/migrations';
 import { expectDcuError } from '../helpers/dcu-error';
 
@@ -21,7 +21,10 @@ describe('openStore', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // INCREMENTAL
-    expect(db.pragma('max_page_count', { simple: true })).toBe(Math.floor(8_000_000 / 4096));
+    // readings may use maxBytes less a 2 % reserve for states and the store-full alarm
+    const all = Math.floor(8_000_000 / 4096);
+    expect(db.pragma('max_page_count', { simple: true })).toBe(all - Math.floor(all * 0.02));
+    expect(inReserve(db, () => db.pragma('max_page_count', { simple: true }))).toBe(all);
     expect(userVersion(db)).toBe(MIGRATIONS.length);
     db.close();
   });
@@ -63,6 +66,17 @@ describe('openStore', () => {
     }), ErrorCode.StorageFull);
     expect(e.message).toMatch(/full while writing many blobs/);
     expect(db.prepare('SELECT count(*) AS n FROM blobs').get()).toEqual({ n: 1 });
+    // the reserve still takes a small write, and is closed again afterwards
+    const small = db.prepare('INSERT INTO blobs VALUES (?)');
+    for (;;) {
+      try {
+        write(db, 'filling', () => small.run(Buffer.alloc(2000)));
+      } catch {
+        break;
+      }
+    }
+    expect(() => inReserve(db, () => write(db, 'an alarm', () => small.run(Buffer.alloc(100))))).not.toThrow();
+    expect(() => write(db, 'a reading', () => small.run(Buffer.alloc(2000)))).toThrow(/full/);
     db.close();
   });
 
