@@ -76,7 +76,7 @@ describe('openStore', () => {
       }
     }
     expect(() => inReserve(db, () => write(db, 'an alarm', () => small.run(Buffer.alloc(100))))).not.toThrow();
-    expect(() => write(db, 'a reading', () => small.run(Buffer.alloc(2000)))).toThrow(/full/);
+    expect(() => write(db, 'a reading', () => small.run(Buffer.alloc(20_000)))).toThrow(/full/);
     db.close();
   });
 
