@@ -51,13 +51,13 @@ export interface Daemon {
  * One daemon per state directory: an exclusive SQLite lock on dcud.lock, held for the life
  * of the process and released by the OS when it dies (kill -9 included).
  */
-export function lockStateDir(stateDir: string): Database.Database {
+export function lockStateDir(stateDir: string, now: number): Database.Database {
   const path = join(stateDir, LOCK_FILE);
   const lock = new Database(path, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
     lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER, since INTEGER); DELETE FROM owner;');
-    lock.prepare('INSERT INTO owner VALUES (?, ?)').run(process.pid, Date.now());
+    lock.prepare('INSERT INTO owner VALUES (?, ?)').run(process.pid, now);
     return lock;
   } catch (e) {
     lock.close();
@@ -70,7 +70,7 @@ export function lockStateDir(stateDir: string): Database.Database {
 
 export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const { clock, logger } = deps;
-  const lock = lockStateDir(config.stateDir);
+  const lock = lockStateDir(config.stateDir, clock.now());
   let db: Db;
   try {
     db = openStore(join(config.stateDir, STORE_FILE), { maxBytes: parseSize(config.storage.maxBytes) ?? 2e9 });

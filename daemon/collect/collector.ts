@@ -6,25 +6,19 @@
  * association, lets the other job through, and continues from the watermark). What each
  * attempt observed goes to the registry (linked, commissioned, unreachable…).
  */
-import type { Config } from '../../config/schema';
 import { parseDuration } from '../../config/units';
 import type { DlmsClient } from '../../protocol/client/client';
-import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
-import type { Clock, TimerHandle } from '../../protocol/common/clock';
+import type { TimerHandle } from '../../protocol/common/clock';
 import { ErrorCode } from '../../protocol/common/errors';
-import type { Logger } from '../../protocol/common/log';
-import type { InvocationCounterStore } from '../../protocol/security/counters';
-import type { MeterRecord, MeterRepository } from '../../storage/meters';
+import type { MeterRecord } from '../../storage/meters';
 import type { EventLog } from '../../storage/events';
-import type { ReadingsStore } from '../../storage/readings';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
 import { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass } from '../jobs/profile-classes';
 import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
 import { checkAlarmRegister, collectEventLogs } from '../jobs/meter-events';
+import type { JobDeps } from '../jobs/deps';
 import type { PriorityClass } from '../lines/arbiter';
-import type { LineRuntime } from '../lines/line';
 import { failure, withMeterSession } from '../meters/session';
-import type { Registry } from '../registry/registry';
 
 export { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass };
 
@@ -33,16 +27,7 @@ export type CollectClass = ProfileClass | 'events' | 'alarms';
 const COLLECT_CLASSES: readonly CollectClass[] = [...(Object.keys(PROFILE_CLASSES) as ProfileClass[]), 'events', 'alarms'];
 const DEFAULT_BACKFILL: Readonly<Record<CollectClass, string>> = { ...Object.fromEntries(Object.entries(PROFILE_CLASSES).map(([k, v]) => [k, v.defaultBackfill])), events: '31d', alarms: '0s' } as Record<CollectClass, string>;
 
-export interface CollectorDeps {
-  readonly config: Config;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly lines: ReadonlyMap<string, LineRuntime>;
-  readonly meters: MeterRepository;
-  readonly registry: Registry;
-  readonly readings: ReadingsStore;
-  readonly metaCache: MeterMetadataCache;
-  readonly counters: InvocationCounterStore;
+export interface CollectorDeps extends JobDeps {
   readonly events: EventLog;
 }
 

@@ -5,19 +5,11 @@
  * reason). Profiles asked for are collected from their watermark and stored like scheduled
  * ones; every result also goes to the outbox stream `results`.
  */
-import type { Config } from '../../config/schema';
 import { parseDuration } from '../../config/units';
 import type { DlmsClient } from '../../protocol/client/client';
-import type { MeterMetadataCache } from '../../protocol/client/meta-cache';
 import { readClock } from '../../protocol/client/reads';
-import type { Clock } from '../../protocol/common/clock';
-import type { Logger } from '../../protocol/common/log';
-import type { InvocationCounterStore } from '../../protocol/security/counters';
-import type { MeterRepository } from '../../storage/meters';
-import type { ReadingsStore } from '../../storage/readings';
-import type { LineRuntime } from '../lines/line';
 import { withMeterSession } from '../meters/session';
-import type { Registry } from '../registry/registry';
+import type { JobDeps } from './deps';
 import { readEnergyRegisters, type ReadStatus, type RegisterValue } from './basic-read';
 import { collectProfile } from './collect-profile';
 import { PROFILE_CLASSES, type ProfileClass } from './profile-classes';
@@ -25,16 +17,7 @@ import { PROFILE_CLASSES, type ProfileClass } from './profile-classes';
 export const READ_WHAT = ['registers', 'clock', 'load-profile', 'daily', 'billing'] as const;
 export type ReadWhat = (typeof READ_WHAT)[number];
 
-export interface OnDemandDeps {
-  readonly config: Config;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly lines: ReadonlyMap<string, LineRuntime>;
-  readonly meters: MeterRepository;
-  readonly registry: Registry;
-  readonly readings: ReadingsStore;
-  readonly metaCache: MeterMetadataCache;
-  readonly counters: InvocationCounterStore;
+export interface OnDemandDeps extends JobDeps {
   /** Stores a result (outbox stream `results`). */
   readonly publish: (result: OnDemandResult) => void;
 }

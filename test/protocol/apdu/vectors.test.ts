@@ -6,7 +6,7 @@ import { concatBytes, toHex } from '../../../protocol/common/hex';
 import { VECTOR_LOGS, type VectorApdu, vectorApdus, TRACE_CLIENT_CONFORMANCE } from '../../helpers/vector-apdus';
 
 /**
- * The shared traces (../shared/vectors): every plaintext APDU decodes, every client request
+ * The trace vectors (test/vectors): every plaintext APDU decodes, every client request
  * re-encodes byte for byte, block transfers reassemble into the Data the client printed.
  */
 
