@@ -15,6 +15,7 @@ import type { EventLog } from '../../storage/events';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
 import { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass } from '../jobs/profile-classes';
 import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
+import { MeterBackoff } from './backoff';
 import { checkAlarmRegister, collectEventLogs } from '../jobs/meter-events';
 import type { JobDeps } from '../jobs/deps';
 import type { PriorityClass } from '../lines/arbiter';
@@ -29,12 +30,16 @@ const DEFAULT_BACKFILL: Readonly<Record<CollectClass, string>> = { ...Object.fro
 
 export interface CollectorDeps extends JobDeps {
   readonly events: EventLog;
+  /** Jitter of the retry pauses (default Math.random). */
+  readonly random?: () => number;
 }
 
 export interface MeterOutcome {
   readonly meter: string;
   readonly status: 'EXE' | 'WARN' | 'FAIL';
   readonly reason?: string;
+  /** DcuError code of a FAIL, when there is one. */
+  readonly code?: number;
   /** Per collected class. */
   readonly results?: Partial<Record<CollectClass, CollectProfileResult>>;
 }
@@ -46,12 +51,15 @@ export class Collector {
   private stopping = false;
   /** Completed cycles (health, tests). */
   cycles = 0;
+  /** Meters that keep failing are tried again after growing pauses, not every cycle. */
+  private readonly backoff: MeterBackoff;
   /** Last clock check per meter (concentrator time); after a restart every clock is checked again. */
   private readonly clockCheckedAt = new Map<string, number>();
   private readonly clockPolicy: ClockPolicy;
   private readonly clockEveryMs: number;
 
   constructor(private readonly deps: CollectorDeps) {
+    this.backoff = new MeterBackoff(deps.random ?? Math.random);
     const c = deps.config;
     this.clockPolicy = { syncAboveMs: parseDuration(c.clock.syncAbove) ?? 300_000, eventAboveMs: parseDuration(c.clock.eventAbove) ?? 600_000 };
     const plan = c.collection.clock;
@@ -113,8 +121,21 @@ export class Collector {
 
   /** One collection cycle of the given classes over every registered meter. */
   async runCycle(classes: readonly CollectClass[] = ['load-profile']): Promise<MeterOutcome[]> {
-    const meters = this.deps.meters.list();
-    const outcomes = await Promise.all(meters.map((m) => this.collectMeter(m, 'scheduled', classes)));
+    const now = this.deps.clock.now();
+    const all = this.deps.meters.list();
+    const meters = all.filter((m) => this.backoff.due(m.serial, now));
+    if (meters.length < all.length) this.deps.logger.debug({ waiting: all.length - meters.length }, 'meters in retry backoff skipped this cycle');
+    const outcomes = await Promise.all(
+      meters.map(async (m) => {
+        const o = await this.collectMeter(m, 'scheduled', classes);
+        if (o.status !== 'FAIL') this.backoff.succeeded(m.serial);
+        else if (o.code !== ErrorCode.StorageFull && !this.isStopping()) {
+          const at = this.backoff.failed(m.serial, this.deps.clock.now());
+          this.deps.logger.info({ meter: m.serial, nextAttempt: new Date(at).toISOString(), reason: o.reason }, 'meter failed: next attempt after a pause');
+        }
+        return o;
+      }),
+    );
     this.deps.registry.tick();
     this.cycles++;
     const count = (s: string): number => outcomes.filter((o) => o.status === s).length;
@@ -201,7 +222,7 @@ export class Collector {
         });
         if (!outcome.ok) {
           if (outcome.code === ErrorCode.StorageFull) this.storeFull(outcome.reason);
-          return { meter: m.serial, status: 'FAIL', reason: outcome.reason, results };
+          return { meter: m.serial, status: 'FAIL', reason: outcome.reason, ...(outcome.code === undefined ? {} : { code: outcome.code }), results };
         }
         if (Object.values(results).some((r) => r.inserted > 0)) this.deps.events.storeOk(clock.now());
         if (!outcome.value || this.isStopping()) {
