@@ -56,6 +56,10 @@ export interface FleetConfig {
   readonly faults: FaultSpec;
   readonly lineFaults: Readonly<Record<string, FaultSpec>>;
   readonly meterFaults: Readonly<Record<string, FaultSpec>>;
+  /** Load profile capture period of every meter, seconds (default 900; 60 for fast tests). */
+  readonly capturePeriodS: number;
+  /** Days of load profile every meter holds (default 60). */
+  readonly profileDepthDays: number;
 }
 
 export const MAX_METERS = 65_535;
@@ -95,6 +99,8 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   framing: '--framing',
   baud: '--baud',
   latencyMs: '--latency',
+  capturePeriodS: '--capture-period',
+  profileDepthDays: '--profile-days',
   jitterMs: '--jitter',
   seed: '--seed',
   speed: '--speed',
@@ -108,6 +114,7 @@ const TOP_FIELDS = [
   'meters', 'serialLines', 'tcpBasePort', 'framing', 'baud', 'latencyMs', 'jitterMs', 'seed', 'speed', 'serialPrefix',
   'firstPhysicalAddress', 'logicalDevice', 'credentials', 'stateDir', 'saveIntervalMs', 'ptyDir', 'hdlc',
   'inactivityTimeoutMs', 'tcpMaxConnections', 'tcpIdleTimeoutMs', 'tcpMaxBufferedBytes', 'faults', 'lineFaults', 'meterFaults',
+  'capturePeriodS', 'profileDepthDays',
 ] as const;
 
 const FAULT_FIELDS = [
@@ -230,6 +237,9 @@ export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetC
     if (v !== undefined) hdlc[k] = v;
   }
 
+  const capturePeriodS = c.number('capturePeriodS', get('capturePeriodS', 900), 60, 86_400);
+  if (86_400 % capturePeriodS !== 0) c.fail('capturePeriodS', 'a divisor of a day in seconds (60, 300, 900, 1800, 3600…)', capturePeriodS);
+  const profileDepthDays = c.number('profileDepthDays', get('profileDepthDays', 60), 1, 366);
   const stateDir = o['stateDir'] === undefined ? undefined : c.string('stateDir', o['stateDir'], /./, 'a directory path');
   const ptyDir = o['ptyDir'] === undefined ? undefined : c.string('ptyDir', o['ptyDir'], /./, 'a directory path');
   return {
@@ -254,6 +264,8 @@ export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetC
     tcpMaxConnections: c.number('tcpMaxConnections', get('tcpMaxConnections', d.tcpMaxConnections), 1, 1024),
     tcpIdleTimeoutMs: c.number('tcpIdleTimeoutMs', get('tcpIdleTimeoutMs', d.tcpIdleTimeoutMs), 0, DAY),
     tcpMaxBufferedBytes: c.number('tcpMaxBufferedBytes', get('tcpMaxBufferedBytes', d.tcpMaxBufferedBytes), 1024, 1 << 30),
+    capturePeriodS,
+    profileDepthDays,
     faults: o['faults'] === undefined ? {} : parseFaultSpec(c, 'faults', o['faults']),
     lineFaults: checkKeys(c, 'lineFaults', parseFaultMap(c, 'lineFaults', o['lineFaults']), (k) => isIndex(k, serialLines), `a line index 0..${serialLines - 1}`),
     meterFaults: checkKeys(

@@ -108,7 +108,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
   const lineOf = (i: number): number | undefined => (perLine > 0 ? Math.floor(i / perLine) : undefined);
 
   const create = (spec: SimMeterSpec): SimMeterLike => {
-    const meter = factory(spec, { clock: meterClock });
+    const meter = factory(spec, { clock: meterClock }, { capturePeriodS: config.capturePeriodS, profileDepthDays: config.profileDepthDays });
     if (store !== undefined) {
       try {
         const saved = store.load(spec.serial);

@@ -78,4 +78,10 @@ export interface SimMeterDeps {
   readonly clock: Clock;
 }
 
-export type SimMeterFactory = (spec: SimMeterSpec, deps: SimMeterDeps) => SimMeterLike;
+/** Model settings the fleet passes to every meter it creates. */
+export interface SimMeterModelOptions {
+  readonly capturePeriodS?: number;
+  readonly profileDepthDays?: number;
+}
+
+export type SimMeterFactory = (spec: SimMeterSpec, deps: SimMeterDeps, options?: SimMeterModelOptions) => SimMeterLike;

@@ -24,6 +24,8 @@ export interface SimFlags {
   baud?: string;
   latency?: string;
   jitter?: string;
+  capturePeriod?: string;
+  profileDays?: string;
   state?: string;
   config?: string;
   password?: string;
@@ -54,6 +56,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--framing <kind>', 'framing on TCP (default wrapper)').choices(['wrapper', 'hdlc']))
     .option('--baud <b>', 'emulated serial speed, 8N1 (default 9600; 0 = unpaced)')
     .option('--latency <ms>', 'turnaround before each answer (default 20)')
+    .option('--capture-period <s>', 'load profile capture period in seconds, a divisor of a day (default 900; 60 for fast tests)')
+    .option('--profile-days <n>', 'days of load profile each meter holds (default 60)')
     .option('--jitter <ms>', 'random extra turnaround 0..ms (default 5)')
     .option('--state <dir>', 'save meter state here (on exit and every --save-interval) and restore it on start')
     .option('--save-interval <ms>', 'periodic state save (default 60000; 0 = only on exit)')
@@ -94,6 +98,8 @@ export function mergeFlags(file: Record<string, unknown>, f: SimFlags): Record<s
   set('baud', f.baud);
   set('latencyMs', f.latency);
   set('jitterMs', f.jitter);
+  set('capturePeriodS', f.capturePeriod);
+  set('profileDepthDays', f.profileDays);
   set('stateDir', f.state);
   set('saveIntervalMs', f.saveInterval);
   set('seed', f.seed);

@@ -103,3 +103,13 @@ describe('fleet configuration', () => {
     expect(meterIndexOf('XYZ000001', 'SIM', 10)).toBeUndefined();
   });
 });
+
+describe('meter model options', () => {
+  it('capture period and profile depth reach the config, checked', () => {
+    const c = parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: 60, profileDepthDays: 3 }, 'test');
+    expect(c).toMatchObject({ capturePeriodS: 60, profileDepthDays: 3 });
+    expect(parseFleetConfig({ meters: 1, serialLines: 1 }, 'test')).toMatchObject({ capturePeriodS: 900, profileDepthDays: 60 });
+    expect(() => parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: 700 }, 'test')).toThrow(/capturePeriodS .*must be a divisor of a day/);
+    expect(() => parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: '60x' }, 'test')).toThrow(/--capture-period/);
+  });
+});
