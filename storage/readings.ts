@@ -55,6 +55,14 @@ export interface EventBatch {
   readonly name: (code: number) => string;
 }
 
+export interface RegisterReading {
+  readonly name: string;
+  readonly obis: string;
+  /** Exact decimal after the scaler. */
+  readonly value: string;
+  readonly unit: string;
+}
+
 export class ReadingsStore {
   private readonly insertRow;
   private readonly upsertColumns;
@@ -62,6 +70,7 @@ export class ReadingsStore {
   private readonly upsertMark;
   private readonly outbox;
   private readonly insertEvent;
+  private readonly insertRegister;
 
   constructor(private readonly db: Db) {
     this.insertRow = db.prepare<[string, string, number, number | null, string, number]>(
@@ -77,6 +86,9 @@ export class ReadingsStore {
        ON CONFLICT (meter, profile) DO UPDATE SET collected_to = max(collected_to, excluded.collected_to), updated_at = excluded.updated_at`,
     );
     this.outbox = new Outbox(db);
+    this.insertRegister = db.prepare<[string, string, string, number, string, string]>(
+      'INSERT OR IGNORE INTO register_values (meter, name, obis, read_at, value, unit) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.insertEvent = db.prepare<[string, string, number, number, number]>('INSERT OR IGNORE INTO meter_events (meter, log, at, code, received_at) VALUES (?, ?, ?, ?, ?)');
   }
 
@@ -106,6 +118,16 @@ export class ReadingsStore {
       };
       const seq = this.outbox.append(batch.stream, payload, now);
       return { inserted: fresh.length, duplicates: batch.rows.length - fresh.length, seq };
+    });
+  }
+
+  /** Register values read at one moment, with their outbox message (stream `registers`). */
+  storeRegisters(meter: string, readAt: number, values: readonly RegisterReading[]): StoreResult {
+    return write(this.db, `${values.length} register values of ${meter}`, () => {
+      const fresh = values.filter((v) => this.insertRegister.run(meter, v.name, v.obis, readAt, v.value, v.unit).changes === 1);
+      if (fresh.length === 0) return { inserted: 0, duplicates: values.length };
+      const seq = this.outbox.append('registers', { meter, readAt, values: fresh }, readAt);
+      return { inserted: fresh.length, duplicates: values.length - fresh.length, seq };
     });
   }
 

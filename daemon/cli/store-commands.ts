@@ -20,7 +20,7 @@ export interface StoreIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'meter-events', 'events', 'alarms'] as const;
+export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'registers', 'meter-events', 'events', 'alarms'] as const;
 type ExportClass = (typeof EXPORT_CLASSES)[number];
 
 const stateDirOf = (opts: { state?: string }, env: NodeJS.ProcessEnv): string => opts.state ?? env.DCU_STATE_DIR ?? '/var/lib/dcu';
@@ -77,6 +77,10 @@ function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: 
       header: ['meter', 'captured_at', 'status', 'flags', ...names],
       rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, r.status === null ? '' : statusFlags(r.status).join(' '), ...(JSON.parse(r.cells) as (string | null)[])]),
     };
+  }
+  if (cls === 'registers') {
+    const rows = db.prepare(`SELECT meter, read_at, name, obis, value, unit FROM register_values WHERE read_at BETWEEN ? AND ?${filter} ORDER BY meter, read_at, obis`).all(...args) as { meter: string; read_at: number; name: string; obis: string; value: string; unit: string }[];
+    return { header: ['meter', 'read_at', 'name', 'obis', 'value', 'unit'], rows: rows.map((r) => [r.meter, iso(r.read_at), r.name, r.obis, r.value, r.unit]) };
   }
   if (cls === 'meter-events') {
     const rows = db.prepare(`SELECT meter, log, at, code FROM meter_events WHERE at BETWEEN ? AND ?${filter} ORDER BY meter, at, code`).all(...args) as { meter: string; log: string; at: number; code: number }[];

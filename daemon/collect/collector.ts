@@ -14,6 +14,7 @@ import type { MeterRecord } from '../../storage/meters';
 import type { EventLog } from '../../storage/events';
 import { collectProfile, type CollectProfileResult } from '../jobs/collect-profile';
 import { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass } from '../jobs/profile-classes';
+import { readEnergyRegisters } from '../jobs/basic-read';
 import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
 import { MeterBackoff } from './backoff';
 import { checkAlarmRegister, collectEventLogs } from '../jobs/meter-events';
@@ -24,9 +25,9 @@ import { failure, withMeterSession } from '../meters/session';
 export { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass };
 
 /** What the collector collects: profiles from their watermark, the meter's event logs, its alarm register. */
-export type CollectClass = ProfileClass | 'events' | 'alarms';
-const COLLECT_CLASSES: readonly CollectClass[] = [...(Object.keys(PROFILE_CLASSES) as ProfileClass[]), 'events', 'alarms'];
-const DEFAULT_BACKFILL: Readonly<Record<CollectClass, string>> = { ...Object.fromEntries(Object.entries(PROFILE_CLASSES).map(([k, v]) => [k, v.defaultBackfill])), events: '31d', alarms: '0s' } as Record<CollectClass, string>;
+export type CollectClass = ProfileClass | 'events' | 'alarms' | 'registers';
+const COLLECT_CLASSES: readonly CollectClass[] = [...(Object.keys(PROFILE_CLASSES) as ProfileClass[]), 'events', 'alarms', 'registers'];
+const DEFAULT_BACKFILL: Readonly<Record<CollectClass, string>> = { ...Object.fromEntries(Object.entries(PROFILE_CLASSES).map(([k, v]) => [k, v.defaultBackfill])), events: '31d', alarms: '0s', registers: '0s' } as Record<CollectClass, string>;
 
 export interface CollectorDeps extends JobDeps {
   readonly events: EventLog;
@@ -195,6 +196,10 @@ export class Collector {
             let result: CollectProfileResult;
             if (cls === 'events') {
               result = await collectEventLogs(client, this.deps.readings, { meter: m.serial, now: clock.now(), backfillMs, between });
+            } else if (cls === 'registers') {
+              const r = await readEnergyRegisters(client);
+              const stored = this.deps.readings.storeRegisters(m.serial, clock.now(), r.registers);
+              result = { status: r.observations.length > 0 ? 'WARN' : 'EXE', observations: r.observations, inserted: stored.inserted, duplicates: stored.duplicates, collectedTo: clock.now(), reads: 1, complete: true };
             } else if (cls === 'alarms') {
               const alarms = await checkAlarmRegister(client, this.deps.events, m.serial, clock.now());
               result = { status: alarms === undefined ? 'WARN' : 'EXE', observations: alarms === undefined ? ['alarm register 0.0.97.98.0.255 not readable'] : [], inserted: alarms?.raised.length ?? 0, duplicates: 0, collectedTo: clock.now(), reads: 1, complete: true };

@@ -2,7 +2,7 @@ import type { Data } from '../../protocol/axdr/data';
 import type { DlmsClient } from '../../protocol/client/client';
 import { readClock, readProfile } from '../../protocol/client/reads';
 import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
-import { obis, type Obis } from '../../protocol/cosem/obis';
+import { formatObis, obis, type Obis } from '../../protocol/cosem/obis';
 import { decodeScalerUnit, scaledDecimal, unitSymbol } from '../../protocol/cosem/units';
 
 /**
@@ -27,6 +27,8 @@ export const DRIFT_WARN_SECONDS = 30;
 
 export interface RegisterValue {
   name: string;
+  /** OBIS, dotted. */
+  obis: string;
   /** Exact decimal after the scaler. */
   value: string;
   unit: string;
@@ -64,7 +66,7 @@ export async function readEnergyRegisters(client: DlmsClient): Promise<{ registe
       return;
     }
     const s = decodeScalerUnit(su.data);
-    registers.push({ name: r.name, value: scaledDecimal(n, s.scaler), unit: unitSymbol(s.unit) });
+    registers.push({ name: r.name, obis: formatObis(r.obis), value: scaledDecimal(n, s.scaler), unit: unitSymbol(s.unit) });
   });
   return { registers, observations };
 }

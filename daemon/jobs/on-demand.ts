@@ -39,6 +39,7 @@ async function readWhat(client: DlmsClient, meter: string, what: readonly ReadWh
   for (const w of what) {
     if (w === 'registers') {
       const r = await readEnergyRegisters(client);
+      deps.readings.storeRegisters(meter, deps.clock.now(), r.registers);
       out.registers = r.registers;
       observations.push(...r.observations);
     } else if (w === 'clock') {

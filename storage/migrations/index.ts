@@ -9,6 +9,7 @@ import { m003Meters } from './003-meters';
 import { m004Readings } from './004-readings';
 import { m005Events } from './005-events';
 import { m006MeterEvents } from './006-meter-events';
+import { m007RegisterValues } from './007-register-values';
 
 export interface Migration {
   readonly version: number;
@@ -16,4 +17,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues];

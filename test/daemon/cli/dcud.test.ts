@@ -72,7 +72,7 @@ describe('dcud', () => {
       const file = join(dir, 'dcu.yaml');
       writeFileSync(
         file,
-        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, `  daily: { every: 1d, backfill: 5d }`, `  events: { every: 1h, backfill: 2d }`, `  alarms: { every: 15m }`, ''].join('\n'),
+        [`id: dcu-test`, `stateDir: ${join(dir, 'state')}`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, `  daily: { every: 1d, backfill: 5d }`, `  events: { every: 1h, backfill: 2d }`, `  alarms: { every: 15m }`, `  registers: { every: 1h }`, ''].join('\n'),
       );
       const store = join(dir, 'state', 'dcu.sqlite');
       const dcud = startDcud(file);
@@ -111,6 +111,13 @@ describe('dcud', () => {
       const marks = db.prepare("SELECT count(*) AS n FROM watermarks WHERE profile IN ('0.0.99.98.0.255', '0.0.99.97.0.255')").get() as { n: number };
       expect(marks.n).toBe(2 * 3);
       expect((db.prepare('SELECT count(*) AS n FROM alarm_registers').get() as { n: number }).n).toBe(3);
+      // energy registers: 4 per meter per read (scheduled, and the on-demand read of SIM000001)
+      const regs = db.prepare('SELECT meter, count(*) AS n FROM register_values GROUP BY meter ORDER BY meter').all() as { meter: string; n: number }[];
+      expect(regs).toEqual([
+        { meter: 'SIM000000', n: 4 },
+        { meter: 'SIM000001', n: 8 },
+        { meter: 'SIM000002', n: 4 },
+      ]);
       expect(perMeter.map((r) => r.meter)).toEqual(fleet.endpoints.map((m) => m.serial));
       for (const r of perMeter) expect(r.n).toBe(r.d);
       const states = db.prepare('SELECT serial, stage, reachability FROM meters ORDER BY serial').all();
