@@ -30,7 +30,10 @@ collection:                  # per data class: every (interval), backfill (new m
   load-profile: { every: 15m, backfill: 7d }
   daily: { every: 1d, backfill: 31d }
   billing: { every: 1d, backfill: 93d }
-  events: { every: 1h }
+  events: { every: 1h }        # the meters' event logs, from their watermarks
+  alarms: { every: 15m }       # the alarm register: bits raise and clear alarms
+  registers: { every: 1d }     # energy totals ±A/±R
+  clock: { every: 1d }         # clock check with the policy below
 
 clock: { syncAbove: 5m, eventAbove: 10m }   # drift policy: sync above 5 min, above 10 min only an event
 registry: { unreachableAfter: 72h }
