@@ -1,5 +1,5 @@
 import { createSimMeter } from '../sim/meter';
-import type { SimMeterSpec } from '../sim/types';
+import { loneMeterSpec, type SimMeterSpec } from '../sim/types';
 import { encodeData } from '../protocol/axdr/codec';
 import { DlmsClient } from '../protocol/client/client';
 import { transferImage } from '../protocol/client/image-transfer';
@@ -27,15 +27,7 @@ import { runVirtual, VirtualLine } from './virtual-line';
 const BAUD = 9600;
 const TURNAROUND_MS = 30;
 const NOW = Date.UTC(2026, 10, 23, 12);
-const SPEC: SimMeterSpec = {
-  index: 0,
-  serial: 'SIM000000',
-  physicalAddress: 16,
-  logicalDevice: 1,
-  credentials: [{ client: 1, auth: 'low', password: '00000000' }],
-  rejectAssociations: false,
-  seed: 1,
-};
+const SPEC: SimMeterSpec = loneMeterSpec([{ client: 1, auth: 'low', password: '00000000' }]);
 
 interface Grant {
   name: string;

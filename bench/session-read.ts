@@ -1,5 +1,5 @@
 import { createSimMeter } from '../sim/meter';
-import type { SimMeterSpec } from '../sim/types';
+import { loneMeterSpec, type SimMeterSpec } from '../sim/types';
 import { DlmsClient } from '../protocol/client/client';
 import { MemoryMetadataCache } from '../protocol/client/meta-cache';
 import { readProfile, type MetadataSource } from '../protocol/client/profile-read';
@@ -29,15 +29,7 @@ const LATENCY_MS = 15;
 const METER_TURNAROUND_MS = 15;
 const NOW = Date.UTC(2026, 10, 23, 12);
 const PROFILE = obis('1.0.99.1.0.255');
-const SPEC: SimMeterSpec = {
-  index: 0,
-  serial: 'SIM000000',
-  physicalAddress: 16,
-  logicalDevice: 1,
-  credentials: [{ client: 1, auth: 'low', password: '00000000' }],
-  rejectAssociations: false,
-  seed: 1,
-};
+const SPEC: SimMeterSpec = loneMeterSpec([{ client: 1, auth: 'low', password: '00000000' }]);
 
 export interface SessionFigures {
   seconds: number;

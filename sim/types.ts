@@ -73,6 +73,11 @@ export interface SimMeterSpec {
   readonly seed: number;
 }
 
+/** A lone meter (index 0, SIM000000 at HDLC physical 16, logical device 1), for benches and tests. */
+export function loneMeterSpec(credentials: readonly ClientCredential[], seed = 1): SimMeterSpec {
+  return { index: 0, serial: 'SIM000000', physicalAddress: 16, logicalDevice: 1, credentials, rejectAssociations: false, seed };
+}
+
 export interface SimMeterDeps {
   /** Meter time (may run accelerated with --speed). */
   readonly clock: Clock;

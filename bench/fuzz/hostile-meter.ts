@@ -12,6 +12,7 @@ import { encodeApdu, decodeApdu, type Apdu } from '../../protocol/apdu';
 import { invokeIdAndPriority } from '../../protocol/apdu/invoke';
 import type { Clock, TimerHandle } from '../../protocol/common/clock';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { concatBytes } from '../../protocol/common/hex';
 import type { HdlcAddress } from '../../protocol/hdlc/address';
 import type { HdlcControl } from '../../protocol/hdlc/control';
 import { encodeFrame } from '../../protocol/hdlc/frame';
@@ -198,7 +199,7 @@ export class HostileMeter implements ByteTransport {
           this.vr = (this.vr + 1) % 8;
           this.rxParts.push(info);
           if (!segmented) {
-            const whole = concat(this.rxParts);
+            const whole = concatBytes(this.rxParts);
             this.rxParts = [];
             const apdu = whole.subarray(3); // LLC E6 E6 00
             for (const a of this.onApdu(apdu)) this.queueApdu(a);
@@ -237,7 +238,7 @@ export class HostileMeter implements ByteTransport {
 
   /** HDLC: segments the APDU (LLC first) for the next polls. */
   private queueApdu(apdu: Uint8Array): void {
-    const payload = concat([Uint8Array.from(LLC_RESPONSE), apdu]);
+    const payload = concatBytes([Uint8Array.from(LLC_RESPONSE), apdu]);
     for (let at = 0; at < payload.length; at += MAX_INFO) {
       this.outgoing.push({ info: payload.subarray(at, at + MAX_INFO), segmented: at + MAX_INFO < payload.length });
     }
@@ -250,7 +251,7 @@ export class HostileMeter implements ByteTransport {
       this.toClient(this.opts.behaviour === 'mutate' && this.armed ? this.mutate(frame) : frame);
       return;
     }
-    const payload = concat([Uint8Array.from(LLC_RESPONSE), apdu]);
+    const payload = concatBytes([Uint8Array.from(LLC_RESPONSE), apdu]);
     if (payload.length > MAX_INFO) return;
     this.emit({ kind: 'I', ns: this.vs, nr: this.vr, pf: false }, payload, false);
     this.vs = (this.vs + 1) % 8;
@@ -358,16 +359,4 @@ function safeDecode(bytes: Uint8Array): Apdu | undefined {
   } catch {
     return undefined;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -7,19 +7,11 @@ import { DlmsClient } from '../../protocol/client/client';
 import { FakeClock, systemClock } from '../../protocol/common/clock';
 import { createSimMeter } from '../../sim/meter';
 import type { SimMeterOptionsInput } from '../../sim/meter/options';
-import type { SimMeterSpec } from '../../sim/types';
+import { loneMeterSpec, type SimMeterSpec } from '../../sim/types';
 import { memoryTransportPair } from './memory-transport';
 import { serveMeter } from './serve-meter';
 
-export const SIM_SPEC: SimMeterSpec = {
-  index: 0,
-  serial: 'SIM000000',
-  physicalAddress: 16,
-  logicalDevice: 1,
-  credentials: [{ client: 17, auth: 'low', password: '00000000' }],
-  rejectAssociations: false,
-  seed: 7,
-};
+export const SIM_SPEC: SimMeterSpec = loneMeterSpec([{ client: 17, auth: 'low', password: '00000000' }], 7);
 
 export function simMeterLink(meterStart: number, options: SimMeterOptionsInput = {}) {
   const clock = new FakeClock(meterStart);

@@ -5,13 +5,16 @@
  * the wire, and a hook that can lose chosen frames.
  */
 import { type Apdu, decodeApdu } from '../../../protocol/apdu';
+import type { Data } from '../../../protocol/axdr/data';
+import { obis } from '../../../protocol/cosem/obis';
+import { encodeAccessSelector, rangeByTime } from '../../../protocol/cosem/selective-access';
 import type { GeneralBlockTransfer } from '../../../protocol/apdu/gbt';
 import { DlmsClient, type ClientOptionsInput } from '../../../protocol/client/client';
 import { systemClock } from '../../../protocol/common/clock';
 import type { ApduHandler, ServerSession } from '../../../protocol/server/contract';
 import { createSimMeter } from '../../../sim/meter';
 import type { SimMeterOptionsInput } from '../../../sim/meter/options';
-import type { SimMeterSpec } from '../../../sim/types';
+import { loneMeterSpec, type SimMeterSpec } from '../../../sim/types';
 import { memoryTransportPair } from '../../helpers/memory-transport';
 import { serveMeter } from '../../helpers/serve-meter';
 import { FakeClock } from '../../../protocol/common/clock';
@@ -20,15 +23,7 @@ import type { HdlcParameters } from '../../../protocol/hdlc/params';
 
 export const NOW = Date.UTC(2026, 10, 23, 12);
 
-export const SPEC: SimMeterSpec = {
-  index: 0,
-  serial: 'SIM000000',
-  physicalAddress: 16,
-  logicalDevice: 1,
-  credentials: [{ client: 1, auth: 'low', password: '00000000' }],
-  rejectAssociations: false,
-  seed: 1,
-};
+export const SPEC: SimMeterSpec = loneMeterSpec([{ client: 1, auth: 'low', password: '00000000' }]);
 
 export interface Traffic {
   readonly dir: 'up' | 'down';
@@ -151,4 +146,20 @@ export function shape(t: readonly Traffic[]): string[] {
     if (g.data.length === 0) return `${d}a${g.blockNumberAck}w${g.window}`;
     return `${d}${g.blockNumber}${g.streaming ? 's' : ''}${g.lastBlock ? 'L' : ''}`;
   });
+}
+
+/** The load profile buffer and one day of it by range: what the GBT tests read. */
+export const PROFILE = { classId: 7, obis: obis('1.0.99.1.0.255'), index: 2 };
+const FROM = Date.UTC(2026, 10, 22);
+export const DAY = encodeAccessSelector(rangeByTime(FROM, FROM + 95 * 900_000));
+/** An image for the transfer tests. */
+export const IMAGE = Uint8Array.from({ length: 5 * 1024 }, (_, i) => (i * 13) & 0xff);
+
+/** Associates, reads the day, closes: the data, whether GBT was granted, and the set-up (traffic). */
+export async function readDay(s: GbtSetup): Promise<{ data: Data; granted: boolean; setup: ReturnType<typeof gbtSetup> }> {
+  const setup = gbtSetup(s);
+  const negotiated = await setup.client.connect();
+  const data = await setup.client.getValue(PROFILE, DAY);
+  await setup.client.close();
+  return { data, granted: negotiated.conformance.has('general-block-transfer'), setup };
 }

@@ -4,24 +4,11 @@
  * transmissions (RR in between) and HDLC recovers lost frames below GBT.
  */
 import { encodeData } from '../../../protocol/axdr/codec';
-import type { Data } from '../../../protocol/axdr/data';
 import { transferImage } from '../../../protocol/client/image-transfer';
-import { obis } from '../../../protocol/cosem/obis';
-import { encodeAccessSelector, rangeByTime } from '../../../protocol/cosem/selective-access';
-import { gbtSetup, gbts, shape, transmissions, type GbtSetup } from './gbt-harness';
+import { gbtSetup, gbts, shape, transmissions, type GbtSetup, IMAGE, readDay } from './gbt-harness';
 
-const PROFILE = { classId: 7, obis: obis('1.0.99.1.0.255'), index: 2 };
-const FROM = Date.UTC(2026, 10, 22);
-const DAY = encodeAccessSelector(rangeByTime(FROM, FROM + 95 * 900_000));
-const IMAGE = Uint8Array.from({ length: 5 * 1024 }, (_, i) => (i * 13) & 0xff);
 
-async function readDay(s: GbtSetup): Promise<{ data: Data; granted: boolean; setup: ReturnType<typeof gbtSetup> }> {
-  const setup = gbtSetup({ framing: 'hdlc', ...s });
-  const negotiated = await setup.client.connect();
-  const data = await setup.client.getValue(PROFILE, DAY);
-  await setup.client.close();
-  return { data, granted: negotiated.conformance.has('general-block-transfer'), setup };
-}
+const readHdlcDay = (s: GbtSetup): ReturnType<typeof readDay> => readDay({ framing: 'hdlc', ...s });
 
 /** Shape without the acknowledgements of the request (the request is one block). */
 const dataShape = (setup: ReturnType<typeof gbtSetup>): string[] => shape(setup.traffic).filter((x) => !x.startsWith('da'));
@@ -30,7 +17,7 @@ let reference: Uint8Array;
 
 beforeAll(async () => {
   // The same read over HDLC without GBT: the bytes every GBT variant must reproduce.
-  const { data, setup } = await readDay({ meter: { generalBlockTransfer: false } });
+  const { data, setup } = await readHdlcDay({ meter: { generalBlockTransfer: false } });
   reference = encodeData(data);
   expect(reference.length).toBeGreaterThan(2 * 1024);
   expect(gbts(setup.traffic)).toHaveLength(0);
@@ -38,7 +25,7 @@ beforeAll(async () => {
 
 describe('GBT over HDLC (streaming)', () => {
   it('streams a profile: three blocks in one meter transmission, F on the last frame', async () => {
-    const { data, setup, granted } = await readDay({});
+    const { data, setup, granted } = await readHdlcDay({});
     expect(granted).toBe(true);
     expect(encodeData(data)).toEqual(reference);
     expect(dataShape(setup).slice(-4)).toEqual(['u1L', 'd1s', 'd2s', 'd3L']);
@@ -48,13 +35,13 @@ describe('GBT over HDLC (streaming)', () => {
   });
 
   it('GBT window 2 over HDLC: an acknowledgement after every second block', async () => {
-    const { data, setup } = await readDay({ client: { gbt: { window: 2 } } });
+    const { data, setup } = await readHdlcDay({ client: { gbt: { window: 2 } } });
     expect(encodeData(data)).toEqual(reference);
     expect(dataShape(setup).slice(-5)).toEqual(['u1L', 'd1s', 'd2', 'ua2w2', 'd3L']);
   });
 
   it('HDLC window boundaries inside the GBT burst (128-byte frames, window 3): RR between transmissions', async () => {
-    const { data, setup } = await readDay({ hdlc: { maxInfoTx: 128, maxInfoRx: 128, windowTx: 3, windowRx: 3 } });
+    const { data, setup } = await readHdlcDay({ hdlc: { maxInfoTx: 128, maxInfoRx: 128, windowTx: 3, windowRx: 3 } });
     expect(encodeData(data)).toEqual(reference);
     // GBT sees the same stream: no acknowledgement inside the burst.
     expect(dataShape(setup).slice(-4)).toEqual(['u1L', 'd1s', 'd2s', 'd3L']);
@@ -71,7 +58,7 @@ describe('GBT over HDLC (streaming)', () => {
 
   it('a frame lost inside the burst is recovered by HDLC, GBT does not notice', async () => {
     let lostOne = false;
-    const { data, setup } = await readDay({
+    const { data, setup } = await readHdlcDay({
       frameLoss: (dir, frame) => {
         // The second frame of the first long meter transmission.
         const lose = !lostOne && dir === 'down' && frame.control.kind === 'I' && !frame.control.pf && frame.info.length < 10;

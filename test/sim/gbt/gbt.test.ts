@@ -1,22 +1,9 @@
 import { encodeData } from '../../../protocol/axdr/codec';
-import type { Data } from '../../../protocol/axdr/data';
 import { transferImage } from '../../../protocol/client/image-transfer';
 import { obis } from '../../../protocol/cosem/obis';
-import { encodeAccessSelector, rangeByTime } from '../../../protocol/cosem/selective-access';
-import { decoded, gbtSetup, gbts, shape, type GbtSetup } from './gbt-harness';
+import { decoded, gbtSetup, gbts, shape, DAY, IMAGE, PROFILE, readDay } from './gbt-harness';
 
-const PROFILE = { classId: 7, obis: obis('1.0.99.1.0.255'), index: 2 };
-const FROM = Date.UTC(2026, 10, 22);
-const DAY = encodeAccessSelector(rangeByTime(FROM, FROM + 95 * 900_000));
-const IMAGE = Uint8Array.from({ length: 5 * 1024 }, (_, i) => (i * 13) & 0xff);
 
-async function readDay(s: GbtSetup): Promise<{ data: Data; granted: boolean; setup: ReturnType<typeof gbtSetup> }> {
-  const setup = gbtSetup(s);
-  const negotiated = await setup.client.connect();
-  const data = await setup.client.getValue(PROFILE, DAY);
-  await setup.client.close();
-  return { data, granted: negotiated.conformance.has('general-block-transfer'), setup };
-}
 
 let reference: Uint8Array;
 
