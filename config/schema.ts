@@ -104,6 +104,7 @@ export const ConfigSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'concentrator id (MQTT topic prefix dcu/<id>/)' }),
     stateDir: Type.String({ minLength: 1, default: '/var/lib/dcu', description: 'state directory (SQLite store)' }),
+    timeZone: Type.Optional(Type.String({ minLength: 1, description: "IANA time zone of job time windows, e.g. Europe/Madrid (default: the system's)" })),
     lines: Type.Array(LineSchema, { default: [], description: 'communication lines' }),
     meters: Type.Array(MeterSchema, { default: [], description: 'seed list applied at start; the registry is SQLite' }),
     collection: CollectionSchema,

@@ -66,7 +66,7 @@ function describe(e: ErrorObject, doc: unknown): ConfigProblem {
 }
 
 /** Union errors come as one per branch: keep the most useful, once per path. */
-function schemaProblems(errors: readonly ErrorObject[], doc: unknown): ConfigProblem[] {
+export function schemaProblems(errors: readonly ErrorObject[], doc: unknown): ConfigProblem[] {
   const byPath = new Map<string, ErrorObject[]>();
   for (const e of errors) {
     const list = byPath.get(e.instancePath) ?? [];
@@ -111,6 +111,13 @@ function credentialProblems(m: MeterConfig, at: string): ConfigProblem[] {
 /** Rules across keys, on a document that passed the schema. */
 export function semanticProblems(config: Config): ConfigProblem[] {
   const out: ConfigProblem[] = [];
+  if (config.timeZone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: config.timeZone });
+    } catch {
+      out.push({ path: 'timeZone', message: `"${config.timeZone}" is not an IANA time zone; e.g. Europe/Madrid, UTC` });
+    }
+  }
   const lines = new Map<string, LineConfig>();
   config.lines.forEach((line, i) => {
     const at = `lines[${i}]`;

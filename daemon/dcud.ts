@@ -16,11 +16,11 @@ import { EventLog } from '../storage/events';
 import { SqliteMetadataCache } from '../storage/meta-cache';
 import { MeterRepository } from '../storage/meters';
 import { ReadingsStore } from '../storage/readings';
-import { write } from '../storage/db';
-import { Outbox } from '../storage/outbox';
+import { JobStore } from '../storage/jobs';
 import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
-import { readOnDemand, type OnDemandDeps, type OnDemandResult, type ReadWhat } from './jobs/on-demand';
+import type { OnDemandResult } from './jobs/on-demand';
+import { Scheduler } from './jobs/scheduler';
 import { LineRuntime } from './lines/line';
 import { Registry } from './registry/registry';
 
@@ -37,11 +37,13 @@ export interface Daemon {
   readonly meters: MeterRepository;
   readonly readings: ReadingsStore;
   readonly collector: Collector;
+  readonly scheduler: Scheduler;
+  readonly jobs: JobStore;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
-  /** An on-demand read (the local socket and, later, the HES use it). */
-  readNow(serial: string, what: readonly ReadWhat[]): Promise<OnDemandResult>;
+  /** An on-demand read of one meter as a job (queued, persisted, result in the outbox), awaited. */
+  readNow(serial: string, what: readonly string[]): Promise<OnDemandResult>;
   /** Opens the local socket `<stateDir>/dcud.sock`. */
   listen(): Promise<void>;
   stop(): Promise<void>;
@@ -91,27 +93,50 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   applyMeters(config);
   const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
   const collector = new Collector({ ...shared, events, logger: logger.child({ part: 'collector' }) });
-  const outbox = new Outbox(db);
-  const onDemand: OnDemandDeps = {
-    ...shared,
-    logger: logger.child({ part: 'on-demand' }),
-    publish: (r) => write(db, `the on-demand result of ${r.meter}`, () => outbox.append('results', r, clock.now())),
-  };
+  const jobs = new JobStore(db);
+  const scheduler = new Scheduler({ ...shared, jobs, logger: logger.child({ part: 'jobs' }), ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }) });
+  scheduler.start();
+  const readNow = (serial: string, what: readonly string[]): Promise<OnDemandResult> =>
+    new Promise((resolve, reject) => {
+      let jobId: string | undefined;
+      const early: OnDemandResult[] = [];
+      const off = scheduler.on((e) => {
+        if (e.type !== 'result' || !e.final) return;
+        if (jobId === undefined) early.push(e.result);
+        else if (e.job === jobId) {
+          off();
+          resolve(e.result);
+        }
+      });
+      try {
+        jobId = scheduler.submit({ meters: [serial], what }, 'local').job.id;
+        const r = early.find((x) => x.job === jobId);
+        if (r !== undefined) {
+          off();
+          resolve(r);
+        }
+      } catch (e) {
+        off();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
   let socket: { close(): Promise<void> } | undefined;
   return {
     db,
     meters,
     readings,
     collector,
+    scheduler,
+    jobs,
     lines,
     applyMeters,
-    readNow: (serial, what) => readOnDemand(onDemand, serial, what),
+    readNow,
     listen: async () => {
-      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), { read: (serial, what) => readOnDemand(onDemand, serial, what), isRegistered: (s) => meters.get(s) !== undefined }, logger.child({ part: 'socket' }));
+      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }));
     },
     stop: async () => {
       await socket?.close();
-      await collector.stop();
+      await Promise.all([scheduler.stop(), collector.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();
       lock.close();

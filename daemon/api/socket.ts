@@ -1,93 +1,139 @@
 /**
  * The daemon's local socket on the box (`<stateDir>/dcud.sock`, mode 0660: file permissions
  * are the access control): newline-delimited JSON, one request per line, answers as lines
- * tagged with the request's id. Today it serves on-demand reads for `dcu read`; the HTTP API
- * of the local-access issue will take over and keep the same job code paths.
+ * tagged with the request's id. It serves `dcu read`, `dcu plan` and `dcu jobs cancel`; the
+ * HTTP API of the local-access issue will take over and keep the same job code paths. A
+ * request's other fields are a job request (daemon/jobs/request.ts; `jobId` names the job).
  *
  *   → {"id":"1","cmd":"read","meters":["SIM000001"],"what":["registers","clock"]}
- *   ← {"id":"1","type":"accepted","meters":1}
+ *   ← {"id":"1","type":"accepted","job":"j-…","meters":1,"created":true}
+ *   ← {"id":"1","type":"attempt","result":{…,"status":"FAIL",…}}       (failed, retried later)
  *   ← {"id":"1","type":"result","result":{"meter":"SIM000001","status":"EXE",…}}
- *   ← {"id":"1","type":"done","exe":1,"warn":0,"fail":0}
- *   ← {"id":"1","type":"error","error":{"code":800,"message":"…"}}   (bad request: nothing run)
+ *   ← {"id":"1","type":"done","job":"j-…","state":"done","exe":1,"warn":0,"fail":0,"cancelled":0}
+ *   → {"id":"2","cmd":"plan","lines":["plc0"],"what":["daily"],"window":["22:00-06:00"]}
+ *   ← {"id":"2","type":"accepted",…}                                        (add "follow":true to stream)
+ *   → {"id":"3","cmd":"cancel","job":"j-…"}     ← {"id":"3","type":"cancelled","job":"j-…","state":"cancelled"}
+ *   → {"id":"4","cmd":"follow","job":"j-…"}     ← results as they come, then done
+ *   ← {"id":"1","type":"error","error":{"code":800,"message":"…"}}          (bad request: nothing queued)
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
-import { READ_WHAT, type OnDemandResult, type ReadWhat } from '../jobs/on-demand';
+import type { JobCounts, JobRecord, JobState } from '../../storage/jobs';
+import type { JobEvent, Submitted } from '../jobs/scheduler';
 
 export const SOCKET_FILE = 'dcud.sock';
-const MAX_REQUEST_BYTES = 64 * 1024;
+const MAX_REQUEST_BYTES = 256 * 1024;
+const COMMANDS = ['read', 'plan', 'cancel', 'follow'] as const;
 
+/** What the socket needs of the scheduler. */
 export interface SocketHandlers {
-  read(serial: string, what: readonly ReadWhat[]): Promise<OnDemandResult>;
-  isRegistered(serial: string): boolean;
+  submit(doc: unknown, source: string): Submitted;
+  cancel(job: string): { found: boolean; state: JobState | undefined };
+  on(listener: (e: JobEvent) => void): () => void;
+  readonly jobs: { get(id: string): JobRecord | undefined; counts(id: string): JobCounts };
 }
 
-interface ReadRequest {
-  readonly id: string;
-  readonly meters: readonly string[];
-  readonly what: readonly ReadWhat[];
-}
-
-function parseRequest(line: string, isRegistered: (s: string) => boolean): ReadRequest | { id: string; error: DcuError } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(line);
-  } catch {
-    return { id: '', error: new DcuError(ErrorCode.Usage, 'the request is not JSON') };
-  }
-  const o = (doc ?? {}) as Record<string, unknown>;
-  const id = typeof o.id === 'string' ? o.id : '';
-  const bad = (message: string): { id: string; error: DcuError } => ({ id, error: new DcuError(ErrorCode.Usage, message) });
-  if (o.cmd !== 'read') return bad(`unknown command ${JSON.stringify(o.cmd)}; known: read`);
-  if (!Array.isArray(o.meters) || o.meters.length === 0 || !o.meters.every((m) => typeof m === 'string')) return bad('"meters" must be a non-empty list of serial numbers');
-  const meters = o.meters;
-  const unknown = meters.filter((m) => !isRegistered(m));
-  if (unknown.length > 0) return bad(`not registered: ${unknown.join(', ')}`);
-  const what = o.what === undefined ? ['registers', 'clock'] : o.what;
-  if (!Array.isArray(what) || what.length === 0 || !what.every((w) => (READ_WHAT as readonly unknown[]).includes(w))) return bad(`"what" is a list of ${READ_WHAT.join(', ')}`);
-  return { id, meters, what: what as ReadWhat[] };
+function doneMessage(id: string, job: string, state: JobState | undefined, c: JobCounts): object {
+  return { id, type: 'done', job, state, exe: c.EXE, warn: c.WARN, fail: c.FAIL, cancelled: c.cancelled };
 }
 
 export function startLocalSocket(path: string, handlers: SocketHandlers, logger: Logger): Promise<{ close(): Promise<void> }> {
   // A socket file left by a killed daemon: the state directory lock says we are the only one.
   if (existsSync(path)) unlinkSync(path);
+  const subscriptions = new Set<() => void>();
+  const connections = new Set<Socket>();
+
   const serve = (socket: Socket): void => {
     let buffer = '';
+    connections.add(socket);
+    const mine = new Set<() => void>();
     const send = (doc: object): void => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(doc)}\n`);
     };
+    const fail = (id: string, e: unknown): void => {
+      const err = isDcuError(e) ? e : new DcuError(ErrorCode.Internal, e instanceof Error ? e.message : String(e));
+      send({ id, type: 'error', error: { code: err.code, message: err.message } });
+    };
+    /** Streams a job's results to this connection until it ends (or the client leaves). */
+    const follow = (id: string, job: string): void => {
+      const off = handlers.on((e) => {
+        if (e.job !== job) return;
+        if (e.type === 'result') send({ id, type: e.final ? 'result' : 'attempt', result: e.result });
+        else {
+          send(doneMessage(id, job, e.state, e.counts));
+          stop();
+        }
+      });
+      const stop = (): void => {
+        off();
+        mine.delete(stop);
+        subscriptions.delete(stop);
+      };
+      mine.add(stop);
+      subscriptions.add(stop);
+      const j = handlers.jobs.get(job);
+      if (j !== undefined && j.state !== 'queued' && j.state !== 'running') {
+        send(doneMessage(id, job, j.state, handlers.jobs.counts(job)));
+        stop();
+      }
+    };
+    const handle = (line: string): void => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch {
+        fail('', new DcuError(ErrorCode.Usage, 'the request is not JSON'));
+        return;
+      }
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        fail('', new DcuError(ErrorCode.Usage, 'the request is not a JSON object'));
+        return;
+      }
+      const { id: rawId, cmd, jobId, follow: wantsFollow, job, ...rest } = doc as Record<string, unknown>;
+      const id = typeof rawId === 'string' ? rawId : '';
+      try {
+        if (cmd === 'read' || cmd === 'plan') {
+          const request = { ...rest, kind: cmd, ...(jobId === undefined ? {} : { id: jobId }) };
+          const s = handlers.submit(request, 'local');
+          logger.info({ id, job: s.job.id, kind: cmd, meters: s.meters.length }, 'job requested on the local socket');
+          send({ id, type: 'accepted', job: s.job.id, meters: s.meters.length, created: s.created });
+          if (cmd === 'read' || wantsFollow === true) follow(id, s.job.id);
+        } else if (cmd === 'cancel' || cmd === 'follow') {
+          if (typeof job !== 'string') throw new DcuError(ErrorCode.Usage, `"${cmd}" needs "job": the job id`);
+          if (cmd === 'follow') {
+            if (handlers.jobs.get(job) === undefined) throw new DcuError(ErrorCode.Usage, `no job ${job}`);
+            follow(id, job);
+          } else {
+            const r = handlers.cancel(job);
+            if (!r.found) throw new DcuError(ErrorCode.Usage, `no job ${job}`);
+            send({ id, type: 'cancelled', job, state: r.state });
+          }
+        } else {
+          throw new DcuError(ErrorCode.Usage, `unknown command ${JSON.stringify(cmd)}; known: ${COMMANDS.join(', ')}`);
+        }
+      } catch (e) {
+        fail(id, e);
+      }
+    };
     socket.setEncoding('utf8');
     socket.on('error', () => undefined);
+    socket.on('close', () => {
+      connections.delete(socket);
+      for (const stop of [...mine]) stop();
+    });
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       if (buffer.length > MAX_REQUEST_BYTES) {
-        send({ id: '', type: 'error', error: { code: ErrorCode.Usage, message: `request over ${MAX_REQUEST_BYTES} bytes` } });
+        fail('', new DcuError(ErrorCode.Usage, `request over ${MAX_REQUEST_BYTES} bytes`));
         socket.end();
         return;
       }
       for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
-        if (line === '') continue;
-        const req = parseRequest(line, (s) => handlers.isRegistered(s));
-        if ('error' in req) {
-          send({ id: req.id, type: 'error', error: { code: req.error.code, message: req.error.message } });
-          continue;
-        }
-        logger.info({ id: req.id, meters: req.meters.length, what: req.what }, 'on-demand read requested');
-        send({ id: req.id, type: 'accepted', meters: req.meters.length });
-        void Promise.all(
-          req.meters.map(async (serial) => {
-            const result = await handlers.read(serial, req.what);
-            send({ id: req.id, type: 'result', result });
-            return result.status;
-          }),
-        ).then((statuses) => {
-          const n = (s: string): number => statuses.filter((x) => x === s).length;
-          send({ id: req.id, type: 'done', exe: n('EXE'), warn: n('WARN'), fail: n('FAIL') });
-        });
+        if (line !== '') handle(line);
       }
     });
   };
@@ -99,7 +145,9 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
       resolve({
         close: () =>
           new Promise<void>((done) => {
+            for (const stop of [...subscriptions]) stop();
             server.close(() => done());
+            for (const c of connections) c.end();
           }),
       });
     });

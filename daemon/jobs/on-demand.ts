@@ -1,42 +1,75 @@
 /**
- * On-demand reads (HES or technician): the most urgent job class. A read takes the line
- * ahead of scheduled work (a running collection yields after its request in flight), runs
- * one association and answers EXE (ok), WARN (ok with observations) or FAIL (with the
+ * One meter's part of a read job (on-demand or a mass plan): take the line at the job's
+ * priority (a running collection yields after its request in flight), run one association,
+ * execute the commands and answer EXE (ok), WARN (ok with observations) or FAIL (with the
  * reason). Profiles asked for are collected from their watermark and stored like scheduled
- * ones; every result also goes to the outbox stream `results`.
+ * ones; registers are stored; any `CLASS:OBIS:ATTR` attribute is read (one get-with-list)
+ * and returned in the data notation. The scheduler stores the result (job_meters + outbox).
  */
 import { parseDuration } from '../../config/units';
+import { dataToJson, type DataJson } from '../../protocol/axdr/json';
 import type { DlmsClient } from '../../protocol/client/client';
 import { readClock } from '../../protocol/client/reads';
-import { withMeterSession } from '../meters/session';
+import { dataAccessResultName } from '../../protocol/apdu/results';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { formatRef, parseAttributeRef } from '../../protocol/cosem/classes';
+import type { PriorityClass } from '../lines/arbiter';
+import { failure, withMeterSession } from '../meters/session';
 import type { JobDeps } from './deps';
 import { readEnergyRegisters, type ReadStatus, type RegisterValue } from './basic-read';
 import { collectProfile } from './collect-profile';
 import { PROFILE_CLASSES, type ProfileClass } from './profile-classes';
+import { isReadWhat, READ_WHAT, type ReadWhat } from './request';
 
-export const READ_WHAT = ['registers', 'clock', 'load-profile', 'daily', 'billing'] as const;
-export type ReadWhat = (typeof READ_WHAT)[number];
+export { READ_WHAT, type ReadWhat };
 
-export interface OnDemandDeps extends JobDeps {
-  /** Stores a result (outbox stream `results`). */
-  readonly publish: (result: OnDemandResult) => void;
+export interface AttributeValue {
+  /** CLASS:OBIS:ATTR, canonical numeric form. */
+  readonly ref: string;
+  readonly value?: DataJson;
+  /** The meter's data-access-result when it refused. */
+  readonly error?: string;
 }
 
 export interface OnDemandResult {
   readonly meter: string;
   readonly status: ReadStatus;
   readonly reason?: string;
+  /** DcuError code of a FAIL, when there is one. */
+  readonly code?: number;
   readonly observations: readonly string[];
   readonly registers?: readonly RegisterValue[];
   readonly clock?: { readonly meterTime: number | null; readonly driftMs: number | null };
   readonly profiles?: Partial<Record<ProfileClass, { readonly inserted: number; readonly collectedTo: number }>>;
+  readonly attributes?: readonly AttributeValue[];
+  /** The job this result belongs to (set by the scheduler). */
+  readonly job?: string;
+  readonly attempt?: number;
   readonly requestedAt: number;
   readonly finishedAt: number;
 }
 
-async function readWhat(client: DlmsClient, meter: string, what: readonly ReadWhat[], deps: OnDemandDeps, observations: string[]): Promise<Omit<OnDemandResult, 'meter' | 'status' | 'observations' | 'requestedAt' | 'finishedAt'>> {
-  const out: { registers?: RegisterValue[]; clock?: NonNullable<OnDemandResult['clock']>; profiles?: NonNullable<OnDemandResult['profiles']> } = {};
-  for (const w of what) {
+type ReadBody = Omit<OnDemandResult, 'meter' | 'status' | 'observations' | 'requestedAt' | 'finishedAt'>;
+
+async function readAttributes(client: DlmsClient, refs: readonly string[], observations: string[]): Promise<AttributeValue[]> {
+  const parsed = refs.map((r) => parseAttributeRef(r));
+  const outcomes = await client.getWithList(parsed);
+  return outcomes.map((o, i) => {
+    const asked = parsed[i];
+    const ref = asked === undefined ? `#${i}` : formatRef(asked);
+    if (o.ok) return { ref, value: dataToJson(o.data) };
+    const why = dataAccessResultName(o.result);
+    observations.push(`${ref} refused by the meter (${why})`);
+    return { ref, error: why };
+  });
+}
+
+async function readWhat(client: DlmsClient, meter: string, what: readonly string[], deps: JobDeps, observations: string[], between: () => void): Promise<ReadBody> {
+  const out: { registers?: RegisterValue[]; clock?: NonNullable<OnDemandResult['clock']>; profiles?: NonNullable<OnDemandResult['profiles']>; attributes?: AttributeValue[] } = {};
+  const refs = what.filter((w) => !isReadWhat(w));
+  if (refs.length > 0) out.attributes = await readAttributes(client, refs, observations);
+  for (const w of what.filter(isReadWhat)) {
+    between();
     if (w === 'registers') {
       const r = await readEnergyRegisters(client);
       deps.readings.storeRegisters(meter, deps.clock.now(), r.registers);
@@ -66,33 +99,36 @@ async function readWhat(client: DlmsClient, meter: string, what: readonly ReadWh
   return out;
 }
 
-/** Reads one meter now, at on-demand priority. Never throws: failures are FAIL results. */
-export async function readOnDemand(deps: OnDemandDeps, serial: string, what: readonly ReadWhat[]): Promise<OnDemandResult> {
+export interface ReadOptions {
+  readonly priority?: PriorityClass;
+  /** Cancellation: while waiting for the line it leaves the queue; in a session, it stops between commands. */
+  readonly signal?: AbortSignal;
+}
+
+/** Reads one meter now. Never throws: failures are FAIL results (with the DcuError code). */
+export async function readMeter(deps: JobDeps, serial: string, what: readonly string[], options: ReadOptions = {}): Promise<OnDemandResult> {
   const requestedAt = deps.clock.now();
-  const done = (r: Omit<OnDemandResult, 'meter' | 'requestedAt' | 'finishedAt'>): OnDemandResult => {
-    const result = { meter: serial, ...r, requestedAt, finishedAt: deps.clock.now() };
-    try {
-      deps.publish(result);
-    } catch (e) {
-      deps.logger.error({ meter: serial, err: e instanceof Error ? e.message : String(e) }, 'on-demand result not stored');
-    }
-    return result;
-  };
+  const done = (r: Omit<OnDemandResult, 'meter' | 'requestedAt' | 'finishedAt'>): OnDemandResult => ({ meter: serial, ...r, requestedAt, finishedAt: deps.clock.now() });
   const m = deps.meters.get(serial);
-  if (m === undefined) return done({ status: 'FAIL', reason: `meter ${serial} is not registered`, observations: [] });
+  if (m === undefined) return done({ status: 'FAIL', reason: `meter ${serial} is not registered`, code: ErrorCode.Usage, observations: [] });
   const line = deps.lines.get(m.line);
-  if (line === undefined) return done({ status: 'FAIL', reason: `line ${m.line} is not configured`, observations: [] });
-  const log = deps.logger.child({ meter: serial, line: line.name, job: 'on-demand' });
+  if (line === undefined) return done({ status: 'FAIL', reason: `line ${m.line} is not configured`, code: ErrorCode.Config, observations: [] });
+  const priority = options.priority ?? 'on-demand';
+  const log = deps.logger.child({ meter: serial, line: line.name, job: priority });
   let lease;
   try {
-    lease = await line.arbiter.acquire(`${serial} on-demand`, 'on-demand');
+    lease = await line.arbiter.acquire(`${serial} ${priority}`, priority, options.signal);
   } catch (e) {
-    return done({ status: 'FAIL', reason: e instanceof Error ? e.message : String(e), observations: [] });
+    const f = failure(e);
+    return done({ status: 'FAIL', reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }), observations: [] });
   }
   try {
     const observations: string[] = [];
-    const outcome = await withMeterSession(m, line, deps, log, (client) => readWhat(client, serial, what, deps, observations));
-    if (!outcome.ok) return done({ status: 'FAIL', reason: outcome.reason, observations });
+    const between = (): void => {
+      if (options.signal?.aborted === true) throw new DcuError(ErrorCode.JobCancelled, `the read of ${serial} was cancelled`);
+    };
+    const outcome = await withMeterSession(m, line, deps, log, (client) => readWhat(client, serial, what, deps, observations, between));
+    if (!outcome.ok) return done({ status: 'FAIL', reason: outcome.reason, ...(outcome.code === undefined ? {} : { code: outcome.code }), observations });
     return done({ status: observations.length > 0 ? 'WARN' : 'EXE', observations, ...outcome.value });
   } finally {
     lease.release();

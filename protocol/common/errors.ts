@@ -62,6 +62,7 @@ export const ErrorCode = {
   UnknownClass: 802,
   InvalidValue: 803,
   JobCancelled: 804,
+  JobDeadline: 805,
   Internal: 900,
 } as const;
 
