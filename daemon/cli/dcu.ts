@@ -4,6 +4,7 @@ import { registerConfig } from './config-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
+import { registerJobs } from './jobs-command';
 import { registerRead } from './read-command';
 import { registerStoreCommands } from './store-commands';
 import { runProbe } from './probe/run';
@@ -26,6 +27,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerConfig(program, onExit, io);
   registerStoreCommands(program, onExit, io);
   registerRead(program, onExit, io);
+  registerJobs(program, onExit, io);
   return program;
 }
 
