@@ -6,7 +6,7 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
-import { ConfigSchema, type Config, type LineConfig, type MeterConfig } from './schema';
+import { ConfigSchema, MeterSchema, type Config, type LineConfig, type MeterConfig } from './schema';
 import { parseDuration, parseSize } from './units';
 
 export interface ConfigProblem {
@@ -17,6 +17,7 @@ export interface ConfigProblem {
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSchema = ajv.compile<Config>(ConfigSchema);
+const validateMeterSchema = ajv.compile<MeterConfig>(MeterSchema);
 
 /** `/meters/1/auth` → `meters[1].auth`. */
 export function keyPath(pointer: string): string {
@@ -175,4 +176,33 @@ export function configError(source: string, problems: readonly ConfigProblem[]):
   return new DcuError(ErrorCode.Config, `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`, {
     context: { source, problems: problems.length, first: problems[0] === undefined ? undefined : `${problems[0].path}: ${problems[0].message}` },
   });
+}
+
+/** What a new or changed meter must not collide with. */
+export interface MeterSlotInUse {
+  readonly serial: string;
+  readonly line: string;
+  readonly address: string;
+  readonly client: number;
+}
+
+/**
+ * One meter added or changed at run time (HES `meter-add`/`meter-update`, local API): the
+ * same schema and rules as a meter of the configuration, against the configured lines and
+ * the meters already registered. Problems are named from `meter.` (`meter.auth: …`).
+ */
+export function meterProblems(doc: unknown, lines: readonly LineConfig[], inUse: readonly MeterSlotInUse[]): ConfigProblem[] {
+  if (!validateMeterSchema(doc)) return schemaProblems(validateMeterSchema.errors ?? [], doc).map((p) => ({ path: p.path === '(top level)' ? 'meter' : `meter.${p.path}`, message: p.message }));
+  const m = doc;
+  const out: ConfigProblem[] = [];
+  const line = lines.find((l) => l.name === m.line);
+  if (line === undefined) out.push({ path: 'meter.line', message: `"${m.line}" is not a line; lines: ${lines.map((l) => l.name).join(', ') || '(none)'}` });
+  else {
+    const bad = addressProblem(line, m.address);
+    if (bad !== undefined) out.push({ path: 'meter.address', message: bad });
+    const taken = line.serial === undefined ? undefined : inUse.find((o) => o.serial !== m.serial && o.line === m.line && o.address === m.address && o.client === m.client);
+    if (bad === undefined && taken !== undefined) out.push({ path: 'meter.address', message: `"${m.address}" on line ${m.line} is already meter ${taken.serial}'s` });
+  }
+  out.push(...credentialProblems(m, 'meter'));
+  return out;
 }

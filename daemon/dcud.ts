@@ -21,6 +21,8 @@ import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
 import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
+import { HesCommands } from './hes/commands';
+import { healthSnapshot } from './health';
 import { LineRuntime } from './lines/line';
 import { Registry } from './registry/registry';
 
@@ -39,6 +41,10 @@ export interface Daemon {
   readonly collector: Collector;
   readonly scheduler: Scheduler;
   readonly jobs: JobStore;
+  /** HES commands (`cmd/<name>`): the uplink hands each payload to `hes.handle`. */
+  readonly hes: HesCommands;
+  /** The health snapshot (HES `status`, later the local API and data/health). */
+  health(): Record<string, unknown>;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
@@ -96,6 +102,9 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const jobs = new JobStore(db);
   const scheduler = new Scheduler({ ...shared, jobs, logger: logger.child({ part: 'jobs' }), ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }) });
   scheduler.start();
+  const startedAt = clock.now();
+  const health = (): Record<string, unknown> => healthSnapshot({ id: config.id, db, clock, startedAt, lines, activeAttempts: () => scheduler.active });
+  const hes = new HesCommands({ config, clock, logger: logger.child({ part: 'hes' }), scheduler, meters, status: health });
   const readNow = (serial: string, what: readonly string[]): Promise<OnDemandResult> =>
     new Promise((resolve, reject) => {
       let jobId: string | undefined;
@@ -128,6 +137,8 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     collector,
     scheduler,
     jobs,
+    hes,
+    health,
     lines,
     applyMeters,
     readNow,

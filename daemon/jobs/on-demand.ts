@@ -9,6 +9,7 @@
 import { parseDuration } from '../../config/units';
 import { dataToJson, type DataJson } from '../../protocol/axdr/json';
 import type { DlmsClient } from '../../protocol/client/client';
+import { setClockNow } from '../../protocol/client/clock-set';
 import { readClock } from '../../protocol/client/reads';
 import { dataAccessResultName } from '../../protocol/apdu/results';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
@@ -39,7 +40,7 @@ export interface OnDemandResult {
   readonly code?: number;
   readonly observations: readonly string[];
   readonly registers?: readonly RegisterValue[];
-  readonly clock?: { readonly meterTime: number | null; readonly driftMs: number | null };
+  readonly clock?: { readonly meterTime: number | null; readonly driftMs: number | null; readonly setTo?: number };
   readonly profiles?: Partial<Record<ProfileClass, { readonly inserted: number; readonly collectedTo: number }>>;
   readonly attributes?: readonly AttributeValue[];
   /** The job this result belongs to (set by the scheduler). */
@@ -75,6 +76,12 @@ async function readWhat(client: DlmsClient, meter: string, what: readonly string
       deps.readings.storeRegisters(meter, deps.clock.now(), r.registers);
       out.registers = r.registers;
       observations.push(...r.observations);
+    } else if (w === 'clock-sync') {
+      const before = await readClock(client);
+      const set = await setClockNow(client, { now: () => deps.clock.now() });
+      if (set.result !== 0) throw new DcuError(ErrorCode.MeterDataAccess, `the meter refused the clock (${dataAccessResultName(set.result)})`);
+      out.clock = { meterTime: before.epoch, driftMs: before.driftMs, setTo: set.setTo };
+      deps.registry.note(meter, 'clock-synchronised', `on request; drift was ${before.driftMs === null ? 'unknown (wildcards)' : `${(before.driftMs / 1000).toFixed(1)} s`}`);
     } else if (w === 'clock') {
       const c = await readClock(client);
       out.clock = { meterTime: c.epoch, driftMs: c.driftMs };
@@ -110,7 +117,7 @@ export async function readMeter(deps: JobDeps, serial: string, what: readonly st
   const requestedAt = deps.clock.now();
   const done = (r: Omit<OnDemandResult, 'meter' | 'requestedAt' | 'finishedAt'>): OnDemandResult => ({ meter: serial, ...r, requestedAt, finishedAt: deps.clock.now() });
   const m = deps.meters.get(serial);
-  if (m === undefined) return done({ status: 'FAIL', reason: `meter ${serial} is not registered`, code: ErrorCode.Usage, observations: [] });
+  if (m === undefined) return done({ status: 'FAIL', reason: `meter ${serial} is not registered`, code: ErrorCode.UnknownMeter, observations: [] });
   const line = deps.lines.get(m.line);
   if (line === undefined) return done({ status: 'FAIL', reason: `line ${m.line} is not configured`, code: ErrorCode.Config, observations: [] });
   const priority = options.priority ?? 'on-demand';

@@ -16,8 +16,11 @@ import { parseAttributeRef } from '../../protocol/cosem/classes';
 import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { PRIORITY } from '../lines/arbiter';
 
-/** Named data classes a read can ask for; any `CLASS:OBIS:ATTR` attribute is accepted too. */
-export const READ_WHAT = ['registers', 'clock', 'load-profile', 'daily', 'billing'] as const;
+/**
+ * Named commands of a job: data classes to read, and `clock-sync` (set the meter clock now,
+ * whatever the drift policy); any `CLASS:OBIS:ATTR` attribute is accepted too.
+ */
+export const READ_WHAT = ['registers', 'clock', 'load-profile', 'daily', 'billing', 'clock-sync'] as const;
 export type ReadWhat = (typeof READ_WHAT)[number];
 
 const ISO_INSTANT = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$';

@@ -27,7 +27,7 @@ export const JOB_DEFAULTS = {
 /** The longest the scheduler sleeps without looking (windows opening, deadlines). */
 const IDLE_LOOK_MS = 60_000;
 /** Failures a retry cannot fix. */
-const FINAL_CODES = new Set<number>([ErrorCode.Usage, ErrorCode.Config, ErrorCode.JobCancelled, ErrorCode.UnknownObis, ErrorCode.UnknownClass]);
+const FINAL_CODES = new Set<number>([ErrorCode.Usage, ErrorCode.UnknownMeter, ErrorCode.Config, ErrorCode.JobCancelled, ErrorCode.UnknownObis, ErrorCode.UnknownClass]);
 
 export type JobEvent =
   | { readonly type: 'result'; readonly job: string; readonly result: OnDemandResult; readonly final: boolean }
@@ -142,7 +142,7 @@ export class Scheduler {
     const { meters, lines } = this.deps;
     if (req.meters !== undefined) {
       const unknown = req.meters.filter((m) => meters.get(m) === undefined);
-      if (unknown.length > 0) throw new DcuError(ErrorCode.Usage, `not registered: ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`);
+      if (unknown.length > 0) throw new DcuError(ErrorCode.UnknownMeter, `not registered: ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`);
       return [...req.meters];
     }
     if (req.lines !== undefined) {

@@ -63,6 +63,12 @@ export const ErrorCode = {
   InvalidValue: 803,
   JobCancelled: 804,
   JobDeadline: 805,
+  UnknownCommand: 806,
+  CommandExpired: 807,
+  PayloadTooLarge: 808,
+  UnknownMeter: 809,
+  InvalidJson: 810,
+  Conflict: 811,
   Internal: 900,
 } as const;
 
@@ -152,4 +158,11 @@ export function decodeError(
   context: ErrorContext = {},
 ): DcuError {
   return new DcuError(code, `${what} at byte ${offset}`, { context: { offset, ...context } });
+}
+
+const CODE_NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([k, v]) => [v, k.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`))]));
+
+/** The code's name in kebab case, for machine-readable answers: 806 → "unknown-command". */
+export function errorCodeName(code: number): string {
+  return CODE_NAMES.get(code) ?? 'error';
 }
