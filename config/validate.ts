@@ -4,91 +4,15 @@
  * line, credentials that match the mechanism). Every problem names the key path, the bad
  * value and what is allowed; all problems are reported at once.
  */
-import Ajv, { type ErrorObject } from 'ajv';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { ConfigSchema, type Config, type LineConfig, type MeterConfig } from './schema';
+import { compileSchema, keyPath, schemaProblems, shown, type ConfigProblem } from './problems';
 import { parseDuration, parseSize } from './units';
 
-export interface ConfigProblem {
-  /** Key path as people write it: `meters[1].auth`. */
-  readonly path: string;
-  readonly message: string;
-}
+export type { ConfigProblem };
+export { keyPath };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateSchema = ajv.compile<Config>(ConfigSchema);
-
-/** `/meters/1/auth` → `meters[1].auth`. */
-export function keyPath(pointer: string): string {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '') || '(top level)';
-}
-
-function shown(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
-}
-
-function valueAt(doc: unknown, pointer: string): unknown {
-  let at: unknown = doc;
-  for (const p of pointer.split('/').slice(1)) {
-    if (at === null || typeof at !== 'object') return undefined;
-    at = (at as Record<string, unknown>)[p];
-  }
-  return at;
-}
-
-function describe(e: ErrorObject, doc: unknown): ConfigProblem {
-  const path = keyPath(e.instancePath);
-  const value = valueAt(doc, e.instancePath);
-  const schema = e.parentSchema as { description?: string } | undefined;
-  const what = schema?.description === undefined ? '' : ` — ${schema.description}`;
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = (e.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-      return { path: keyPath(`${e.instancePath}/${key}`), message: `unknown key "${key}"; allowed here: ${allowed.join(', ')}` };
-    }
-    case 'required': {
-      const key = (e.params as { missingProperty: string }).missingProperty;
-      return { path: keyPath(`${e.instancePath}/${key}`), message: 'is required' };
-    }
-    case 'enum':
-    case 'const': {
-      const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [(e.params as { allowedValue?: unknown }).allowedValue];
-      return { path, message: `${shown(value)} is not allowed; allowed: ${allowed.map((a) => String(a)).join(', ')}${what}` };
-    }
-    case 'pattern':
-      return { path, message: `${shown(value)} has the wrong form${what}` };
-    default:
-      return { path, message: `${shown(value)}: ${e.message ?? 'invalid'}${what}` };
-  }
-}
-
-/** Union errors come as one per branch: keep the most useful, once per path. */
-function schemaProblems(errors: readonly ErrorObject[], doc: unknown): ConfigProblem[] {
-  const byPath = new Map<string, ErrorObject[]>();
-  for (const e of errors) {
-    const list = byPath.get(e.instancePath) ?? [];
-    list.push(e);
-    byPath.set(e.instancePath, list);
-  }
-  const out: ConfigProblem[] = [];
-  for (const [pointer, list] of byPath) {
-    const consts = list.filter((e) => e.keyword === 'const');
-    if (consts.length > 1 && list.some((e) => e.keyword === 'anyOf')) {
-      // a union of literals: one message listing every allowed value
-      const allowed = consts.map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
-      const desc = (list.find((e) => e.keyword === 'anyOf')?.parentSchema as { description?: string } | undefined)?.description;
-      out.push({ path: keyPath(pointer), message: `${shown(valueAt(doc, pointer))} is not allowed; allowed: ${allowed.join(', ')}${desc === undefined ? '' : ` — ${desc}`}` });
-      continue;
-    }
-    const specific = list.filter((e) => e.keyword !== 'anyOf');
-    for (const e of specific.length > 0 ? specific : list) out.push(describe(e, doc));
-  }
-  // the same problem reported by several union branches once
-  return out.filter((p, i) => out.findIndex((q) => q.path === p.path && q.message === p.message) === i);
-}
+const validateSchema = compileSchema<Config>(ConfigSchema);
 
 function addressProblem(line: LineConfig, address: string): string | undefined {
   if (line.serial !== undefined) {

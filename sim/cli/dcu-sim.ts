@@ -85,6 +85,12 @@ Exit codes: 0 ok, 2 usage (also a --state or --pty-dir that cannot be created), 
     );
 }
 
+/** A flag's number, or its text when it is none (so the error shows what was typed). */
+function numberOrText(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
 /** Flags → raw configuration fields, on top of the file's. */
 export function mergeFlags(file: Record<string, unknown>, f: SimFlags): Record<string, unknown> {
   const raw: Record<string, unknown> = { ...file };
@@ -114,8 +120,8 @@ export function mergeFlags(file: Record<string, unknown>, f: SimFlags): Record<s
     const faults = typeof raw['faults'] === 'object' && raw['faults'] !== null ? (raw['faults'] as Record<string, unknown>) : {};
     raw['faults'] = {
       ...faults,
-      ...(f.loss === undefined ? {} : { lossProbability: Number(f.loss) }),
-      ...(f.corrupt === undefined ? {} : { corruptProbability: Number(f.corrupt) }),
+      ...(f.loss === undefined ? {} : { lossProbability: numberOrText(f.loss) }),
+      ...(f.corrupt === undefined ? {} : { corruptProbability: numberOrText(f.corrupt) }),
     };
   }
   return raw;
