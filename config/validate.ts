@@ -43,6 +43,9 @@ export function semanticProblems(config: Config): ConfigProblem[] {
     if (lines.has(line.name)) out.push({ path: `${at}.name`, message: `"${line.name}" is used by another line; line names are unique` });
     lines.set(line.name, line);
     if ((parseDuration(line.timeout) ?? 0) < 50) out.push({ path: `${at}.timeout`, message: `"${line.timeout}" is too short; at least 50ms` });
+    const d = line.discovery;
+    if (d !== undefined && d.enabled && line.serial === undefined) out.push({ path: `${at}.discovery`, message: 'scans HDLC addresses: only on a serial line' });
+    if (d !== undefined && d.from > d.to) out.push({ path: `${at}.discovery.to`, message: `${d.to} is below discovery.from (${d.from}); the range is from..to` });
   });
   const serials = new Set<string>();
   const addresses = new Set<string>();

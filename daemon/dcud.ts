@@ -18,8 +18,10 @@ import { MeterRepository } from '../storage/meters';
 import { ReadingsStore } from '../storage/readings';
 import { write } from '../storage/db';
 import { Outbox } from '../storage/outbox';
+import { DiscoveryLog } from '../storage/discoveries';
 import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
+import { Discovery } from './jobs/discovery';
 import { readOnDemand, type OnDemandDeps, type OnDemandResult, type ReadWhat } from './jobs/on-demand';
 import { LineRuntime } from './lines/line';
 import { Registry } from './registry/registry';
@@ -37,6 +39,8 @@ export interface Daemon {
   readonly meters: MeterRepository;
   readonly readings: ReadingsStore;
   readonly collector: Collector;
+  /** Opt-in scans of serial lines for meters the registry does not know (lines[].discovery). */
+  readonly discovery: Discovery;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
@@ -91,6 +95,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   applyMeters(config);
   const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
   const collector = new Collector({ ...shared, events, logger: logger.child({ part: 'collector' }) });
+  const discovery = new Discovery({ config, clock, lines, meters, log: new DiscoveryLog(db, events), logger: logger.child({ part: 'discovery' }) });
   const outbox = new Outbox(db);
   const onDemand: OnDemandDeps = {
     ...shared,
@@ -103,6 +108,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     meters,
     readings,
     collector,
+    discovery,
     lines,
     applyMeters,
     readNow: (serial, what) => readOnDemand(onDemand, serial, what),
@@ -112,6 +118,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     stop: async () => {
       await socket?.close();
       await collector.stop();
+      await discovery.stop();
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();
       lock.close();

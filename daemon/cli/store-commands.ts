@@ -23,9 +23,9 @@ export interface StoreIo {
 export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'registers', 'meter-events', 'events', 'alarms'] as const;
 type ExportClass = (typeof EXPORT_CLASSES)[number];
 
-const stateDirOf = (opts: { state?: string }, env: NodeJS.ProcessEnv): string => opts.state ?? env.DCU_STATE_DIR ?? '/var/lib/dcu';
+export const stateDirOf = (opts: { state?: string }, env: NodeJS.ProcessEnv): string => opts.state ?? env.DCU_STATE_DIR ?? '/var/lib/dcu';
 
-function openReadOnly(stateDir: string): Db {
+export function openReadOnly(stateDir: string): Db {
   try {
     return openStore(join(stateDir, STORE_FILE), { readonly: true });
   } catch (e) {
@@ -36,7 +36,7 @@ function openReadOnly(stateDir: string): Db {
   }
 }
 
-const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 
 function meterJson(m: MeterRecord): object {
   // Credentials never leave the store through the CLI: key files by name only.
@@ -48,7 +48,7 @@ function meterJson(m: MeterRecord): object {
   return { serial: m.serial, line: m.line, address: m.address, source: m.source, access, state: m.state };
 }
 
-function run(io: StoreIo, onExit: (code: number) => void, fn: () => void): void {
+export function run(io: StoreIo, onExit: (code: number) => void, fn: () => void): void {
   try {
     fn();
     onExit(ExitCode.ok);
