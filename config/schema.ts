@@ -35,6 +35,22 @@ export const IpLineSchema = Type.Object(
   strict,
 );
 
+/** Largest HDLC physical address (4-byte server addresses: 14 bits, 0x3FFE/0x3FFF reserved). */
+export const MAX_PHYSICAL_ADDRESS = 0x3ffd;
+
+export const DiscoverySchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'scan this serial line for meters (background priority, yields between addresses)' }),
+    from: Type.Integer({ minimum: 1, maximum: MAX_PHYSICAL_ADDRESS, default: 16, description: 'first HDLC physical address probed' }),
+    to: Type.Integer({ minimum: 1, maximum: MAX_PHYSICAL_ADDRESS, default: 127, description: 'last HDLC physical address probed' }),
+    every: Duration('how often the line is scanned', '1d'),
+    client: Type.Integer({ minimum: 1, maximum: 127, default: 16, description: 'client SAP of the probes (16: public client, no authentication)' }),
+    logical: Type.Integer({ minimum: 0, maximum: MAX_PHYSICAL_ADDRESS, default: 1, description: 'logical device address probed' }),
+    timeout: Type.Optional(Duration('answer timeout of one probe (default: the line timeout)')),
+  },
+  { ...strict, description: 'opt-in discovery of meters not in the registry (serial lines only); found meters become events, not registrations' },
+);
+
 export const LineSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'line name, referenced by meters' }),
@@ -43,6 +59,7 @@ export const LineSchema = Type.Object(
     udp: Type.Optional({ ...IpLineSchema, description: 'meters over UDP (HOST:PORT per meter)' }),
     timeout: Duration('per-frame answer timeout', '3s'),
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 3, description: 'link retransmissions before giving up' }),
+    discovery: Type.Optional(DiscoverySchema),
   },
   { ...strict, description: 'a communication line: exactly one of serial, tcp, udp' },
 );

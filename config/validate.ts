@@ -4,92 +4,16 @@
  * line, credentials that match the mechanism). Every problem names the key path, the bad
  * value and what is allowed; all problems are reported at once.
  */
-import Ajv, { type ErrorObject } from 'ajv';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { ConfigSchema, MeterSchema, type Config, type LineConfig, type MeterConfig } from './schema';
+import { compileSchema, keyPath, schemaProblems, shown, type ConfigProblem } from './problems';
 import { parseDuration, parseSize } from './units';
 
-export interface ConfigProblem {
-  /** Key path as people write it: `meters[1].auth`. */
-  readonly path: string;
-  readonly message: string;
-}
+export type { ConfigProblem };
+export { keyPath, schemaProblems };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateSchema = ajv.compile<Config>(ConfigSchema);
-const validateMeterSchema = ajv.compile<MeterConfig>(MeterSchema);
-
-/** `/meters/1/auth` → `meters[1].auth`. */
-export function keyPath(pointer: string): string {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '') || '(top level)';
-}
-
-function shown(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
-}
-
-function valueAt(doc: unknown, pointer: string): unknown {
-  let at: unknown = doc;
-  for (const p of pointer.split('/').slice(1)) {
-    if (at === null || typeof at !== 'object') return undefined;
-    at = (at as Record<string, unknown>)[p];
-  }
-  return at;
-}
-
-function describe(e: ErrorObject, doc: unknown): ConfigProblem {
-  const path = keyPath(e.instancePath);
-  const value = valueAt(doc, e.instancePath);
-  const schema = e.parentSchema as { description?: string } | undefined;
-  const what = schema?.description === undefined ? '' : ` — ${schema.description}`;
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = (e.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-      return { path: keyPath(`${e.instancePath}/${key}`), message: `unknown key "${key}"; allowed here: ${allowed.join(', ')}` };
-    }
-    case 'required': {
-      const key = (e.params as { missingProperty: string }).missingProperty;
-      return { path: keyPath(`${e.instancePath}/${key}`), message: 'is required' };
-    }
-    case 'enum':
-    case 'const': {
-      const allowed = (e.params as { allowedValues?: unknown[]; allowedValue?: unknown }).allowedValues ?? [(e.params as { allowedValue?: unknown }).allowedValue];
-      return { path, message: `${shown(value)} is not allowed; allowed: ${allowed.map((a) => String(a)).join(', ')}${what}` };
-    }
-    case 'pattern':
-      return { path, message: `${shown(value)} has the wrong form${what}` };
-    default:
-      return { path, message: `${shown(value)}: ${e.message ?? 'invalid'}${what}` };
-  }
-}
-
-/** Union errors come as one per branch: keep the most useful, once per path. */
-export function schemaProblems(errors: readonly ErrorObject[], doc: unknown): ConfigProblem[] {
-  const byPath = new Map<string, ErrorObject[]>();
-  for (const e of errors) {
-    const list = byPath.get(e.instancePath) ?? [];
-    list.push(e);
-    byPath.set(e.instancePath, list);
-  }
-  const out: ConfigProblem[] = [];
-  for (const [pointer, list] of byPath) {
-    const consts = list.filter((e) => e.keyword === 'const');
-    if (consts.length > 1 && list.some((e) => e.keyword === 'anyOf')) {
-      // a union of literals: one message listing every allowed value
-      const allowed = consts.map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
-      const desc = (list.find((e) => e.keyword === 'anyOf')?.parentSchema as { description?: string } | undefined)?.description;
-      out.push({ path: keyPath(pointer), message: `${shown(valueAt(doc, pointer))} is not allowed; allowed: ${allowed.join(', ')}${desc === undefined ? '' : ` — ${desc}`}` });
-      continue;
-    }
-    const specific = list.filter((e) => e.keyword !== 'anyOf');
-    for (const e of specific.length > 0 ? specific : list) out.push(describe(e, doc));
-  }
-  // the same problem reported by several union branches once
-  return out.filter((p, i) => out.findIndex((q) => q.path === p.path && q.message === p.message) === i);
-}
+const validateSchema = compileSchema<Config>(ConfigSchema);
+const validateMeterSchema = compileSchema<MeterConfig>(MeterSchema);
 
 function addressProblem(line: LineConfig, address: string): string | undefined {
   if (line.serial !== undefined) {
@@ -127,6 +51,9 @@ export function semanticProblems(config: Config): ConfigProblem[] {
     if (lines.has(line.name)) out.push({ path: `${at}.name`, message: `"${line.name}" is used by another line; line names are unique` });
     lines.set(line.name, line);
     if ((parseDuration(line.timeout) ?? 0) < 50) out.push({ path: `${at}.timeout`, message: `"${line.timeout}" is too short; at least 50ms` });
+    const d = line.discovery;
+    if (d !== undefined && d.enabled && line.serial === undefined) out.push({ path: `${at}.discovery`, message: 'scans HDLC addresses: only on a serial line' });
+    if (d !== undefined && d.from > d.to) out.push({ path: `${at}.discovery.to`, message: `${d.to} is below discovery.from (${d.from}); the range is from..to` });
   });
   const serials = new Set<string>();
   const addresses = new Set<string>();

@@ -17,8 +17,10 @@ import { SqliteMetadataCache } from '../storage/meta-cache';
 import { MeterRepository } from '../storage/meters';
 import { ReadingsStore } from '../storage/readings';
 import { JobStore } from '../storage/jobs';
+import { DiscoveryLog } from '../storage/discoveries';
 import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
+import { Discovery } from './jobs/discovery';
 import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
@@ -45,6 +47,8 @@ export interface Daemon {
   readonly hes: HesCommands;
   /** The health snapshot (HES `status`, later the local API and data/health). */
   health(): Record<string, unknown>;
+  /** Opt-in scans of serial lines for meters the registry does not know (lines[].discovery). */
+  readonly discovery: Discovery;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
@@ -99,6 +103,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   applyMeters(config);
   const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
   const collector = new Collector({ ...shared, events, logger: logger.child({ part: 'collector' }) });
+  const discovery = new Discovery({ config, clock, lines, meters, log: new DiscoveryLog(db, events), logger: logger.child({ part: 'discovery' }) });
   const jobs = new JobStore(db);
   const scheduler = new Scheduler({ ...shared, jobs, logger: logger.child({ part: 'jobs' }), ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }) });
   scheduler.start();
@@ -139,6 +144,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     jobs,
     hes,
     health,
+    discovery,
     lines,
     applyMeters,
     readNow,
@@ -147,7 +153,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     },
     stop: async () => {
       await socket?.close();
-      await Promise.all([scheduler.stop(), collector.stop()]);
+      await Promise.all([scheduler.stop(), collector.stop(), discovery.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();
       lock.close();

@@ -14,57 +14,47 @@
  *     "tcpMaxConnections": 4, "tcpIdleTimeoutMs": 120000, "tcpMaxBufferedBytes": 262144,
  *     "faults": { FaultSpec for every meter },
  *     "lineFaults": { "0": FaultSpec },            // by line index
- *     "meterFaults": { "SIM000003": FaultSpec, "7": FaultSpec } }   // by serial or index
+ *     "meterFaults": { "SIM000003": FaultSpec, "7": FaultSpec },   // by serial or index
+ *     "replacements": [{ "meter": 3, "afterS": 600, "serial": "NEW000003" }] }   // see MeterReplacement
+ * The schema is sim/schema.ts (TypeBox, validated by ajv with the concentrator's messages).
  */
 import { readFileSync } from 'node:fs';
+import { compileSchema, schemaProblems, shown, type ConfigProblem } from '../config/problems';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { HdlcParameters } from '../protocol/hdlc/params';
-import type { FaultSpec, SilentPeriod } from './faults';
-import { TCP_LIMIT_DEFAULTS, type TcpFraming } from './network';
-import type { AuthMechanism, ClientCredential } from './types';
-import { Checker, type Obj } from './validate';
+import type { FaultSpec } from './faults';
+import { TCP_LIMIT_DEFAULTS } from './network';
+import { FleetConfigSchema, MAX_METERS, MAX_PHYSICAL_ADDRESS, type FleetConfigDoc } from './schema';
+import type { ClientCredential } from './types';
 
-export interface FleetConfig {
-  readonly meters: number;
-  /** Serial lines (socat pty pairs); 0 = none. */
-  readonly serialLines: number;
-  /** First TCP port (meter i listens on base + i); undefined = no TCP. */
-  readonly tcpBasePort?: number;
-  readonly framing: TcpFraming;
-  readonly baud: number;
-  readonly latencyMs: number;
-  readonly jitterMs: number;
-  readonly seed: number;
-  /** Meter time runs this many times faster than real time. */
-  readonly speed: number;
-  readonly serialPrefix: string;
-  readonly firstPhysicalAddress: number;
-  readonly logicalDevice: number;
-  readonly credentials: readonly ClientCredential[];
-  readonly stateDir?: string;
-  readonly saveIntervalMs: number;
-  /** Where the pty links are made (default: a new temporary directory). */
-  readonly ptyDir?: string;
-  readonly hdlc: Partial<HdlcParameters>;
-  readonly inactivityTimeoutMs: number;
-  /** TCP: connections at once per meter; more are closed on accept. */
-  readonly tcpMaxConnections: number;
-  /** TCP: a connection that sends nothing this long is closed (0 = never). */
-  readonly tcpIdleTimeoutMs: number;
-  /** TCP: answer bytes waiting for a client before its connection stops being read. */
-  readonly tcpMaxBufferedBytes: number;
-  readonly faults: FaultSpec;
-  readonly lineFaults: Readonly<Record<string, FaultSpec>>;
-  readonly meterFaults: Readonly<Record<string, FaultSpec>>;
-  /** Load profile capture period of every meter, seconds (default 900; 60 for fast tests). */
-  readonly capturePeriodS: number;
-  /** Days of load profile every meter holds (default 60). */
-  readonly profileDepthDays: number;
+export { MAX_METERS, MAX_PHYSICAL_ADDRESS };
+
+/** A meter replaced at its address: from `atMs` on, it answers as `serial`. */
+export interface MeterReplacement {
+  /** Fleet index of the meter replaced. */
+  readonly index: number;
+  /** When: meter time (ms since the epoch), or link time after the fleet started. */
+  readonly when: { readonly meterTimeMs: number } | { readonly afterMs: number };
+  readonly serial: string;
+  readonly firmwareId?: string;
 }
 
-export const MAX_METERS = 65_535;
-/** Largest physical address a 4-byte HDLC server address carries. */
-export const MAX_PHYSICAL_ADDRESS = 0x3fff;
+type Replace<T, R> = Omit<T, keyof R> & R;
+
+/** The validated configuration: the schema's type, with the parts the fleet reads typed as the simulator's. */
+export type FleetConfig = Readonly<
+  Replace<
+    FleetConfigDoc,
+    {
+      readonly credentials: readonly ClientCredential[];
+      readonly hdlc: Partial<HdlcParameters>;
+      readonly faults: FaultSpec;
+      readonly lineFaults: Readonly<Record<string, FaultSpec>>;
+      readonly meterFaults: Readonly<Record<string, FaultSpec>>;
+      readonly replacements: readonly MeterReplacement[];
+    }
+  >
+>;
 
 export const DEFAULT_CREDENTIALS: readonly ClientCredential[] = [
   { client: 16, auth: 'none' },
@@ -108,173 +98,168 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   saveIntervalMs: '--save-interval',
   ptyDir: '--pty-dir',
   serialPrefix: '--serial-prefix',
+  'faults.lossProbability': '--loss',
+  'faults.corruptProbability': '--corrupt',
+  replacements: '--replace',
 };
 
-const TOP_FIELDS = [
-  'meters', 'serialLines', 'tcpBasePort', 'framing', 'baud', 'latencyMs', 'jitterMs', 'seed', 'speed', 'serialPrefix',
-  'firstPhysicalAddress', 'logicalDevice', 'credentials', 'stateDir', 'saveIntervalMs', 'ptyDir', 'hdlc',
-  'inactivityTimeoutMs', 'tcpMaxConnections', 'tcpIdleTimeoutMs', 'tcpMaxBufferedBytes', 'faults', 'lineFaults', 'meterFaults',
-  'capturePeriodS', 'profileDepthDays',
-] as const;
+const validateSchema = compileSchema<FleetConfigDoc>(FleetConfigSchema, { coerceTypes: true });
 
-const FAULT_FIELDS = [
-  'lossProbability', 'corruptProbability', 'extraLatencyMs', 'silent', 'rejectAssociations', 'powerCutsAtMs',
-  'powerCutEveryMs', 'powerOutageMs',
-] as const;
-
-const DAY = 86_400_000;
-const YEAR = 366 * DAY;
-
-function parseSilent(c: Checker, field: string, v: unknown): SilentPeriod {
-  const o = c.object(field, v, ['fromMs', 'toMs', 'everyMs', 'forMs', 'offsetMs']);
-  if ('fromMs' in o || 'toMs' in o) {
-    const fromMs = c.number(`${field}.fromMs`, o['fromMs'], 0, YEAR);
-    const toMs = c.number(`${field}.toMs`, o['toMs'], fromMs, YEAR);
-    return { fromMs, toMs };
-  }
-  const everyMs = c.number(`${field}.everyMs`, o['everyMs'], 1, YEAR);
-  const forMs = c.number(`${field}.forMs`, o['forMs'], 1, everyMs);
-  const offsetMs = c.optionalNumber(`${field}.offsetMs`, o['offsetMs'], 0, YEAR);
-  return offsetMs === undefined ? { everyMs, forMs } : { everyMs, forMs, offsetMs };
+/** `value is not allowed; allowed: what`, as the schema's messages say it. */
+function bad(path: string, value: unknown, allowed: string): ConfigProblem {
+  return { path, message: `${shown(value, path.replace(/\./g, '/'))} is not allowed; allowed: ${allowed}` };
 }
 
-export function parseFaultSpec(c: Checker, field: string, v: unknown): FaultSpec {
-  const o = c.object(field, v, FAULT_FIELDS);
-  const out: { -readonly [K in keyof FaultSpec]: FaultSpec[K] } = {};
-  const n = (k: string, max: number, integer = true): number | undefined => c.optionalNumber(`${field}.${k}`, o[k], 0, max, integer);
-  const loss = n('lossProbability', 1, false);
-  if (loss !== undefined) out.lossProbability = loss;
-  const corrupt = n('corruptProbability', 1, false);
-  if (corrupt !== undefined) out.corruptProbability = corrupt;
-  const extra = n('extraLatencyMs', 600_000);
-  if (extra !== undefined) out.extraLatencyMs = extra;
-  if (o['silent'] !== undefined) out.silent = c.array(`${field}.silent`, o['silent']).map((p, i) => parseSilent(c, `${field}.silent[${i}]`, p));
-  if (o['rejectAssociations'] !== undefined) out.rejectAssociations = c.boolean(`${field}.rejectAssociations`, o['rejectAssociations']);
-  if (o['powerCutsAtMs'] !== undefined) {
-    out.powerCutsAtMs = c.array(`${field}.powerCutsAtMs`, o['powerCutsAtMs']).map((t, i) => c.number(`${field}.powerCutsAtMs[${i}]`, t, 0, YEAR));
-  }
-  const every = n('powerCutEveryMs', YEAR);
-  if (every !== undefined && every > 0) out.powerCutEveryMs = every;
-  const outage = n('powerOutageMs', DAY);
-  if (outage !== undefined) out.powerOutageMs = outage;
-  return out;
+/** An HLS-SHA256 secret: 1 to 64 characters, or hex:HEX of 1 to 64 bytes. */
+function secretOk(v: unknown): boolean {
+  return typeof v === 'string' && (/^hex:/i.test(v) ? /^hex:(?:[0-9a-fA-F]{2}){1,64}$/i.test(v) : /^.{1,64}$/.test(v));
 }
 
-function parseFaultMap(c: Checker, field: string, v: unknown): Record<string, FaultSpec> {
-  if (v === undefined) return {};
-  const o = c.object(field, v);
-  const out: Record<string, FaultSpec> = {};
-  for (const [k, spec] of Object.entries(o)) out[k] = parseFaultSpec(c, `${field}.${k}`, spec);
-  return out;
-}
-
-/** An HLS-SHA256 secret: 1 to 64 characters, or hex:HEX of 1 to 64 bytes. The value is never echoed. */
-function parseSecret(c: Checker, field: string, v: unknown): string {
-  const ok = typeof v === 'string' && (/^hex:/i.test(v) ? /^hex:(?:[0-9a-fA-F]{2}){1,64}$/i.test(v) : /^.{1,64}$/.test(v));
-  if (!ok) c.fail(field, 'a secret of 1 to 64 characters, or hex:HEX (1 to 64 bytes), for auth "high-sha256"', typeof v === 'string' ? '(a string, not shown)' : v);
-  return v;
-}
-
-function parseCredentials(c: Checker, v: unknown): ClientCredential[] {
-  const list = c.array('credentials', v);
+function credentialProblems(list: FleetConfigDoc['credentials']): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
   const seen = new Set<number>();
-  return list.map((item, i) => {
+  (list ?? []).forEach((c, i) => {
     const f = `credentials[${i}]`;
-    const o = c.object(f, item, ['client', 'auth', 'password', 'secret', 'policy', 'blockKey', 'authKey', 'masterKey']);
-    const client = c.number(`${f}.client`, o['client'], 1, 127);
-    if (seen.has(client)) c.fail(`${f}.client`, 'a client address listed once', client);
-    seen.add(client);
-    const auth = c.oneOf<AuthMechanism>(`${f}.auth`, o['auth'], ['none', 'low', 'high', 'high-sha256']);
-    if (auth !== 'high-sha256' && o['secret'] !== undefined) c.fail(`${f}.secret`, 'absent unless auth is "high-sha256"', '(not shown)');
-    if (auth === 'low') {
-      const password = c.string(`${f}.password`, o['password'], /^.{1,64}$/, 'a password of 1 to 64 characters for auth "low"');
-      return { client, auth, password };
+    if (seen.has(c.client)) out.push(bad(`${f}.client`, c.client, 'a client address listed once'));
+    seen.add(c.client);
+    if (c.auth !== 'high-sha256' && c.secret !== undefined) out.push({ path: `${f}.secret`, message: 'is allowed only with auth "high-sha256" (value not shown)' });
+    if (c.auth === 'low' && (c.password === undefined || !/^.{1,64}$/.test(c.password))) {
+      out.push({ path: `${f}.password`, message: 'is required with auth "low": a password of 1 to 64 characters (value not shown)' });
     }
-    if (auth === 'high' || auth === 'high-sha256') {
-      const key = (k: 'blockKey' | 'authKey' | 'masterKey'): { [K in typeof k]?: string } =>
-        o[k] === undefined ? {} : { [k]: c.string(`${f}.${k}`, o[k], /^[0-9a-fA-F]{32}$/, 'a 128-bit key as 32 hex digits') };
-      const policy = o['policy'] === undefined ? {} : { policy: c.oneOf<'none' | 'auth' | 'enc' | 'auth-enc'>(`${f}.policy`, o['policy'], ['none', 'auth', 'enc', 'auth-enc']) };
-      const secret = auth === 'high-sha256' ? { secret: parseSecret(c, `${f}.secret`, o['secret']) } : {};
-      return { client, auth, ...secret, ...policy, ...key('blockKey'), ...key('authKey'), ...key('masterKey') };
+    if (c.auth === 'high-sha256' && !secretOk(c.secret)) {
+      out.push({ path: `${f}.secret`, message: 'is required with auth "high-sha256": 1 to 64 characters, or hex:HEX of 1 to 64 bytes (value not shown)' });
     }
-    return { client, auth };
+  });
+  return out;
+}
+
+/** Keeps only the fields each mechanism uses, as the meters read them. */
+function credentials(list: FleetConfigDoc['credentials']): readonly ClientCredential[] {
+  if (list === undefined) return DEFAULT_CREDENTIALS;
+  return list.map((c): ClientCredential => {
+    if (c.auth === 'low') return { client: c.client, auth: c.auth, password: c.password ?? '' };
+    if (c.auth === 'none') return { client: c.client, auth: c.auth };
+    const { client, auth, secret, policy, blockKey, authKey, masterKey } = c;
+    return {
+      client,
+      auth,
+      ...(auth === 'high-sha256' && secret !== undefined ? { secret } : {}),
+      ...(policy === undefined ? {} : { policy }),
+      ...(blockKey === undefined ? {} : { blockKey }),
+      ...(authKey === undefined ? {} : { authKey }),
+      ...(masterKey === undefined ? {} : { masterKey }),
+    };
+  });
+}
+
+function faultProblems(spec: FaultSpec, at: string): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  (spec.silent ?? []).forEach((p, i) => {
+    const f = `${at}.silent[${i}]`;
+    if ('fromMs' in p && p.toMs < p.fromMs) out.push(bad(`${f}.toMs`, p.toMs, `at least fromMs (${p.fromMs})`));
+    if ('everyMs' in p && p.forMs > p.everyMs) out.push(bad(`${f}.forMs`, p.forMs, `at most everyMs (${p.everyMs})`));
+  });
+  return out;
+}
+
+/** powerCutEveryMs 0 means none. */
+function faults(spec: FaultSpec): FaultSpec {
+  if (spec.powerCutEveryMs !== 0) return spec;
+  const rest: { -readonly [K in keyof FaultSpec]: FaultSpec[K] } = { ...spec };
+  delete rest.powerCutEveryMs;
+  return rest;
+}
+
+function faultMap(map: Readonly<Record<string, FaultSpec>>): Record<string, FaultSpec> {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, faults(v)]));
+}
+
+/** The fleet index a replacement or fault key names: an index, or a serial of this fleet. */
+function indexOf(key: string | number, doc: FleetConfigDoc): number | undefined {
+  if (typeof key === 'number' || /^\d+$/.test(key)) return Number(key) < doc.meters ? Number(key) : undefined;
+  return meterIndexOf(key, doc.serialPrefix, doc.meters);
+}
+
+function replacements(doc: FleetConfigDoc, out: ConfigProblem[]): MeterReplacement[] {
+  const list: MeterReplacement[] = [];
+  const serials = new Set<string>();
+  doc.replacements.forEach((r, i) => {
+    const at = `replacements[${i}]`;
+    const index = indexOf(r.meter, doc);
+    if (index === undefined) out.push(bad(`${at}.meter`, r.meter, `a meter index 0..${doc.meters - 1} or a serial of this fleet`));
+    if ((r.at === undefined) === (r.afterS === undefined)) out.push({ path: at, message: 'needs exactly one of at (ISO time on the meter clock) or afterS (seconds after start)' });
+    if (indexOf(r.serial, doc) !== undefined || serials.has(r.serial)) out.push(bad(`${at}.serial`, r.serial, 'a serial number no other meter of the fleet has'));
+    serials.add(r.serial);
+    const ms = r.at === undefined ? undefined : Date.parse(r.at);
+    if (ms !== undefined && !Number.isFinite(ms)) out.push(bad(`${at}.at`, r.at, 'a valid ISO 8601 time'));
+    if (index === undefined) return;
+    const when = ms !== undefined ? { meterTimeMs: ms } : { afterMs: Math.round((r.afterS ?? 0) * 1000) };
+    list.push({ index, when, serial: r.serial, ...(r.firmwareId === undefined ? {} : { firmwareId: r.firmwareId }) });
+  });
+  return list;
+}
+
+/** Rules across fields, on a document that passed the schema. */
+function semanticProblems(doc: FleetConfigDoc): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const { meters, serialLines, tcpBasePort, firstPhysicalAddress } = doc;
+  if (serialLines === 0 && tcpBasePort === undefined) {
+    out.push({ path: 'serialLines', message: 'give serialLines (--serial-lines K) or tcpBasePort (--tcp BASEPORT), or both' });
+  }
+  if (serialLines > meters) out.push(bad('serialLines', serialLines, `at most the number of meters (${meters})`));
+  if (tcpBasePort !== undefined && tcpBasePort + meters - 1 > 65_535) {
+    out.push(bad('tcpBasePort', tcpBasePort, `at most ${65_536 - meters} so that ${meters} ports fit below 65536`));
+  }
+  const perLine = serialLines > 0 ? Math.ceil(meters / serialLines) : 0;
+  if (perLine > 0 && firstPhysicalAddress + perLine - 1 > MAX_PHYSICAL_ADDRESS) {
+    out.push(bad('firstPhysicalAddress', firstPhysicalAddress, `at most ${MAX_PHYSICAL_ADDRESS - perLine + 1} for ${perLine} meters per line`));
+  }
+  if (86_400 % doc.capturePeriodS !== 0) out.push(bad('capturePeriodS', doc.capturePeriodS, 'a divisor of a day in seconds (60, 300, 900, 1800, 3600…)'));
+  out.push(...credentialProblems(doc.credentials));
+  out.push(...faultProblems(doc.faults, 'faults'));
+  for (const [k, spec] of Object.entries(doc.lineFaults)) {
+    if (!isIndex(k, serialLines)) out.push(bad(`lineFaults.${k}`, k, `a key that is a line index 0..${serialLines - 1}`));
+    out.push(...faultProblems(spec, `lineFaults.${k}`));
+  }
+  for (const [k, spec] of Object.entries(doc.meterFaults)) {
+    if (indexOf(k, doc) === undefined) out.push(bad(`meterFaults.${k}`, k, `a key that is a meter serial or index 0..${meters - 1}`));
+    out.push(...faultProblems(spec, `meterFaults.${k}`));
+  }
+  return out;
+}
+
+function label(path: string): string {
+  const flag = FLAG_OF[path];
+  return flag === undefined ? path : `${path} (${flag})`;
+}
+
+/** One DcuError(Config) listing every problem, each with its key path (and flag). */
+export function fleetConfigError(source: string, problems: readonly ConfigProblem[]): DcuError {
+  const first = problems[0];
+  const flag = first === undefined ? undefined : FLAG_OF[first.path];
+  const lines = problems.map((p) => `  ${label(p.path)}: ${p.message}`);
+  return new DcuError(ErrorCode.Config, `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`, {
+    context: { source, problems: problems.length, ...(first === undefined ? {} : { field: first.path }), ...(flag === undefined ? {} : { flag }) },
   });
 }
 
 /** Validates a raw configuration (file contents with flags merged on top). */
 export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetConfig {
-  const c = new Checker(source, FLAG_OF);
-  const o: Obj = c.object('', raw, TOP_FIELDS);
-  const get = (k: string, dflt: unknown): unknown => (o[k] === undefined ? dflt : o[k]);
-  const d = FLEET_DEFAULTS;
-
-  const meters = c.number('meters', o['meters'], 1, MAX_METERS);
-  const serialLines = c.number('serialLines', get('serialLines', d.serialLines), 0, 64);
-  const tcpBasePort = c.optionalNumber('tcpBasePort', o['tcpBasePort'], 1, 65_535);
-  if (serialLines === 0 && tcpBasePort === undefined) {
-    throw new DcuError(ErrorCode.Config, `${source}: give serialLines (--serial-lines K) or tcpBasePort (--tcp BASEPORT), or both`, {
-      context: { field: 'serialLines', source },
-    });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new DcuError(ErrorCode.Config, `${source}: the configuration must be an object, got ${shown(raw)}`, { context: { field: 'the configuration', source } });
   }
-  if (serialLines > meters) c.fail('serialLines', `at most the number of meters (${meters})`, serialLines);
-  if (tcpBasePort !== undefined && tcpBasePort + meters - 1 > 65_535) {
-    c.fail('tcpBasePort', `at most ${65_536 - meters} so that ${meters} ports fit below 65536`, tcpBasePort);
-  }
-  const firstPhysicalAddress = c.number('firstPhysicalAddress', get('firstPhysicalAddress', d.firstPhysicalAddress), 1, MAX_PHYSICAL_ADDRESS);
-  const perLine = serialLines > 0 ? Math.ceil(meters / serialLines) : 0;
-  if (perLine > 0 && firstPhysicalAddress + perLine - 1 > MAX_PHYSICAL_ADDRESS) {
-    c.fail('firstPhysicalAddress', `at most ${MAX_PHYSICAL_ADDRESS - perLine + 1} for ${perLine} meters per line`, firstPhysicalAddress);
-  }
-
-  const hdlcRaw = c.object('hdlc', get('hdlc', {}), ['maxInfoTx', 'maxInfoRx', 'windowTx', 'windowRx']);
-  const hdlc: { -readonly [K in keyof HdlcParameters]?: number } = {};
-  for (const k of ['maxInfoTx', 'maxInfoRx'] as const) {
-    const v = c.optionalNumber(`hdlc.${k}`, hdlcRaw[k], 32, 2030);
-    if (v !== undefined) hdlc[k] = v;
-  }
-  for (const k of ['windowTx', 'windowRx'] as const) {
-    const v = c.optionalNumber(`hdlc.${k}`, hdlcRaw[k], 1, 7);
-    if (v !== undefined) hdlc[k] = v;
-  }
-
-  const capturePeriodS = c.number('capturePeriodS', get('capturePeriodS', 900), 60, 86_400);
-  if (86_400 % capturePeriodS !== 0) c.fail('capturePeriodS', 'a divisor of a day in seconds (60, 300, 900, 1800, 3600…)', capturePeriodS);
-  const profileDepthDays = c.number('profileDepthDays', get('profileDepthDays', 60), 1, 366);
-  const stateDir = o['stateDir'] === undefined ? undefined : c.string('stateDir', o['stateDir'], /./, 'a directory path');
-  const ptyDir = o['ptyDir'] === undefined ? undefined : c.string('ptyDir', o['ptyDir'], /./, 'a directory path');
+  const doc: unknown = structuredClone(raw);
+  if (!validateSchema(doc)) throw fleetConfigError(source, schemaProblems(validateSchema.errors ?? [], doc));
+  const problems = semanticProblems(doc);
+  const replaced = replacements(doc, problems);
+  if (problems.length > 0) throw fleetConfigError(source, problems);
   return {
-    meters,
-    serialLines,
-    ...(tcpBasePort === undefined ? {} : { tcpBasePort }),
-    framing: c.oneOf<TcpFraming>('framing', get('framing', d.framing), ['wrapper', 'hdlc']),
-    baud: c.number('baud', get('baud', d.baud), 0, 1_000_000),
-    latencyMs: c.number('latencyMs', get('latencyMs', d.latencyMs), 0, 600_000),
-    jitterMs: c.number('jitterMs', get('jitterMs', d.jitterMs), 0, 600_000),
-    seed: c.number('seed', get('seed', d.seed), 0, 0xffffffff),
-    speed: c.number('speed', get('speed', d.speed), 0.001, 100_000, false),
-    serialPrefix: c.string('serialPrefix', get('serialPrefix', d.serialPrefix), /^[A-Za-z0-9_-]{0,16}$/, 'up to 16 letters, digits, - or _'),
-    firstPhysicalAddress,
-    logicalDevice: c.number('logicalDevice', get('logicalDevice', d.logicalDevice), 1, 0x3fff),
-    credentials: o['credentials'] === undefined ? DEFAULT_CREDENTIALS : parseCredentials(c, o['credentials']),
-    ...(stateDir === undefined ? {} : { stateDir }),
-    saveIntervalMs: c.number('saveIntervalMs', get('saveIntervalMs', d.saveIntervalMs), 0, DAY),
-    ...(ptyDir === undefined ? {} : { ptyDir }),
-    hdlc,
-    inactivityTimeoutMs: c.number('inactivityTimeoutMs', get('inactivityTimeoutMs', d.inactivityTimeoutMs), 0, DAY),
-    tcpMaxConnections: c.number('tcpMaxConnections', get('tcpMaxConnections', d.tcpMaxConnections), 1, 1024),
-    tcpIdleTimeoutMs: c.number('tcpIdleTimeoutMs', get('tcpIdleTimeoutMs', d.tcpIdleTimeoutMs), 0, DAY),
-    tcpMaxBufferedBytes: c.number('tcpMaxBufferedBytes', get('tcpMaxBufferedBytes', d.tcpMaxBufferedBytes), 1024, 1 << 30),
-    capturePeriodS,
-    profileDepthDays,
-    faults: o['faults'] === undefined ? {} : parseFaultSpec(c, 'faults', o['faults']),
-    lineFaults: checkKeys(c, 'lineFaults', parseFaultMap(c, 'lineFaults', o['lineFaults']), (k) => isIndex(k, serialLines), `a line index 0..${serialLines - 1}`),
-    meterFaults: checkKeys(
-      c,
-      'meterFaults',
-      parseFaultMap(c, 'meterFaults', o['meterFaults']),
-      (k) => isIndex(k, meters) || meterIndexOf(k, String(get('serialPrefix', d.serialPrefix)), meters) !== undefined,
-      `a meter serial or index 0..${meters - 1}`,
-    ),
+    ...doc,
+    credentials: credentials(doc.credentials),
+    faults: faults(doc.faults),
+    lineFaults: faultMap(doc.lineFaults),
+    meterFaults: faultMap(doc.meterFaults),
+    replacements: replaced,
   };
 }
 
@@ -291,13 +276,8 @@ export function meterIndexOf(serial: string, prefix: string, meters: number): nu
   return i < meters && meterSerial(prefix, i) === serial ? i : undefined;
 }
 
-function checkKeys<T>(c: Checker, field: string, map: Record<string, T>, ok: (k: string) => boolean, expected: string): Record<string, T> {
-  for (const k of Object.keys(map)) if (!ok(k)) c.fail(`${field}.${k}`, `keyed by ${expected}`, k);
-  return map;
-}
-
 /** Reads a JSON configuration file (not yet validated: merge flags, then parseFleetConfig). */
-export function readFleetConfigFile(path: string): Obj {
+export function readFleetConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -319,7 +299,7 @@ export function readFleetConfigFile(path: string): Obj {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new DcuError(ErrorCode.Config, `${path}: the configuration must be a JSON object`, { context: { source: path } });
   }
-  return raw as Obj;
+  return raw as Record<string, unknown>;
 }
 
 /** The meter serial of index i: prefix + 6-digit zero-padded index (SIM000000). */

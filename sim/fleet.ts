@@ -14,7 +14,7 @@ import type { Logger } from '../protocol/common/log';
 import { nullLogger } from '../protocol/common/log';
 import { SerialTransport } from '../protocol/transport/serial';
 import type { ByteTransport } from '../protocol/transport/types';
-import { meterSerial, type FleetConfig } from './config';
+import { meterSerial, type FleetConfig, type MeterReplacement } from './config';
 import { FaultInjector, mergeFaults, schedulePowerCuts, type FaultSpec } from './faults';
 import { SimLine, type SimLineStats } from './line';
 import { defaultMeterFactory } from './meter-factory';
@@ -95,6 +95,13 @@ function faultsFor(config: FleetConfig, index: number, serial: string, line: num
   );
 }
 
+/** Link-clock ms until a replacement is due (0 or less: already). */
+function replacementDelay(r: MeterReplacement, clock: Clock, meterClock: Clock, startMs: number, speed: number): number {
+  if ('afterMs' in r.when) return startMs + r.when.afterMs - clock.now();
+  const left = r.when.meterTimeMs - meterClock.now();
+  return left <= 0 ? 0 : Math.max(1, Math.ceil(left / speed));
+}
+
 export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Promise<RunningFleet> {
   const clock = deps.clock ?? systemClock;
   const meterClock = deps.meterClock ?? new ScaledClock(clock.now(), config.speed, clock);
@@ -107,8 +114,11 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
   const perLine = config.serialLines > 0 ? Math.ceil(config.meters / config.serialLines) : 0;
   const lineOf = (i: number): number | undefined => (perLine > 0 ? Math.floor(i / perLine) : undefined);
 
+  const firmwareOf = new Map(config.replacements.flatMap((r) => (r.firmwareId === undefined ? [] : [[r.serial, r.firmwareId] as const])));
   const create = (spec: SimMeterSpec): SimMeterLike => {
-    const meter = factory(spec, { clock: meterClock }, { capturePeriodS: config.capturePeriodS, profileDepthDays: config.profileDepthDays });
+    const firmwareId = firmwareOf.get(spec.serial);
+    const options = { capturePeriodS: config.capturePeriodS, profileDepthDays: config.profileDepthDays, ...(firmwareId === undefined ? {} : { firmwareId }) };
+    const meter = factory(spec, { clock: meterClock }, options);
     if (store !== undefined) {
       try {
         const saved = store.load(spec.serial);
@@ -136,8 +146,23 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
       seed: deriveSeed(config.seed, `meter:${serial}`),
     };
     const injector = new FaultInjector(faults, createRng(deriveSeed(config.seed, `faults:${serial}`)), clock, startMs);
-    const slot = new MeterSlot(spec, injector, create, log);
+    const replacement = config.replacements.find((r) => r.index === i);
+    const successor = replacement === undefined ? undefined : { ...spec, serial: replacement.serial, seed: deriveSeed(config.seed, `meter:${replacement.serial}`) };
+    const due = replacement === undefined ? undefined : replacementDelay(replacement, clock, meterClock, startMs, config.speed);
+    const slot = new MeterSlot(successor !== undefined && due !== undefined && due <= 0 ? successor : spec, injector, create, log);
     slots.push(slot);
+    if (successor !== undefined && due !== undefined && due > 0) {
+      const arm = (ms: number): void => {
+        const t = clock.setTimer(ms, () => {
+          // The meter clock may run at another pace than the link clock: wait for it.
+          const left = replacement === undefined ? 0 : replacementDelay(replacement, clock, meterClock, startMs, config.speed);
+          if (left > 0) arm(left);
+          else slot.replace(successor);
+        });
+        cancels.push(() => t.cancel());
+      };
+      arm(due);
+    }
     if ((faults.powerCutsAtMs?.length ?? 0) > 0 || (faults.powerCutEveryMs ?? 0) > 0) {
       cancels.push(schedulePowerCuts(faults, clock, startMs, () => slot.powerCut()));
     }

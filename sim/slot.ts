@@ -28,11 +28,16 @@ export class MeterSlot {
   };
 
   constructor(
-    readonly spec: SimMeterSpec,
+    private current: SimMeterSpec,
     readonly faults: FaultInjector,
     private readonly create: (spec: SimMeterSpec) => SimMeterLike,
     private readonly log: Logger = nullLogger,
   ) {}
+
+  /** The meter at this address now (another one after `replace`). */
+  get spec(): SimMeterSpec {
+    return this.current;
+  }
 
   get created(): boolean {
     return this.instance !== undefined;
@@ -53,6 +58,17 @@ export class MeterSlot {
   onPowerCut(listener: () => void): () => void {
     this.cutListeners.add(listener);
     return () => this.cutListeners.delete(listener);
+  }
+
+  /**
+   * Another meter at the same address (a technician swapped it): links drop as in a power
+   * cut, and the next request meets a new meter with its own serial number and identity.
+   */
+  replace(spec: SimMeterSpec): void {
+    this.log.info({ meter: this.current.serial, by: spec.serial }, 'meter replaced');
+    for (const l of [...this.cutListeners]) l();
+    this.instance = undefined;
+    this.current = spec;
   }
 
   /** Power cut: links drop, the meter restarts, and stays silent for the outage. */

@@ -87,6 +87,8 @@ export interface SimMeterDeps {
 export interface SimMeterModelOptions {
   readonly capturePeriodS?: number;
   readonly profileDepthDays?: number;
+  /** Active firmware identifier (default the model's). */
+  readonly firmwareId?: string;
 }
 
 export type SimMeterFactory = (spec: SimMeterSpec, deps: SimMeterDeps, options?: SimMeterModelOptions) => SimMeterLike;

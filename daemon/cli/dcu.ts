@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './config-command';
+import { registerDiscovered } from './discovered-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
@@ -26,6 +27,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   };
   registerConfig(program, onExit, io);
   registerStoreCommands(program, onExit, io);
+  registerDiscovered(program, onExit, io);
   registerRead(program, onExit, io);
   registerJobs(program, onExit, io);
   return program;

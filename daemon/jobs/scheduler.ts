@@ -27,7 +27,7 @@ export const JOB_DEFAULTS = {
 /** The longest the scheduler sleeps without looking (windows opening, deadlines). */
 const IDLE_LOOK_MS = 60_000;
 /** Failures a retry cannot fix. */
-const FINAL_CODES = new Set<number>([ErrorCode.Usage, ErrorCode.UnknownMeter, ErrorCode.Config, ErrorCode.JobCancelled, ErrorCode.UnknownObis, ErrorCode.UnknownClass]);
+const FINAL_CODES = new Set<number>([ErrorCode.Usage, ErrorCode.UnknownMeter, ErrorCode.MeterIdentityMismatch, ErrorCode.Config, ErrorCode.JobCancelled, ErrorCode.UnknownObis, ErrorCode.UnknownClass]);
 
 export type JobEvent =
   | { readonly type: 'result'; readonly job: string; readonly result: OnDemandResult; readonly final: boolean }

@@ -2,17 +2,19 @@
  * One association with one registered meter, as every job needs it: a byte path on its line
  * (the caller holds the line's lease), the client built from the registry's access record,
  * connect, the registry told what happened (linked, commissioned, silent…), the identity read
- * when commissioning, then the job's body, and release/close whatever happens.
+ * and checked (another serial number at the address: FAIL, the body never runs), then the
+ * job's body, and release/close whatever happens.
  */
 import { DlmsClient } from '../../protocol/client/client';
 import type { Clock } from '../../protocol/common/clock';
-import { isDcuError } from '../../protocol/common/errors';
+import { ErrorCode, isDcuError } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
 import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord } from '../../storage/meters';
 import { readIdentity } from '../jobs/meter-checks';
 import { parseMeterAddress, type LineRuntime } from '../lines/line';
 import type { Registry } from '../registry/registry';
+import { mismatchText, sameSerial } from '../registry/state';
 import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from './access';
 
 export interface SessionDeps {
@@ -51,9 +53,16 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
       log.warn({ err: f.reason }, 'association failed');
       return { ok: false, reason: f.reason };
     }
-    // Identity once, when commissioning; afterwards profile reads check firmware and name.
-    const identity = m.state.stage === 'commissioned' ? {} : await readIdentity(client);
+    // Identity on every association (one GET-with-list): another meter may have been put at
+    // this address, and its rows must never be stored under the registered serial number.
+    const identity = await readIdentity(client);
     deps.registry.observe(m.serial, { kind: 'association-ok', identity });
+    const reported = identity.serialNumber;
+    if (reported !== undefined && !sameSerial(m.serial, reported)) {
+      const reason = `${mismatchText(reported)}: the meter at ${m.line} ${m.address} is not ${m.serial}; nothing is collected from it until the registry is updated (dcu meters show ${m.serial})`;
+      log.warn({ reported }, 'serial number mismatch: collection blocked');
+      return { ok: false, reason, code: ErrorCode.MeterIdentityMismatch };
+    }
     return { ok: true, value: await body(client) };
   } catch (e) {
     const f = failure(e);

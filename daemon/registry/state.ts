@@ -74,9 +74,14 @@ function silent(s: MeterState, now: number, reason: string): MeterState {
 }
 
 /** The serial number a meter reports, compared without padding and case. */
-function sameSerial(registered: string, reported: string): boolean {
+export function sameSerial(registered: string, reported: string): boolean {
   const norm = (x: string): string => x.trim().replace(/^0+/, '').toUpperCase();
   return norm(registered) === norm(reported) || reported.trim().toUpperCase().endsWith(registered.trim().toUpperCase());
+}
+
+/** The registry's last error while another meter answers at the address. */
+export function mismatchText(reported: string): string {
+  return `serial number mismatch: ${reported}`;
 }
 
 /** Applies one observation. */
@@ -91,9 +96,13 @@ export function nextMeterState(s: MeterState, input: MeterInput, policy: Registr
       const reported = input.identity.serialNumber;
       if (reported !== undefined && !sameSerial(s.serial, reported)) {
         // Another meter answers at this address: never overwrite the registered identity.
-        effects.push({ kind: 'alarm', code: 'serial-mismatch', detail: `the meter at ${s.serial}'s address reports serial number ${reported}` });
+        // One alarm per mismatch: later associations that find the same meter repeat nothing.
+        const lastError = mismatchText(reported);
+        if (s.lastError !== lastError) {
+          effects.push({ kind: 'alarm', code: 'serial-mismatch', detail: `the meter at ${s.serial}'s address reports serial number ${reported}; its collection is blocked until the registry is updated` });
+        }
         const next = answered(s, input.now, effects);
-        return { state: { ...next, stage: s.stage === 'commissioned' ? 'linked' : next.stage === 'registered' ? 'linked' : next.stage, lastError: `serial number mismatch: ${reported}` }, effects };
+        return { state: { ...next, stage: s.stage === 'commissioned' ? 'linked' : next.stage === 'registered' ? 'linked' : next.stage, lastError }, effects };
       }
       const next = answered(s, input.now, effects);
       const before = s.identity.firmwareId;

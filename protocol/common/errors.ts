@@ -50,6 +50,8 @@ export const ErrorCode = {
   MeterActionResult: 503,
   MeterBlockSequence: 504,
   MeterUnsupported: 505,
+  /** Another meter answers at a registered meter's address (its serial number differs): collection is blocked. */
+  MeterIdentityMismatch: 506,
   // 6xx storage
   Storage: 600,
   StorageFull: 601,

@@ -35,6 +35,7 @@ export interface SimFlags {
   saveInterval?: string;
   loss?: string;
   corrupt?: string;
+  replace?: string[];
   json?: boolean;
   verbose?: boolean;
 }
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
     .option('--pty-dir <dir>', 'where to create the pty links line0, line1, … (default: a new temporary directory)')
     .option('--loss <p>', 'probability that a frame is lost, each direction (fault injection)')
     .option('--corrupt <p>', 'probability that an answer frame is corrupted (fault injection)')
+    .option('--replace <meter=serial@when...>', 'from WHEN on (seconds after start, or an ISO time on the meter clock), meter INDEX|SERIAL is another meter with serial SERIAL at the same address (repeatable)')
     .option('--json', 'print the endpoints as one JSON document')
     .option('--verbose', 'log link events to stderr')
     .addHelpText(
@@ -78,11 +80,18 @@ Examples:
   dcu-sim --meters 1024 --serial-lines 4 --baud 9600 --state ./sim-state
   dcu-sim --meters 2 --tcp 4059 --framing wrapper --json
   dcu-sim --config fleet.json --seed 7 --loss 0.01
+  dcu-sim --meters 4 --serial-lines 1 --replace 2=NEW000002@600
 
 Runs until SIGINT/SIGTERM, then saves state (with --state) and exits 0.
 Exit codes: 0 ok, 2 usage (also a --state or --pty-dir that cannot be created), 3 transport
 (socat/ports), 7 state files, 8 configuration.`,
     );
+}
+
+/** A flag's number, or its text when it is none (so the error shows what was typed). */
+function numberOrText(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
 /** Flags → raw configuration fields, on top of the file's. */
@@ -114,11 +123,27 @@ export function mergeFlags(file: Record<string, unknown>, f: SimFlags): Record<s
     const faults = typeof raw['faults'] === 'object' && raw['faults'] !== null ? (raw['faults'] as Record<string, unknown>) : {};
     raw['faults'] = {
       ...faults,
-      ...(f.loss === undefined ? {} : { lossProbability: Number(f.loss) }),
-      ...(f.corrupt === undefined ? {} : { corruptProbability: Number(f.corrupt) }),
+      ...(f.loss === undefined ? {} : { lossProbability: numberOrText(f.loss) }),
+      ...(f.corrupt === undefined ? {} : { corruptProbability: numberOrText(f.corrupt) }),
     };
   }
+  if (f.replace !== undefined && f.replace.length > 0) {
+    const listed = Array.isArray(raw['replacements']) ? (raw['replacements'] as unknown[]) : [];
+    raw['replacements'] = [...listed, ...f.replace.map(replacementFlag)];
+  }
   return raw;
+}
+
+/** `--replace METER=SERIAL@WHEN`: WHEN is seconds after start, or an ISO time on the meter clock. */
+function replacementFlag(text: string): Record<string, unknown> {
+  const m = /^([^=@]+)=([^=@]+)@(.+)$/.exec(text.trim());
+  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) {
+    throw new DcuError(ErrorCode.Config, `command line: --replace ${JSON.stringify(text)} is not METER=SERIAL@WHEN; e.g. --replace 3=NEW000003@600 (600 s after start) or --replace SIM000003=NEW000003@2026-12-01T10:00:00Z`, {
+      context: { field: 'replacements', flag: '--replace' },
+    });
+  }
+  const [, meter, serial, when] = m;
+  return { meter: /^\d+$/.test(meter) ? Number(meter) : meter, serial, ...(/^\d+(\.\d+)?$/.test(when) ? { afterS: Number(when) } : { at: when }) };
 }
 
 /** A state or pty directory that cannot be made is a bad argument: exit 2 before anything starts. */

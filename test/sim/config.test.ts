@@ -40,13 +40,22 @@ describe('fleet configuration', () => {
   it('names the bad field, the flag and what was expected', () => {
     const e = configError({ meters: 'many', serialLines: 1 }, 'command line');
     expect(e.code).toBe(ErrorCode.Config);
-    expect(e.message).toBe('command line: meters (--meters) must be an integer from 1 to 65535, got "many"');
+    expect(e.message).toBe('command line: 1 problem\n  meters (--meters): "many" is not allowed; allowed: an integer from 1 to 65535 — number of meters');
     expect(e.context).toMatchObject({ field: 'meters', flag: '--meters' });
     expect(configError({ meters: 2 }).message).toMatch(/serialLines \(--serial-lines K\) or tcpBasePort \(--tcp BASEPORT\)/);
     expect(configError({ meters: 2, tcpBasePort: 65535 }).context['field']).toBe('tcpBasePort');
-    expect(configError({ meters: 2, serialLines: 1, framing: 'ppp' }).message).toMatch(/framing \(--framing\) must be one of wrapper, hdlc, got "ppp"/);
+    expect(configError({ meters: 2, serialLines: 1, framing: 'ppp' }).message).toMatch(/framing \(--framing\): "ppp" is not allowed; allowed: wrapper, hdlc/);
     expect(configError({ meters: 2, serialLines: 1, baud: -1 }).context['field']).toBe('baud');
     expect(configError({ meters: 2, serialLines: 3 }).context['field']).toBe('serialLines');
+  });
+
+  it('reports every problem at once, each with its key path (the daemon config validator)', () => {
+    const e = configError({ meters: 0, serialLines: 1, hdlc: { windowTx: 9 }, faults: { lossProbability: 'x' } }, 'f.json');
+    expect(e.message).toMatch(/^f\.json: 3 problems\n/);
+    expect(e.message).toContain('  meters (--meters): 0 is not allowed; allowed: an integer from 1 to 65535');
+    expect(e.message).toContain('  hdlc.windowTx: 9 is not allowed; allowed: an integer from 1 to 7');
+    expect(e.message).toContain('  faults.lossProbability (--loss): "x" is not allowed; allowed: a number from 0 to 1');
+    expect(e.context).toMatchObject({ field: 'meters', problems: 3 });
   });
 
   it('rejects a configuration that is not an object', () => {
@@ -54,7 +63,7 @@ describe('fleet configuration', () => {
   });
 
   it('rejects unknown fields (typos) and bad nested fields with their path', () => {
-    expect(configError({ meters: 2, serialLines: 1, metres: 3 }).message).toMatch(/unknown field metres/);
+    expect(configError({ meters: 2, serialLines: 1, metres: 3 }).message).toMatch(/metres: unknown key "metres"; allowed here: meters, serialLines/);
     const e = configError({ meters: 2, serialLines: 1, faults: { silent: [{ fromMs: 10, toMs: 5 }] } });
     expect(e.context['field']).toBe('faults.silent[0].toMs');
     expect(configError({ meters: 2, serialLines: 1, faults: { lossProbability: 2 } }).context['field']).toBe('faults.lossProbability');
@@ -109,7 +118,7 @@ describe('meter model options', () => {
     const c = parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: 60, profileDepthDays: 3 }, 'test');
     expect(c).toMatchObject({ capturePeriodS: 60, profileDepthDays: 3 });
     expect(parseFleetConfig({ meters: 1, serialLines: 1 }, 'test')).toMatchObject({ capturePeriodS: 900, profileDepthDays: 60 });
-    expect(() => parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: 700 }, 'test')).toThrow(/capturePeriodS .*must be a divisor of a day/);
+    expect(() => parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: 700 }, 'test')).toThrow(/capturePeriodS .*700 is not allowed; allowed: a divisor of a day/);
     expect(() => parseFleetConfig({ meters: 1, serialLines: 1, capturePeriodS: '60x' }, 'test')).toThrow(/--capture-period/);
   });
 });

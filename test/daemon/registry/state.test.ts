@@ -68,9 +68,13 @@ describe('meter registry state machine', () => {
   it('another serial number at the address is an alarm, never a silent overwrite', () => {
     const commissioned = run(registeredMeter('SIM000001'), [{ kind: 'association-ok', now: 1, identity: { serialNumber: 'SIM000001' } }]).state;
     const t = run(commissioned, [{ kind: 'association-ok', now: 2, identity: { serialNumber: 'XYZ999' } }]);
-    expect(t.effects).toEqual([{ kind: 'alarm', code: 'serial-mismatch', detail: "the meter at SIM000001's address reports serial number XYZ999" }]);
+    expect(t.effects).toEqual([{ kind: 'alarm', code: 'serial-mismatch', detail: "the meter at SIM000001's address reports serial number XYZ999; its collection is blocked until the registry is updated" }]);
     expect(t.state.identity.serialNumber).toBe('SIM000001');
     expect(t.state.stage).toBe('linked');
+    // The same meter found again raises nothing new; another one does.
+    const again = run(t.state, [{ kind: 'association-ok', now: 3, identity: { serialNumber: 'XYZ999' } }]);
+    expect(again.effects).toEqual([]);
+    expect(run(again.state, [{ kind: 'association-ok', now: 4, identity: { serialNumber: 'ABC111' } }]).effects).toHaveLength(1);
   });
 
   it('serial numbers match without leading zeros, case, or a manufacturer prefix', () => {

@@ -24,7 +24,7 @@ describe('dcu-sim', () => {
   it('reports configuration mistakes with exit code 8 and the flag name', async () => {
     const x = io();
     expect(await runDcuSim(['--meters', 'ten', '--serial-lines', '1'], x.io)).toBe(8);
-    expect(x.err.join('\n')).toMatch(/meters \(--meters\) must be an integer/);
+    expect(x.err.join('\n')).toMatch(/meters \(--meters\): "ten" is not allowed; allowed: an integer from 1 to 65535/);
     const y = io();
     expect(await runDcuSim(['--meters', '4'], y.io)).toBe(8);
     expect(y.err.join('\n')).toMatch(/--serial-lines K.*--tcp BASEPORT/);
