@@ -11,6 +11,7 @@
  *     "stateDir": "./sim-state", "saveIntervalMs": 60000, "ptyDir": "/tmp/dcu-sim",
  *     "hdlc": { "maxInfoTx": 128, "maxInfoRx": 128, "windowTx": 1, "windowRx": 1 },
  *     "inactivityTimeoutMs": 120000,
+ *     "push": { "to": "tcp://127.0.0.1:4059", "client": 1, "lastGasp": true },
  *     "tcpMaxConnections": 4, "tcpIdleTimeoutMs": 120000, "tcpMaxBufferedBytes": 262144,
  *     "faults": { FaultSpec for every meter },
  *     "lineFaults": { "0": FaultSpec },            // by line index
@@ -21,6 +22,7 @@ import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { HdlcParameters } from '../protocol/hdlc/params';
 import type { FaultSpec, SilentPeriod } from './faults';
 import { TCP_LIMIT_DEFAULTS, type TcpFraming } from './network';
+import { parsePushDestination, type PushSettings } from './push';
 import type { AuthMechanism, ClientCredential } from './types';
 import { Checker, type Obj } from './validate';
 
@@ -60,6 +62,8 @@ export interface FleetConfig {
   readonly capturePeriodS: number;
   /** Days of load profile every meter holds (default 60). */
   readonly profileDepthDays: number;
+  /** Meters push alarms (serial lines: UI frames on the bus; TCP meters: to push.to); absent = off. */
+  readonly push?: PushSettings;
 }
 
 export const MAX_METERS = 65_535;
@@ -108,13 +112,16 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   saveIntervalMs: '--save-interval',
   ptyDir: '--pty-dir',
   serialPrefix: '--serial-prefix',
+  push: '--push',
+  'push.to': '--push',
+  'push.lastGasp': '--last-gasp',
 };
 
 const TOP_FIELDS = [
   'meters', 'serialLines', 'tcpBasePort', 'framing', 'baud', 'latencyMs', 'jitterMs', 'seed', 'speed', 'serialPrefix',
   'firstPhysicalAddress', 'logicalDevice', 'credentials', 'stateDir', 'saveIntervalMs', 'ptyDir', 'hdlc',
   'inactivityTimeoutMs', 'tcpMaxConnections', 'tcpIdleTimeoutMs', 'tcpMaxBufferedBytes', 'faults', 'lineFaults', 'meterFaults',
-  'capturePeriodS', 'profileDepthDays',
+  'capturePeriodS', 'profileDepthDays', 'push',
 ] as const;
 
 const FAULT_FIELDS = [
@@ -158,6 +165,16 @@ export function parseFaultSpec(c: Checker, field: string, v: unknown): FaultSpec
   const outage = n('powerOutageMs', DAY);
   if (outage !== undefined) out.powerOutageMs = outage;
   return out;
+}
+
+function parsePush(c: Checker, v: unknown, credentials: readonly ClientCredential[]): PushSettings {
+  const o = c.object('push', v, ['to', 'client', 'lastGasp']);
+  const to = o['to'] === undefined ? undefined : c.string('push.to', o['to'], /./, 'tcp://HOST:PORT, udp://HOST:PORT or HOST:PORT');
+  if (to !== undefined && parsePushDestination(to) === undefined) c.fail('push.to', 'tcp://HOST:PORT, udp://HOST:PORT or HOST:PORT', to);
+  const client = c.number('push.client', o['client'] ?? 1, 1, 127);
+  if (!credentials.some((x) => x.client === client)) c.fail('push.client', 'a client address listed in credentials', client);
+  const lastGasp = o['lastGasp'] === undefined ? false : c.boolean('push.lastGasp', o['lastGasp']);
+  return { ...(to === undefined ? {} : { to }), client, lastGasp };
 }
 
 function parseFaultMap(c: Checker, field: string, v: unknown): Record<string, FaultSpec> {
@@ -242,6 +259,8 @@ export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetC
   const profileDepthDays = c.number('profileDepthDays', get('profileDepthDays', 60), 1, 366);
   const stateDir = o['stateDir'] === undefined ? undefined : c.string('stateDir', o['stateDir'], /./, 'a directory path');
   const ptyDir = o['ptyDir'] === undefined ? undefined : c.string('ptyDir', o['ptyDir'], /./, 'a directory path');
+  const credentials = o['credentials'] === undefined ? DEFAULT_CREDENTIALS : parseCredentials(c, o['credentials']);
+  const push = o['push'] === undefined ? undefined : parsePush(c, o['push'], credentials);
   return {
     meters,
     serialLines,
@@ -255,7 +274,7 @@ export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetC
     serialPrefix: c.string('serialPrefix', get('serialPrefix', d.serialPrefix), /^[A-Za-z0-9_-]{0,16}$/, 'up to 16 letters, digits, - or _'),
     firstPhysicalAddress,
     logicalDevice: c.number('logicalDevice', get('logicalDevice', d.logicalDevice), 1, 0x3fff),
-    credentials: o['credentials'] === undefined ? DEFAULT_CREDENTIALS : parseCredentials(c, o['credentials']),
+    credentials,
     ...(stateDir === undefined ? {} : { stateDir }),
     saveIntervalMs: c.number('saveIntervalMs', get('saveIntervalMs', d.saveIntervalMs), 0, DAY),
     ...(ptyDir === undefined ? {} : { ptyDir }),
@@ -266,6 +285,7 @@ export function parseFleetConfig(raw: unknown, source = 'configuration'): FleetC
     tcpMaxBufferedBytes: c.number('tcpMaxBufferedBytes', get('tcpMaxBufferedBytes', d.tcpMaxBufferedBytes), 1024, 1 << 30),
     capturePeriodS,
     profileDepthDays,
+    ...(push === undefined ? {} : { push }),
     faults: o['faults'] === undefined ? {} : parseFaultSpec(c, 'faults', o['faults']),
     lineFaults: checkKeys(c, 'lineFaults', parseFaultMap(c, 'lineFaults', o['lineFaults']), (k) => isIndex(k, serialLines), `a line index 0..${serialLines - 1}`),
     meterFaults: checkKeys(

@@ -22,6 +22,7 @@ import { SIM_HOST, SimTcpEndpoint, type TcpFraming } from './network';
 import { createRng, deriveSeed } from './prng';
 import { createSimPty, type SimPty } from './pty';
 import { MeterSlot } from './slot';
+import { SimPushSender } from './push';
 import { StateStore } from './state';
 import type { ClientCredential, SimMeterFactory, SimMeterLike, SimMeterSpec } from './types';
 
@@ -76,6 +77,8 @@ export interface RunningFleet {
   readonly endpoints: readonly MeterEndpoint[];
   readonly clients: readonly ClientCredential[];
   readonly slots: readonly MeterSlot[];
+  /** Sends the meters' pushes (config.push); undefined when pushes are off. */
+  readonly pushes: SimPushSender | undefined;
   /** Where the pty links are. */
   readonly ptyDir: string | undefined;
   stats(): FleetStats;
@@ -107,6 +110,22 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
   const perLine = config.serialLines > 0 ? Math.ceil(config.meters / config.serialLines) : 0;
   const lineOf = (i: number): number | undefined => (perLine > 0 ? Math.floor(i / perLine) : undefined);
 
+  const lineOfIndex = new Map<number, SimLine>();
+  const pushes =
+    config.push === undefined
+      ? undefined
+      : new SimPushSender({
+          settings: config.push,
+          credentials: config.credentials,
+          clock: meterClock,
+          busOf: (spec) => {
+            const line = lineOfIndex.get(spec.index);
+            return line === undefined ? undefined : (frame) => line.pushFrame(frame);
+          },
+          onIp: () => config.tcpBasePort !== undefined,
+          log,
+        });
+
   const create = (spec: SimMeterSpec): SimMeterLike => {
     const meter = factory(spec, { clock: meterClock }, { capturePeriodS: config.capturePeriodS, profileDepthDays: config.profileDepthDays });
     if (store !== undefined) {
@@ -117,6 +136,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
         log.warn({ meter: spec.serial, err: isDcuError(e) ? e.message : String(e) }, 'state not restored; the meter starts afresh');
       }
     }
+    pushes?.attach(spec, meter);
     return meter;
   };
 
@@ -151,6 +171,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
   let ownPtyDir: string | undefined;
   const stopLinks = async (): Promise<void> => {
     for (const c of cancels.splice(0)) c();
+    await pushes?.idle();
     await Promise.all(lines.splice(0).map((l) => l.stop().catch(() => undefined)));
     await Promise.all(ptys.splice(0).map((p) => p.close()));
     await Promise.all(tcp.splice(0).map((t) => t.stop().catch(() => undefined)));
@@ -188,6 +209,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
           log: log.child({ line: name }),
         });
         lines.push(line);
+        for (const slot of onLine) lineOfIndex.set(slot.spec.index, line);
         const first = onLine[0]?.spec.physicalAddress ?? config.firstPhysicalAddress;
         lineEndpoints.push({
           index: k,
@@ -278,6 +300,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
     endpoints,
     clients: config.credentials,
     slots,
+    pushes,
     ptyDir,
     stats: () => ({
       meters: slots.length,

@@ -50,6 +50,10 @@ export const ErrorCode = {
   MeterActionResult: 503,
   MeterBlockSequence: 504,
   MeterUnsupported: 505,
+  /** A push (data-/event-notification) from a meter the registry cannot identify. */
+  MeterPushUnknown: 506,
+  /** A push whose content is not a notification or carries nothing usable. */
+  MeterPushContent: 507,
   // 6xx storage
   Storage: 600,
   StorageFull: 601,
