@@ -22,6 +22,8 @@ import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
 import { readOnDemand, type OnDemandDeps, type OnDemandResult, type ReadWhat } from './jobs/on-demand';
 import { LineRuntime } from './lines/line';
+import { PushHandler } from './push/handler';
+import { startPushListeners, type PushListeners } from './push/listeners';
 import { Registry } from './registry/registry';
 
 export const STORE_FILE = 'dcu.sqlite';
@@ -42,7 +44,11 @@ export interface Daemon {
   applyMeters(config: Config): void;
   /** An on-demand read (the local socket and, later, the HES use it). */
   readNow(serial: string, what: readonly ReadWhat[]): Promise<OnDemandResult>;
-  /** Opens the local socket `<stateDir>/dcud.sock`. */
+  /** Meters speaking first: every push accepted or refused (tests and status). */
+  readonly pushes: PushHandler;
+  /** Bound push ports after listen() (config push.tcp / push.udp). */
+  pushPorts(): { tcp?: number; udp?: number };
+  /** Opens the local socket `<stateDir>/dcud.sock` and the push listeners. */
   listen(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -97,6 +103,9 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     logger: logger.child({ part: 'on-demand' }),
     publish: (r) => write(db, `the on-demand result of ${r.meter}`, () => outbox.append('results', r, clock.now())),
   };
+  const pushes = new PushHandler({ db, meters, events, registry, lines: config.lines, clock, logger: logger.child({ part: 'push' }) });
+  if (config.push.serial) for (const l of lines.values()) l.onUnsolicited = (f) => void pushes.handleFrame(l.name, f);
+  let pushListeners: PushListeners | undefined;
   let socket: { close(): Promise<void> } | undefined;
   return {
     db,
@@ -105,12 +114,19 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     collector,
     lines,
     applyMeters,
+    pushes,
+    pushPorts: () => ({ ...(pushListeners?.tcpPort === undefined ? {} : { tcp: pushListeners.tcpPort }), ...(pushListeners?.udpPort === undefined ? {} : { udp: pushListeners.udpPort }) }),
     readNow: (serial, what) => readOnDemand(onDemand, serial, what),
     listen: async () => {
       socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), { read: (serial, what) => readOnDemand(onDemand, serial, what), isRegistered: (s) => meters.get(s) !== undefined }, logger.child({ part: 'socket' }));
+      pushListeners = await startPushListeners(config.push, pushes, clock);
+      if (config.push.serial) {
+        for (const l of lines.values()) l.listenUnsolicited().catch((e: unknown) => logger.warn({ line: l.name, err: (e as Error).message }, 'cannot listen for pushes on the line yet (it opens with the next read)'));
+      }
     },
     stop: async () => {
       await socket?.close();
+      await pushListeners?.close();
       await collector.stop();
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();
