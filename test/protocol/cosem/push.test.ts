@@ -22,6 +22,6 @@ describe('push content (IDIS alarm push)', () => {
 
   it('refuses a body with nothing usable', () => {
     expectDcuError(() => readPushContent({ type: 'structure', items: [{ type: 'boolean', value: true }] }), ErrorCode.MeterPushContent);
-    expectDcuError(() => readPushContent({ type: 'null-data' }), ErrorCode.MeterPushContent);
+    expectDcuError(() => readPushContent({ type: 'null' }), ErrorCode.MeterPushContent);
   });
 });
