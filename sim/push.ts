@@ -72,6 +72,8 @@ export class SimPushSender {
   private readonly log: Logger;
   private invokeId = 0;
   private readonly pending = new Set<Promise<void>>();
+  /** Each meter's pushes leave in order: the next waits for the one before. */
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: PushSenderOptions) {
     this.log = opts.log ?? nullLogger;
@@ -83,7 +85,15 @@ export class SimPushSender {
     if (meter.onPush === undefined) return () => undefined;
     return meter.onPush((e) => {
       if (e.kind === 'power-down' && !this.opts.settings.lastGasp) return;
-      this.track(this.send(spec, e.kind === 'alarm' ? 'alarm' : 'last-gasp', e.register));
+      const before = this.chains.get(spec.serial) ?? Promise.resolve();
+      const next = before
+        .then(() => this.send(spec, e.kind === 'alarm' ? 'alarm' : 'last-gasp', e.register))
+        .catch((err: unknown) => {
+          this.stats.failed++;
+          this.log.warn({ meter: spec.serial, err: isDcuError(err) ? err.message : String(err) }, 'push not built');
+        });
+      this.chains.set(spec.serial, next);
+      this.track(next);
     });
   }
 

@@ -125,8 +125,10 @@ export class PushHandler {
       if (m !== undefined) return this.plainAllowed(m, push);
     }
     const ldn = push.content.logicalDeviceName;
+    // A frame on a serial line can only come from a meter on that line.
+    const candidates = source.kind === 'serial' ? all.filter((r) => r.line === source.line) : all;
     if (ldn !== undefined) {
-      const m = all.find((r) => r.state.identity.logicalName === ldn) ?? all.find((r) => ldn === r.serial || ldn.endsWith(r.serial));
+      const m = candidates.find((r) => r.state.identity.logicalName === ldn) ?? candidates.find((r) => ldn === r.serial || ldn.endsWith(r.serial));
       if (m !== undefined) return this.plainAllowed(m, push);
     }
     const who = source.hdlc === undefined ? (ldn === undefined ? 'an unnamed sender' : `logical device name "${ldn}"`) : `HDLC address ${formatAddress(source.hdlc)}`;
