@@ -10,6 +10,7 @@ import { createSimMeter } from '../../sim/meter';
 import { AlarmBit } from '../../sim/meter/events';
 import { encodeAlarmPush, pushCipherFor, pushUiFrame } from '../../sim/meter/push';
 import { parsePushDestination, SimPushSender } from '../../sim/push';
+import { buildProgram, mergeFlags, type SimFlags } from '../../sim/cli/dcu-sim';
 import { loneMeterSpec, SIM_KEYS, simSystemTitle } from '../../sim/types';
 
 const PUSH = { pushSetup: ALARM_PUSH_OBIS, logicalDeviceName: 'DCUSIM000000', alarmRegister: 4, invokeId: 1 };
@@ -90,5 +91,13 @@ describe('simulated meter pushes', () => {
     expect(() => parseFleetConfig({ meters: 1, serialLines: 1, push: { to: 'nowhere' } })).toThrow(/push\.to/);
     expect(() => parseFleetConfig({ meters: 1, serialLines: 1, push: { client: 99 } })).toThrow(/push\.client/);
     expect(parseFleetConfig({ meters: 1, serialLines: 1 }).push).toBeUndefined();
+  });
+
+  it('dcu-sim --push [dest] --last-gasp enable pushes on top of the config file', () => {
+    const flags = (argv: string[]): SimFlags => buildProgram().exitOverride().parse(argv, { from: 'user' }).opts<SimFlags>();
+    const withDest = parseFleetConfig(mergeFlags({ meters: 2, tcpBasePort: 5000 }, flags(['--push', 'udp://127.0.0.1:4059', '--last-gasp'])));
+    expect(withDest.push).toEqual({ to: 'udp://127.0.0.1:4059', client: 1, lastGasp: true });
+    const busOnly = parseFleetConfig(mergeFlags({ meters: 2, serialLines: 1, push: { client: 16 } }, flags(['--push'])));
+    expect(busOnly.push).toEqual({ client: 16, lastGasp: false });
   });
 });
