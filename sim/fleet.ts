@@ -159,7 +159,8 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
     const slot = new MeterSlot(spec, injector, create, log);
     slots.push(slot);
     if ((faults.powerCutsAtMs?.length ?? 0) > 0 || (faults.powerCutEveryMs ?? 0) > 0) {
-      cancels.push(schedulePowerCuts(faults, clock, startMs, () => slot.powerCut()));
+      // A meter that pushes must exist to say it loses mains (its last gasp and power-up alarm).
+      cancels.push(schedulePowerCuts(faults, clock, startMs, () => slot.powerCut(pushes !== undefined)));
     }
   }
 
