@@ -2,7 +2,7 @@
  * One push → stored alarms, at once. The handler identifies the meter (system title of a
  * ciphered push; HDLC address on a serial line; else the logical device name or serial in
  * the push content), refuses plain pushes for meters configured for ciphering and replays
- * of an invocation counter already seen, stores the alarm register's newly set bits (and a
+ * of an invocation counter already accepted (persisted: storage/push-replay.ts), stores the alarm register's newly set bits (and a
  * `power-down` alarm for a last gasp) each with its outbox message in one transaction, and
  * tells the registry the meter was heard. Nothing here throws: a bad push is a typed
  * DcuError, logged once per source and error code per minute, and nothing is stored.
@@ -19,6 +19,7 @@ import type { HdlcFrame } from '../../protocol/hdlc/frame';
 import { inReserve, write, type Db } from '../../storage/db';
 import type { EventLog } from '../../storage/events';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
+import { SqlitePushReplayGuard, type PushReplayGuard } from '../../storage/push-replay';
 import { alarmBitName } from '../jobs/event-tables';
 import { parseMeterAddress } from '../lines/line';
 import { isCiphered, loadKeys } from '../meters/access';
@@ -46,6 +47,8 @@ export interface PushHandlerDeps {
   readonly lines: readonly LineConfig[];
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Replay guard of ciphered pushes (default: persisted in the store). */
+  readonly replay?: PushReplayGuard;
 }
 
 /** One log line per source and error code per this period; the rest are counted. */
@@ -58,11 +61,12 @@ export interface PushStats {
 
 export class PushHandler {
   readonly stats: PushStats = { accepted: 0, rejected: 0 };
-  /** Highest invocation counter seen per system title (replay guard for this run). */
-  private readonly lastCounter = new Map<string, number>();
+  private readonly replay: PushReplayGuard;
   private readonly logged = new Map<string, { at: number; suppressed: number }>();
 
-  constructor(private readonly deps: PushHandlerDeps) {}
+  constructor(private readonly deps: PushHandlerDeps) {
+    this.replay = deps.replay ?? new SqlitePushReplayGuard(deps.db, () => deps.clock.now());
+  }
 
   /** A push APDU (wrapper payload, or HDLC information field without LLC). */
   handle(source: PushSource, apdu: Uint8Array): PushOutcome {
@@ -158,13 +162,11 @@ export class PushHandler {
   private store(m: MeterRecord, push: DecodedPush): PushOutcome {
     const c = push.ciphered;
     if (c !== undefined) {
-      const last = this.lastCounter.get(c.systemTitle);
-      if (last !== undefined && c.invocationCounter <= last) {
-        throw new DcuError(ErrorCode.SecurityReplay, `push from ${m.serial} with invocation counter ${c.invocationCounter}, not above ${last}: a replay, refused`, {
+      if (!this.replay.accept(c.systemTitle, c.invocationCounter)) {
+        throw new DcuError(ErrorCode.SecurityReplay, `push from ${m.serial} with invocation counter ${c.invocationCounter}, not above one already accepted: a replay, refused`, {
           context: { meter: m.serial, invocationCounter: c.invocationCounter },
         });
       }
-      this.lastCounter.set(c.systemTitle, c.invocationCounter);
     }
     const { db, events, clock } = this.deps;
     const now = clock.now();

@@ -60,6 +60,8 @@ export interface PushRig {
   readonly meters: MeterRepository;
   readonly handler: PushHandler;
   readonly logs: LogLine[];
+  /** A fresh handler on the same store (a restarted daemon). */
+  restarted(): PushHandler;
   alarms(): { meter: string; code: string }[];
   outbox(): { stream: string; payload: unknown }[];
   close(): void;
@@ -74,7 +76,8 @@ export function pushRig(meters: readonly MeterConfig[] = METERS): PushRig {
   const events = new EventLog(db);
   const registry = new Registry(db, repo, events, clock, { unreachableAfterMs: 72 * 3_600_000 });
   const logs: LogLine[] = [];
-  const handler = new PushHandler({ db, meters: repo, events, registry, lines: LINES, clock, logger: recordingLogger(logs) });
+  const make = (): PushHandler => new PushHandler({ db, meters: repo, events, registry, lines: LINES, clock, logger: recordingLogger(logs) });
+  const handler = make();
   return {
     dir,
     db,
@@ -82,6 +85,7 @@ export function pushRig(meters: readonly MeterConfig[] = METERS): PushRig {
     meters: repo,
     handler,
     logs,
+    restarted: make,
     alarms: () => db.prepare('SELECT meter, code FROM alarms ORDER BY id').all() as { meter: string; code: string }[],
     outbox: () => (db.prepare('SELECT stream, payload FROM outbox ORDER BY stream, seq').all() as { stream: string; payload: string }[]).map((r) => ({ stream: r.stream, payload: JSON.parse(r.payload) as unknown })),
     close: () => {

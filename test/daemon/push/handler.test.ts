@@ -3,6 +3,7 @@
  * and the meter is seen; hostile pushes end in a typed error, logged once per source and
  * code per minute, and nothing is stored.
  */
+import fc from 'fast-check';
 import { ErrorCode } from '../../../protocol/common/errors';
 import { fromHex } from '../../../protocol/common/hex';
 import { ALARM_PUSH_OBIS, LAST_GASP_PUSH_OBIS } from '../../../protocol/cosem/push';
@@ -82,10 +83,14 @@ describe('PushHandler', () => {
     expect(rig.meters.get('SIM000000')?.state.lastSeen).toBeNull();
   });
 
-  it('refuses a replayed invocation counter', () => {
+  it('refuses a replayed invocation counter, also after a restart', () => {
     expect(rig.handler.handle(TCP, ciphered(4, 20)).ok).toBe(true);
     expect(rig.handler.handle(TCP, ciphered(4 | 1, 20))).toMatchObject({ ok: false, error: { code: ErrorCode.SecurityReplay } });
-    expect(rig.alarms()).toHaveLength(1);
+    expect(rig.handler.handle(TCP, ciphered(4 | 1, 19))).toMatchObject({ ok: false, error: { code: ErrorCode.SecurityReplay } });
+    // a restarted daemon remembers (security_counters)
+    expect(rig.restarted().handle(TCP, ciphered(4 | 1, 20))).toMatchObject({ ok: false, error: { code: ErrorCode.SecurityReplay } });
+    expect(rig.restarted().handle(TCP, ciphered(4 | 1, 21))).toMatchObject({ ok: true, raised: ['clock-invalid'] });
+    expect(rig.alarms()).toHaveLength(2);
   });
 
   it('logs a failing source once per code and minute, counting the rest', () => {
@@ -98,5 +103,24 @@ describe('PushHandler', () => {
     expect(warns()).toHaveLength(3);
     expect(warns()[2]?.obj).toMatchObject({ source: 'tcp 127.0.0.1', suppressed: 4 });
     expect(rig.handler.stats).toEqual({ accepted: 0, rejected: 7 });
+  });
+});
+
+describe('PushHandler on random bytes', () => {
+  it('never throws, never stores', () => {
+    const rig = pushRig();
+    try {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(0x0f, 0xc2, 0xdb, 0x00), (bytes, tag) => {
+          const apdu = Uint8Array.of(tag, ...bytes);
+          const out = rig.handler.handle(TCP, apdu);
+          return out.ok || out.error.name === 'DcuError';
+        }),
+        { numRuns: 300 },
+      );
+      expect(rig.alarms()).toEqual([]);
+    } finally {
+      rig.close();
+    }
   });
 });
