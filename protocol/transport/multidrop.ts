@@ -59,6 +59,7 @@ export class MultidropLine {
   private pumping = false;
   private closed = false;
   private opened = 0;
+  private opening: Promise<void> | undefined;
   readonly stats: MultidropStats = { dropped: 0, echoed: 0, badFrames: 0, garbageBytes: 0, reopens: 0 };
 
   constructor(
@@ -140,7 +141,15 @@ export class MultidropLine {
     }
   }
 
-  private async ensureOpen(): Promise<void> {
+  /** One open at a time: listen() and a session's acquire may ask together. */
+  private ensureOpen(): Promise<void> {
+    this.opening ??= this.openOnce().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async openOnce(): Promise<void> {
     if (this.transport.isOpen && this.subscribed) return;
     if (!this.transport.isOpen) {
       await this.transport.open();

@@ -44,4 +44,21 @@ describe('MultidropLine unclaimed frames', () => {
     expect(line.stats.dropped).toBe(1);
     await line.close();
   });
+
+  it('listen() and a session asking together open the port once (a serial port cannot be opened twice)', async () => {
+    const [port] = memoryTransportPair();
+    let opens = 0;
+    const open = port.open.bind(port);
+    port.open = async () => {
+      opens++;
+      await new Promise((r) => setImmediate(r));
+      if (port.isOpen) throw new Error('Cannot lock port');
+      await open();
+    };
+    const line = new MultidropLine(port, () => undefined);
+    const [, session] = await Promise.all([line.listen(), line.acquire({ server: serverAddress(1, 16), client: 1 })]);
+    expect(opens).toBe(1);
+    session.release();
+    await line.close();
+  });
 });
