@@ -132,7 +132,7 @@ export class PushHandler {
     // A frame on a serial line can only come from a meter on that line.
     const candidates = source.kind === 'serial' ? all.filter((r) => r.line === source.line) : all;
     if (ldn !== undefined) {
-      const m = candidates.find((r) => r.state.identity.logicalName === ldn) ?? candidates.find((r) => ldn === r.serial || ldn.endsWith(r.serial));
+      const m = candidates.find((r) => r.state.identity.logicalName === ldn) ?? candidates.find((r) => ldn === r.serial || (r.serial.length >= 6 && ldn.endsWith(r.serial)));
       if (m !== undefined) return this.plainAllowed(m, push);
     }
     const who = source.hdlc === undefined ? (ldn === undefined ? 'an unnamed sender' : `logical device name "${ldn}"`) : `HDLC address ${formatAddress(source.hdlc)}`;
