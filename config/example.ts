@@ -37,6 +37,7 @@ collection:                  # per data class: every (interval), backfill (new m
 
 clock: { syncAbove: 5m, eventAbove: 10m }   # drift policy: sync above 5 min, above 10 min only an event
 registry: { unreachableAfter: 72h }
+push: { tcp: "0.0.0.0:4059", udp: "0.0.0.0:4059" }   # meters speak first: pushes become alarms at once
 storage: { maxBytes: 2GB }
 mqtt: { url: "mqtts://hes.example:8883" }
 api: { listen: "0.0.0.0:8443" }

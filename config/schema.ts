@@ -15,6 +15,9 @@ const Hex = (bytes: number, description: string) =>
 
 const strict = { additionalProperties: false } as const;
 
+/** HOST:PORT, IPv6 hosts in brackets. */
+const HOST_PORT = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$';
+
 export const BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
 
 export const SerialLineSchema = Type.Object(
@@ -84,6 +87,7 @@ export const MeterSchema = Type.Object(
     password: Type.Optional(Type.String({ description: 'LLS password (auth: low)' })),
     secret: Type.Optional(Type.String({ description: 'HLS-SHA256 secret (auth: high-sha256)' })),
     systemTitle: Type.Optional(Hex(8, 'our system title (HLS)')),
+    meterSystemTitle: Type.Optional(Hex(8, "the meter's own system title: identifies its ciphered pushes")),
     keys: Type.Optional(KeysSchema),
     security: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('auth'), Type.Literal('enc'), Type.Literal('auth-enc')], { description: 'APDU protection (default auth-enc with HLS)' })),
     gbt: Type.Boolean({ default: true, description: 'propose general block transfer' }),
@@ -142,6 +146,14 @@ export const ConfigSchema = Type.Object(
     ),
     mqtt: Type.Optional(Type.Object({ url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'HES broker URL' }) }, { additionalProperties: true })),
     api: Type.Optional(Type.Object({ listen: Type.String({ description: 'HOST:PORT of the local HTTPS API' }) }, { additionalProperties: true })),
+    push: Type.Object(
+      {
+        tcp: Type.Optional(Type.String({ pattern: HOST_PORT, description: 'HOST:PORT where meters push over TCP (wrapper), e.g. 0.0.0.0:4059' })),
+        udp: Type.Optional(Type.String({ pattern: HOST_PORT, description: 'HOST:PORT where meters push over UDP (wrapper)' })),
+        serial: Type.Boolean({ default: true, description: 'listen for unsolicited frames (UI frames with a push) on serial lines' }),
+      },
+      { ...strict, default: {}, description: 'meters speak first: data-/event-notifications become alarms at once' },
+    ),
   },
   strict,
 );

@@ -57,6 +57,7 @@ export function semanticProblems(config: Config): ConfigProblem[] {
   });
   const serials = new Set<string>();
   const addresses = new Set<string>();
+  const titles = new Set<string>();
   config.meters.forEach((m, i) => {
     const at = `meters[${i}]`;
     if (serials.has(m.serial)) out.push({ path: `${at}.serial`, message: `"${m.serial}" is listed twice; serial numbers are unique` });
@@ -72,6 +73,12 @@ export function semanticProblems(config: Config): ConfigProblem[] {
       addresses.add(key);
     }
     out.push(...credentialProblems(m, at));
+    if (m.meterSystemTitle !== undefined) {
+      if (m.keys === undefined) out.push({ path: `${at}.meterSystemTitle`, message: 'needs keys: the meter\'s ciphered pushes are decrypted with them' });
+      const title = m.meterSystemTitle.toUpperCase();
+      if (titles.has(title)) out.push({ path: `${at}.meterSystemTitle`, message: `"${m.meterSystemTitle}" is another meter's system title; system titles are unique` });
+      titles.add(title);
+    }
   });
   const sync = parseDuration(config.clock.syncAbove) ?? 0;
   const event = parseDuration(config.clock.eventAbove) ?? 0;

@@ -26,6 +26,8 @@ import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
 import { healthSnapshot } from './health';
 import { LineRuntime } from './lines/line';
+import { PushHandler } from './push/handler';
+import { startPushListeners, type PushListeners } from './push/listeners';
 import { Registry } from './registry/registry';
 
 export const STORE_FILE = 'dcu.sqlite';
@@ -54,7 +56,11 @@ export interface Daemon {
   applyMeters(config: Config): void;
   /** An on-demand read of one meter as a job (queued, persisted, result in the outbox), awaited. */
   readNow(serial: string, what: readonly string[]): Promise<OnDemandResult>;
-  /** Opens the local socket `<stateDir>/dcud.sock`. */
+  /** Meters speaking first: every push accepted or refused (tests and status). */
+  readonly pushes: PushHandler;
+  /** Bound push ports after listen() (config push.tcp / push.udp). */
+  pushPorts(): { tcp?: number; udp?: number };
+  /** Opens the local socket `<stateDir>/dcud.sock` and the push listeners. */
   listen(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -134,6 +140,9 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
         reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
+  const pushes = new PushHandler({ db, meters, events, registry, lines: config.lines, clock, logger: logger.child({ part: 'push' }) });
+  if (config.push.serial) for (const l of lines.values()) l.onUnsolicited = (f) => void pushes.handleFrame(l.name, f);
+  let pushListeners: PushListeners | undefined;
   let socket: { close(): Promise<void> } | undefined;
   return {
     db,
@@ -147,12 +156,19 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     discovery,
     lines,
     applyMeters,
+    pushes,
+    pushPorts: () => ({ ...(pushListeners?.tcpPort === undefined ? {} : { tcp: pushListeners.tcpPort }), ...(pushListeners?.udpPort === undefined ? {} : { udp: pushListeners.udpPort }) }),
     readNow,
     listen: async () => {
       socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }));
+      pushListeners = await startPushListeners(config.push, pushes, clock);
+      if (config.push.serial) {
+        for (const l of lines.values()) l.listenUnsolicited().catch((e: unknown) => logger.warn({ line: l.name, err: (e as Error).message }, 'cannot listen for pushes on the line yet (it opens with the next read)'));
+      }
     },
     stop: async () => {
       await socket?.close();
+      await pushListeners?.close();
       await Promise.all([scheduler.stop(), collector.stop(), discovery.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();

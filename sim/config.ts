@@ -15,7 +15,8 @@
  *     "faults": { FaultSpec for every meter },
  *     "lineFaults": { "0": FaultSpec },            // by line index
  *     "meterFaults": { "SIM000003": FaultSpec, "7": FaultSpec },   // by serial or index
- *     "replacements": [{ "meter": 3, "afterS": 600, "serial": "NEW000003" }] }   // see MeterReplacement
+ *     "replacements": [{ "meter": 3, "afterS": 600, "serial": "NEW000003" }],   // see MeterReplacement
+ *     "push": { "to": "tcp://127.0.0.1:4059", "client": 1, "lastGasp": true } }
  * The schema is sim/schema.ts (TypeBox, validated by ajv with the concentrator's messages).
  */
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { HdlcParameters } from '../protocol/hdlc/params';
 import type { FaultSpec } from './faults';
 import { TCP_LIMIT_DEFAULTS } from './network';
+import { parsePushDestination } from './push';
 import { FleetConfigSchema, MAX_METERS, MAX_PHYSICAL_ADDRESS, type FleetConfigDoc } from './schema';
 import type { ClientCredential } from './types';
 
@@ -101,6 +103,9 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   'faults.lossProbability': '--loss',
   'faults.corruptProbability': '--corrupt',
   replacements: '--replace',
+  push: '--push',
+  'push.to': '--push',
+  'push.lastGasp': '--last-gasp',
 };
 
 const validateSchema = compileSchema<FleetConfigDoc>(FleetConfigSchema, { coerceTypes: true });
@@ -216,6 +221,12 @@ function semanticProblems(doc: FleetConfigDoc): ConfigProblem[] {
   }
   if (86_400 % doc.capturePeriodS !== 0) out.push(bad('capturePeriodS', doc.capturePeriodS, 'a divisor of a day in seconds (60, 300, 900, 1800, 3600…)'));
   out.push(...credentialProblems(doc.credentials));
+  if (doc.push !== undefined) {
+    const { to, client } = doc.push;
+    if (to !== undefined && parsePushDestination(to) === undefined) out.push(bad('push.to', to, 'tcp://HOST:PORT, udp://HOST:PORT or HOST:PORT'));
+    const listed = doc.credentials ?? DEFAULT_CREDENTIALS;
+    if (!listed.some((x) => x.client === client)) out.push(bad('push.client', client, 'a client address listed in credentials'));
+  }
   out.push(...faultProblems(doc.faults, 'faults'));
   for (const [k, spec] of Object.entries(doc.lineFaults)) {
     if (!isIndex(k, serialLines)) out.push(bad(`lineFaults.${k}`, k, `a key that is a line index 0..${serialLines - 1}`));

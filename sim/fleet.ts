@@ -22,6 +22,7 @@ import { SIM_HOST, SimTcpEndpoint, type TcpFraming } from './network';
 import { createRng, deriveSeed } from './prng';
 import { createSimPty, type SimPty } from './pty';
 import { MeterSlot } from './slot';
+import { SimPushSender } from './push';
 import { StateStore } from './state';
 import type { ClientCredential, SimMeterFactory, SimMeterLike, SimMeterSpec } from './types';
 
@@ -76,6 +77,8 @@ export interface RunningFleet {
   readonly endpoints: readonly MeterEndpoint[];
   readonly clients: readonly ClientCredential[];
   readonly slots: readonly MeterSlot[];
+  /** Sends the meters' pushes (config.push); undefined when pushes are off. */
+  readonly pushes: SimPushSender | undefined;
   /** Where the pty links are. */
   readonly ptyDir: string | undefined;
   stats(): FleetStats;
@@ -115,6 +118,22 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
   const lineOf = (i: number): number | undefined => (perLine > 0 ? Math.floor(i / perLine) : undefined);
 
   const firmwareOf = new Map(config.replacements.flatMap((r) => (r.firmwareId === undefined ? [] : [[r.serial, r.firmwareId] as const])));
+  const lineOfIndex = new Map<number, SimLine>();
+  const pushes =
+    config.push === undefined
+      ? undefined
+      : new SimPushSender({
+          settings: config.push,
+          credentials: config.credentials,
+          clock: meterClock,
+          busOf: (spec) => {
+            const line = lineOfIndex.get(spec.index);
+            return line === undefined ? undefined : (frame) => line.pushFrame(frame);
+          },
+          onIp: () => config.tcpBasePort !== undefined,
+          log,
+        });
+
   const create = (spec: SimMeterSpec): SimMeterLike => {
     const firmwareId = firmwareOf.get(spec.serial);
     const options = { capturePeriodS: config.capturePeriodS, profileDepthDays: config.profileDepthDays, ...(firmwareId === undefined ? {} : { firmwareId }) };
@@ -127,6 +146,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
         log.warn({ meter: spec.serial, err: isDcuError(e) ? e.message : String(e) }, 'state not restored; the meter starts afresh');
       }
     }
+    pushes?.attach(spec, meter);
     return meter;
   };
 
@@ -164,7 +184,8 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
       arm(due);
     }
     if ((faults.powerCutsAtMs?.length ?? 0) > 0 || (faults.powerCutEveryMs ?? 0) > 0) {
-      cancels.push(schedulePowerCuts(faults, clock, startMs, () => slot.powerCut()));
+      // A meter that pushes must exist to say it loses mains (its last gasp and power-up alarm).
+      cancels.push(schedulePowerCuts(faults, clock, startMs, () => slot.powerCut(pushes !== undefined)));
     }
   }
 
@@ -176,6 +197,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
   let ownPtyDir: string | undefined;
   const stopLinks = async (): Promise<void> => {
     for (const c of cancels.splice(0)) c();
+    await pushes?.idle();
     await Promise.all(lines.splice(0).map((l) => l.stop().catch(() => undefined)));
     await Promise.all(ptys.splice(0).map((p) => p.close()));
     await Promise.all(tcp.splice(0).map((t) => t.stop().catch(() => undefined)));
@@ -213,6 +235,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
           log: log.child({ line: name }),
         });
         lines.push(line);
+        for (const slot of onLine) lineOfIndex.set(slot.spec.index, line);
         const first = onLine[0]?.spec.physicalAddress ?? config.firstPhysicalAddress;
         lineEndpoints.push({
           index: k,
@@ -303,6 +326,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
     endpoints,
     clients: config.credentials,
     slots,
+    pushes,
     ptyDir,
     stats: () => ({
       meters: slots.length,

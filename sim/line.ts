@@ -105,6 +105,11 @@ export class SimLine {
     await this.opts.transport.close();
   }
 
+  /** A meter speaks first (an unsolicited UI frame): queued behind any answer on the wire. */
+  pushFrame(frame: Uint8Array): Promise<void> {
+    return this.tx.send(frame, 0);
+  }
+
   private onData(chunk: Uint8Array): void {
     for (const answer of this.router.push(chunk)) {
       const jitter = this.opts.jitterMs !== undefined && this.opts.jitterMs > 0 ? this.opts.rng.int(this.opts.jitterMs + 1) : 0;

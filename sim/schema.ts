@@ -109,6 +109,16 @@ export const FleetConfigSchema = Type.Object(
     capturePeriodS: Int(60, 86_400, 'load profile capture period, seconds', 900),
     profileDepthDays: Int(1, 366, 'days of load profile every meter holds', 60),
     replacements: Type.Array(ReplacementSchema, { default: [], description: 'meters replaced at the same address' }),
+    push: Type.Optional(
+      Type.Object(
+        {
+          to: Type.Optional(Type.String({ minLength: 1, description: 'where TCP meters push: tcp://HOST:PORT, udp://HOST:PORT or HOST:PORT' })),
+          client: Int(1, 127, 'client address the pushes are for (its credential decides ciphering)', 1),
+          lastGasp: Type.Boolean({ default: false, description: 'also push on power down' }),
+        },
+        { ...strict, description: 'meters push alarms (serial lines: UI frames on the bus; TCP meters: to push.to)' },
+      ),
+    ),
   },
   strict,
 );

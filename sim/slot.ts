@@ -71,9 +71,13 @@ export class MeterSlot {
     this.current = spec;
   }
 
-  /** Power cut: links drop, the meter restarts, and stays silent for the outage. */
-  powerCut(): void {
+  /**
+   * Power cut: links drop, the meter restarts, and stays silent for the outage. With `wake`
+   * the meter is created first, so a meter that pushes can report it.
+   */
+  powerCut(wake = false): void {
     this.log.info({ meter: this.spec.serial }, 'power cut');
+    if (wake) this.instance ??= this.create(this.spec);
     this.faults.powerCut();
     for (const l of [...this.cutListeners]) l();
     this.instance?.powerCut();

@@ -13,6 +13,8 @@ export interface SimMeterLike {
   readonly handler: ApduHandler;
   /** Power cut: the meter forgets its associations and link state and restarts. */
   powerCut(): void;
+  /** What the meter would push (alarm raised, power down); absent on meters that never push. */
+  onPush?(listener: (e: { readonly kind: 'alarm' | 'power-down'; readonly register: number }) => void): () => void;
   /** JSON-serialisable state, saved to the state directory. */
   snapshot(): unknown;
   restore(state: unknown): void;

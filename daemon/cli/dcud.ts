@@ -51,7 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await daemon.stop();
     return ExitCode.storage;
   }
-  logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: daemon.meters.list().length }, 'dcud started');
+  logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: daemon.meters.list().length, push: daemon.pushPorts() }, 'dcud started');
   daemon.collector.start();
   daemon.discovery.start();
   const running = daemon;

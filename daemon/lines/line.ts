@@ -10,7 +10,7 @@ import type { Clock } from '../../protocol/common/clock';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import type { ServerAddress } from '../../protocol/hdlc/address';
 import { openEndpoint } from '../../protocol/transport/endpoint';
-import { MultidropLine } from '../../protocol/transport/multidrop';
+import { MultidropLine, type UnclaimedFrameHook } from '../../protocol/transport/multidrop';
 import { SerialTransport } from '../../protocol/transport/serial';
 import type { ByteTransport } from '../../protocol/transport/types';
 import { LineArbiter, type ArbiterEvents } from './arbiter';
@@ -47,6 +47,8 @@ export class LineRuntime {
   readonly timeoutMs: number;
   readonly retries: number;
   private multidrop: MultidropLine | undefined;
+  /** Serial lines: frames no session owns (meters pushing); set before the line opens. */
+  onUnsolicited: UnclaimedFrameHook | undefined;
 
   constructor(
     readonly config: LineConfig,
@@ -68,13 +70,24 @@ export class LineRuntime {
   async open(address: MeterAddress, client: number, alsoClients: readonly number[] = []): Promise<LineSessionHandle> {
     const c = this.config;
     if (c.serial !== undefined) {
-      this.multidrop ??= new MultidropLine(new SerialTransport({ path: c.serial.path, baudRate: c.serial.baud }));
+      this.multidrop ??= this.serialLine(c.serial);
       const session = await this.multidrop.acquire({ server: address.server, client, alsoClients });
       return { transport: session, close: () => Promise.resolve(session.release()) };
     }
     const kind = c.tcp !== undefined ? 'tcp' : 'udp';
     const { transport } = await openEndpoint({ kind, host: address.host ?? '', port: address.port ?? 0 }, this.clock, this.timeoutMs);
     return { transport, close: () => transport.close() };
+  }
+
+  /** Serial lines: opens the port between sessions so pushes are heard; IP lines: nothing. */
+  async listenUnsolicited(): Promise<void> {
+    if (this.config.serial === undefined) return;
+    this.multidrop ??= this.serialLine(this.config.serial);
+    await this.multidrop.listen();
+  }
+
+  private serialLine(serial: NonNullable<LineConfig['serial']>): MultidropLine {
+    return new MultidropLine(new SerialTransport({ path: serial.path, baudRate: serial.baud }), (f) => this.onUnsolicited?.(f));
   }
 
   async close(): Promise<void> {

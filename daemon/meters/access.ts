@@ -30,7 +30,7 @@ function hex(serial: string, text: string | undefined, what: string, length: num
   return fromHex(text);
 }
 
-function loadKeys(m: MeterRecord): { blockKey: Uint8Array; authKey: Uint8Array } {
+export function loadKeys(m: MeterRecord): { blockKey: Uint8Array; authKey: Uint8Array } {
   const keys = m.access.keys;
   if (keys === undefined) throw credentialError(m.serial, 'no keys configured for HLS/ciphering');
   let source: { blockKey?: string; authKey?: string };

@@ -52,6 +52,10 @@ export const ErrorCode = {
   MeterUnsupported: 505,
   /** Another meter answers at a registered meter's address (its serial number differs): collection is blocked. */
   MeterIdentityMismatch: 506,
+  /** A push (data-/event-notification) from a meter the registry cannot identify. */
+  MeterPushUnknown: 507,
+  /** A push whose content is not a notification or carries nothing usable. */
+  MeterPushContent: 508,
   // 6xx storage
   Storage: 600,
   StorageFull: 601,

@@ -1,5 +1,6 @@
 import { DcuError, ErrorCode, isDcuError } from '../common/errors';
 import { addressEquals, clientAddress, formatAddress, type HdlcAddress, type ServerAddress } from '../hdlc/address';
+import type { HdlcFrame } from '../hdlc/frame';
 import { HdlcSplitter } from '../hdlc/splitter';
 import { Listeners } from './listeners';
 import type { ByteTransport } from './types';
@@ -43,6 +44,12 @@ interface Waiter {
   readonly reject: (e: DcuError) => void;
 }
 
+/**
+ * Frames no session owns (a meter speaking first: a UI frame with a push, a late answer of
+ * another meter). Called synchronously with the decoded frame; it must not throw or block.
+ */
+export type UnclaimedFrameHook = (frame: HdlcFrame) => void;
+
 export class MultidropLine {
   private readonly splitter = new HdlcSplitter();
   private readonly waiters: Waiter[] = [];
@@ -52,9 +59,13 @@ export class MultidropLine {
   private pumping = false;
   private closed = false;
   private opened = 0;
+  private opening: Promise<void> | undefined;
   readonly stats: MultidropStats = { dropped: 0, echoed: 0, badFrames: 0, garbageBytes: 0, reopens: 0 };
 
-  constructor(private readonly transport: ByteTransport) {}
+  constructor(
+    private readonly transport: ByteTransport,
+    private readonly onUnclaimed?: UnclaimedFrameHook,
+  ) {}
 
   get description(): string {
     return `multidrop ${this.transport.description}`;
@@ -76,6 +87,15 @@ export class MultidropLine {
       this.waiters.push({ target, resolve, reject });
       void this.pump();
     });
+  }
+
+  /**
+   * Opens the port without a session, so frames the meters send first reach the unclaimed
+   * hook while nobody holds the line. A port that vanishes is reopened by the next acquire.
+   */
+  async listen(): Promise<void> {
+    if (this.closed || this.current !== undefined) return;
+    await this.ensureOpen();
   }
 
   /** Fails waiters with TransportClosed, ends the current session and closes the port. */
@@ -121,7 +141,15 @@ export class MultidropLine {
     }
   }
 
-  private async ensureOpen(): Promise<void> {
+  /** One open at a time: listen() and a session's acquire may ask together. */
+  private ensureOpen(): Promise<void> {
+    this.opening ??= this.openOnce().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async openOnce(): Promise<void> {
     if (this.transport.isOpen && this.subscribed) return;
     if (!this.transport.isOpen) {
       await this.transport.open();
@@ -153,9 +181,13 @@ export class MultidropLine {
       else {
         const s = this.current;
         const f = ev.frame;
-        if (s?.matches(f.src, f.dest) === true) s.deliver(ev.raw);
+        // A UI frame is never part of an association's exchange: a meter speaks first.
+        if (f.control.kind !== 'UI' && s?.matches(f.src, f.dest) === true) s.deliver(ev.raw);
         else if (s?.matches(f.dest, f.src) === true) this.stats.echoed++;
-        else this.stats.dropped++;
+        else {
+          this.stats.dropped++;
+          this.onUnclaimed?.(f);
+        }
       }
     }
   }

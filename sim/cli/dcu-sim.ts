@@ -36,6 +36,8 @@ export interface SimFlags {
   loss?: string;
   corrupt?: string;
   replace?: string[];
+  push?: string | boolean;
+  lastGasp?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -70,6 +72,8 @@ export function buildProgram(): Command {
     .option('--loss <p>', 'probability that a frame is lost, each direction (fault injection)')
     .option('--corrupt <p>', 'probability that an answer frame is corrupted (fault injection)')
     .option('--replace <meter=serial@when...>', 'from WHEN on (seconds after start, or an ISO time on the meter clock), meter INDEX|SERIAL is another meter with serial SERIAL at the same address (repeatable)')
+    .option('--push [dest]', 'meters push alarms: UI frames on their serial line, and from TCP meters to dest (tcp://HOST:PORT, udp://HOST:PORT)')
+    .option('--last-gasp', 'with --push: also push on power down')
     .option('--json', 'print the endpoints as one JSON document')
     .option('--verbose', 'log link events to stderr')
     .addHelpText(
@@ -81,6 +85,7 @@ Examples:
   dcu-sim --meters 2 --tcp 4059 --framing wrapper --json
   dcu-sim --config fleet.json --seed 7 --loss 0.01
   dcu-sim --meters 4 --serial-lines 1 --replace 2=NEW000002@600
+  dcu-sim --meters 2 --tcp 5000 --push udp://127.0.0.1:4059 --last-gasp
 
 Runs until SIGINT/SIGTERM, then saves state (with --state) and exits 0.
 Exit codes: 0 ok, 2 usage (also a --state or --pty-dir that cannot be created), 3 transport
@@ -118,6 +123,10 @@ export function mergeFlags(file: Record<string, unknown>, f: SimFlags): Record<s
     const list = Array.isArray(raw['credentials']) ? (raw['credentials'] as ClientCredential[]) : [...DEFAULT_CREDENTIALS];
     const others = list.filter((c) => c.client !== 17);
     raw['credentials'] = [...others, { client: 17, auth: 'low', password: f.password }];
+  }
+  if (f.push !== undefined || f.lastGasp !== undefined) {
+    const push = typeof raw['push'] === 'object' && raw['push'] !== null ? (raw['push'] as Record<string, unknown>) : {};
+    raw['push'] = { ...push, ...(typeof f.push === 'string' ? { to: f.push } : {}), ...(f.lastGasp === true ? { lastGasp: true } : {}) };
   }
   if (f.loss !== undefined || f.corrupt !== undefined) {
     const faults = typeof raw['faults'] === 'object' && raw['faults'] !== null ? (raw['faults'] as Record<string, unknown>) : {};

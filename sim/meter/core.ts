@@ -14,13 +14,17 @@ import type { SimMeterOptions } from './options';
 import { type SimMeterSnapshot, SNAPSHOT_FORMAT, imageFromSnapshot, imageToSnapshot, parseSnapshot } from './snapshot';
 import { type EnergyReadings, type InstantReadings, type LoadParams, energyWith, instantWith, loadParams } from './values';
 
+/** What the meter would push: alarm bits that became set, or mains lost ("last gasp"). */
+export type MeterPushEvent = { readonly kind: 'alarm'; readonly raised: number; readonly register: number } | { readonly kind: 'power-down'; readonly register: number };
+
 export class MeterCore {
   readonly params: LoadParams;
   readonly clock: MeterClock;
   deviation: number;
   firmwareId: string;
   disconnect: DisconnectState;
-  alarm = 0;
+  private alarmWord = 0;
+  private readonly pushListeners = new Set<(e: MeterPushEvent) => void>();
   readonly standardLog: EventLog;
   readonly powerFailureLog: EventLog;
   private image: ImageTransferState;
@@ -39,6 +43,27 @@ export class MeterCore {
     this.standardLog = new EventLog(options.eventLogDepth);
     this.powerFailureLog = new EventLog(options.eventLogDepth);
     this.image = initialImageState(options.imageTransfer.blockSize);
+  }
+
+  /** Alarm register 0.0.97.98.0.255; bits that become set are pushed (see onPush). */
+  get alarm(): number {
+    return this.alarmWord;
+  }
+
+  set alarm(value: number) {
+    const raised = (value & ~this.alarmWord) >>> 0;
+    this.alarmWord = value >>> 0;
+    if (raised !== 0) this.emitPush({ kind: 'alarm', raised, register: this.alarmWord });
+  }
+
+  /** Subscribes to what the meter would push (alarm bits raised, power down). Returns unsubscribe. */
+  onPush(listener: (e: MeterPushEvent) => void): () => void {
+    this.pushListeners.add(listener);
+    return () => this.pushListeners.delete(listener);
+  }
+
+  private emitPush(e: MeterPushEvent): void {
+    for (const l of [...this.pushListeners]) l(e);
   }
 
   style(): DateTimeStyle {
@@ -89,6 +114,7 @@ export class MeterCore {
 
   /** Mains lost and back: the logs record it, the alarm word flags the power up. */
   powerCut(): void {
+    this.emitPush({ kind: 'power-down', register: this.alarmWord });
     const t = this.clock.now();
     this.standardLog.add(t, EventCode.powerDown);
     this.powerFailureLog.add(t, EventCode.powerDown);
@@ -176,7 +202,7 @@ export class MeterCore {
     this.deviation = s.deviation;
     this.firmwareId = s.firmwareId;
     this.disconnect = s.disconnect;
-    this.alarm = s.alarm;
+    this.alarmWord = s.alarm;
     this.standardLog.clear();
     for (const e of s.events.standard) this.standardLog.add(e.at, e.code);
     this.powerFailureLog.clear();

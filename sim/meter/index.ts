@@ -65,6 +65,7 @@ export function createSimMeter(spec: SimMeterSpec, deps: SimMeterDeps, options: 
       server = undefined;
       core.powerCut();
     },
+    onPush: (listener) => core.onPush(listener),
     snapshot: () => core.snapshot(),
     restore: (state: unknown) => {
       core.restore(state);
@@ -75,6 +76,7 @@ export function createSimMeter(spec: SimMeterSpec, deps: SimMeterDeps, options: 
 export { energyAt, instantAt, loadParams, ENERGY_EPOCH, type EnergyReadings, type InstantReadings } from './values';
 export { DEFAULT_SIM_METER_OPTIONS, resolveSimMeterOptions, loadProfileDepth, type SimMeterOptions, type SimMeterOptionsInput, type ImageTransferOptions } from './options';
 export { METER_OBJECTS, type MeterObjectKey } from './objects';
+export type { MeterPushEvent } from './core';
 export { EventCode, AlarmBit, ProfileStatusBit } from './events';
 export { clientConfigs, roleOf, type ClientRole } from './access';
 export { parseSnapshot, SNAPSHOT_FORMAT, type SimMeterSnapshot } from './snapshot';

@@ -2,6 +2,7 @@
  * The COSEM object model of one simulated meter: thin ServerObjects over MeterCore, in
  * the order of METER_OBJECTS. Built when the meter first answers, not when it is created.
  */
+import { simLogicalDeviceName } from './push';
 import { ActionResult, DataAccessResult } from '../../protocol/apdu/results';
 import type { Data } from '../../protocol/axdr/data';
 import { dataAsDateTime, dateTimeToEpoch } from '../../protocol/axdr/datetime';
@@ -158,7 +159,7 @@ export function buildMeterModel(core: MeterCore): ObjectModel {
   const energy = (k: (typeof ENERGY_KEYS)[number]) => (): Data => u32(core.energyNow()[k]);
   const objects: ServerObject[] = [
     clockObject(core),
-    dataObject('logicalDeviceName', () => ascii(`DCU${spec.serial}`.slice(0, 16))),
+    dataObject('logicalDeviceName', () => ascii(simLogicalDeviceName(spec.serial))),
     dataObject('serialNumber', () => ascii(spec.serial)),
     dataObject('firmwareId', () => ascii(core.firmwareId)),
     ...ENERGY_KEYS.map((k) => register(k, energy(k))),
