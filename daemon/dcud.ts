@@ -22,6 +22,7 @@ import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
 import { readOnDemand, type OnDemandDeps, type OnDemandResult, type ReadWhat } from './jobs/on-demand';
 import { LineRuntime } from './lines/line';
+import { Maintenance } from './maintenance';
 import { Registry } from './registry/registry';
 
 export const STORE_FILE = 'dcu.sqlite';
@@ -37,6 +38,8 @@ export interface Daemon {
   readonly meters: MeterRepository;
   readonly readings: ReadingsStore;
   readonly collector: Collector;
+  /** Retention pruning on its own timer (started with the collector). */
+  readonly maintenance: Maintenance;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
@@ -91,6 +94,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   applyMeters(config);
   const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
   const collector = new Collector({ ...shared, events, logger: logger.child({ part: 'collector' }) });
+  const maintenance = new Maintenance({ db, clock, config, logger: logger.child({ part: 'maintenance' }) });
   const outbox = new Outbox(db);
   const onDemand: OnDemandDeps = {
     ...shared,
@@ -103,6 +107,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     meters,
     readings,
     collector,
+    maintenance,
     lines,
     applyMeters,
     readNow: (serial, what) => readOnDemand(onDemand, serial, what),
@@ -112,6 +117,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     stop: async () => {
       await socket?.close();
       await collector.stop();
+      await maintenance.stop();
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();
       lock.close();

@@ -53,6 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: daemon.meters.list().length }, 'dcud started');
   daemon.collector.start();
+  daemon.maintenance.start();
   const running = daemon;
   return new Promise<number>((resolve) => {
     let stopping = false;
