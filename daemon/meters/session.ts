@@ -38,7 +38,7 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
   } catch (e) {
     const f = failure(e);
     log.warn({ err: f.reason }, 'line not available');
-    return { ok: false, reason: f.reason };
+    return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
   }
   let client: DlmsClient | undefined;
   try {
@@ -49,7 +49,7 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
       const f = failure(e);
       deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
       log.warn({ err: f.reason }, 'association failed');
-      return { ok: false, reason: f.reason };
+      return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
     }
     // Identity once, when commissioning; afterwards profile reads check firmware and name.
     const identity = m.state.stage === 'commissioned' ? {} : await readIdentity(client);
