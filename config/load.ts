@@ -2,14 +2,16 @@
  * Loading: a YAML or JSON file (YAML is a superset; `.json` files are parsed as JSON for
  * exact error positions), then `DCU_<PATH>` environment overrides, then validation with
  * defaults. Any problem is one DcuError(Config) naming the file, the key paths, the bad
- * values and what is allowed — nothing is started on a bad configuration.
+ * values and what is allowed — nothing is started on a bad configuration. A file's meters'
+ * key files are read and checked too (config/key-files.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { applyEnvOverrides, type EnvOverride } from './env';
+import { keyFileProblems } from './key-files';
 import type { Config } from './schema';
-import { validateConfig } from './validate';
+import { configError, validateConfig } from './validate';
 
 export interface LoadedConfig {
   readonly config: Config;
@@ -42,7 +44,11 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     throw new DcuError(ErrorCode.Config, `${path}: cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e, context: { source: path } });
   }
-  return configFromText(text, path, env);
+  const loaded = configFromText(text, path, env);
+  // Key files are part of the configuration: checked here, so dcud start, SIGHUP and `dcu config check` agree.
+  const keyProblems = keyFileProblems(loaded.config);
+  if (keyProblems.length > 0) throw configError(path, keyProblems);
+  return loaded;
 }
 
 export function configFromText(text: string, source: string, env: NodeJS.ProcessEnv = {}): LoadedConfig {

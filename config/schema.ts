@@ -121,6 +121,22 @@ export const CollectionSchema = Type.Partial(
   { ...strict, default: {}, description: 'per data class: interval, backfill, enabled' },
 );
 
+const Keep = (description: string, def: string) =>
+  Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Literal('never')], { default: def, description: `${description} (duration, or never)` });
+
+/** How long data the HES already has stays on the box; unsent data is never pruned by age. */
+export const RetentionSchema = Type.Object(
+  {
+    'load-profile': Keep('load-profile rows, by capture time', '93d'),
+    daily: Keep('daily values, by capture time', '400d'),
+    billing: Keep('billing (monthly) values, by capture time', '1096d'),
+    events: Keep("the meters' event logs and the concentrator's events", '366d'),
+    alarms: Keep('cleared alarms, from when they cleared (open alarms stay)', '366d'),
+    registers: Keep('register readings, by read time', '93d'),
+  },
+  { ...strict, default: {}, description: 'retention per data class of what the HES already has; unsent data is never pruned by age (see docs/storage.md)' },
+);
+
 export const ConfigSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'concentrator id (MQTT topic prefix dcu/<id>/)' }),
@@ -141,7 +157,11 @@ export const ConfigSchema = Type.Object(
       { ...strict, default: {} },
     ),
     storage: Type.Object(
-      { maxBytes: Type.Union([Type.String({ pattern: SIZE_PATTERN }), Type.Integer({ minimum: 0 })], { default: '2GB', description: 'bound of the SQLite file (2GB, 512MiB…)' }) },
+      {
+        maxBytes: Type.Union([Type.String({ pattern: SIZE_PATTERN }), Type.Integer({ minimum: 0 })], { default: '2GB', description: 'bound of the SQLite file (2GB, 512MiB…)' }),
+        retention: RetentionSchema,
+        pruneEvery: Duration('how often data past its retention is pruned (small batches, then an incremental vacuum)', '1h'),
+      },
       { ...strict, default: {} },
     ),
     mqtt: Type.Optional(Type.Object({ url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'HES broker URL' }) }, { additionalProperties: true })),
@@ -162,3 +182,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type LineConfig = Static<typeof LineSchema>;
 export type MeterConfig = Static<typeof MeterSchema>;
 export type CollectionPlan = Static<typeof CollectionPlanSchema>;
+export type RetentionConfig = Static<typeof RetentionSchema>;

@@ -26,6 +26,7 @@ import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
 import { healthSnapshot } from './health';
 import { LineRuntime } from './lines/line';
+import { Maintenance } from './maintenance';
 import { PushHandler } from './push/handler';
 import { startPushListeners, type PushListeners } from './push/listeners';
 import { Registry } from './registry/registry';
@@ -51,6 +52,8 @@ export interface Daemon {
   health(): Record<string, unknown>;
   /** Opt-in scans of serial lines for meters the registry does not know (lines[].discovery). */
   readonly discovery: Discovery;
+  /** Retention pruning on its own timer (started with the collector). */
+  readonly maintenance: Maintenance;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
@@ -143,6 +146,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const pushes = new PushHandler({ db, meters, events, registry, lines: config.lines, clock, logger: logger.child({ part: 'push' }) });
   if (config.push.serial) for (const l of lines.values()) l.onUnsolicited = (f) => void pushes.handleFrame(l.name, f);
   let pushListeners: PushListeners | undefined;
+  const maintenance = new Maintenance({ db, clock, config, logger: logger.child({ part: 'maintenance' }) });
   let socket: { close(): Promise<void> } | undefined;
   return {
     db,
@@ -154,6 +158,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     hes,
     health,
     discovery,
+    maintenance,
     lines,
     applyMeters,
     pushes,
@@ -169,7 +174,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     stop: async () => {
       await socket?.close();
       await pushListeners?.close();
-      await Promise.all([scheduler.stop(), collector.stop(), discovery.stop()]);
+      await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       db.close();
       lock.close();

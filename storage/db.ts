@@ -41,6 +41,8 @@ export function openStore(path: string, options: OpenOptions = {}): Db {
     throw storageError(ErrorCode.Storage, `cannot open the store ${path}: ${(e as Error).message}`, path, e);
   }
   try {
+    // First, before any pragma writes to it: a newer dcu's file is left exactly as it was.
+    checkVersion(db, path, migrations);
     if (options.readonly !== true) {
       // auto_vacuum must be chosen before the first table exists; harmless afterwards.
       if (userVersion(db) === 0) {
@@ -52,7 +54,6 @@ export function openStore(path: string, options: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     if (options.maxBytes !== undefined) setMaxBytes(db, options.maxBytes);
-    checkVersion(db, path, migrations);
     if (options.readonly !== true) migrate(db, migrations);
     return db;
   } catch (e) {

@@ -51,9 +51,6 @@ async function main(argv: readonly string[]): Promise<number> {
     await daemon.stop();
     return ExitCode.storage;
   }
-  logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: daemon.meters.list().length, push: daemon.pushPorts() }, 'dcud started');
-  daemon.collector.start();
-  daemon.discovery.start();
   const running = daemon;
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -78,6 +75,11 @@ async function main(argv: readonly string[]): Promise<number> {
         logger.error({ err: e instanceof Error ? e.message : String(e) }, 'SIGHUP: configuration not reloaded');
       }
     });
+    // Started only once the handlers are in place: a signal right after "dcud started" is handled, not fatal.
+    logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: running.meters.list().length, push: running.pushPorts() }, 'dcud started');
+    running.collector.start();
+    running.discovery.start();
+    running.maintenance.start();
   });
 }
 

@@ -4,7 +4,7 @@
  * (production) or inline (tests); invocation counters from the SQLite store, one key id per
  * meter and key. A credential problem is a typed Config error for that meter only.
  */
-import { readFileSync } from 'node:fs';
+import { readKeyFile } from '../../config/key-files';
 import type { ClientOptionsInput } from '../../protocol/client/client';
 import type { Authentication } from '../../protocol/client/options';
 import type { Clock } from '../../protocol/common/clock';
@@ -33,17 +33,13 @@ function hex(serial: string, text: string | undefined, what: string, length: num
 export function loadKeys(m: MeterRecord): { blockKey: Uint8Array; authKey: Uint8Array } {
   const keys = m.access.keys;
   if (keys === undefined) throw credentialError(m.serial, 'no keys configured for HLS/ciphering');
-  let source: { blockKey?: string; authKey?: string };
   if ('file' in keys) {
-    try {
-      source = JSON.parse(readFileSync(keys.file, 'utf8')) as { blockKey?: string; authKey?: string };
-    } catch (e) {
-      throw credentialError(m.serial, `cannot read the key file ${keys.file}: ${(e as NodeJS.ErrnoException).code ?? 'not JSON'}`, e);
-    }
-  } else {
-    source = keys;
+    // checked at start and on SIGHUP already; read again here, the file may have changed since
+    const r = readKeyFile(keys.file);
+    if (!r.ok) throw credentialError(m.serial, `key file ${keys.file} ${r.problem}`);
+    return { blockKey: fromHex(r.keys.blockKey), authKey: fromHex(r.keys.authKey) };
   }
-  return { blockKey: hex(m.serial, source.blockKey, 'blockKey', 16), authKey: hex(m.serial, source.authKey, 'authKey', 16) };
+  return { blockKey: hex(m.serial, keys.blockKey, 'blockKey', 16), authKey: hex(m.serial, keys.authKey, 'authKey', 16) };
 }
 
 function authenticationOf(m: MeterRecord): Authentication {

@@ -40,7 +40,7 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
   } catch (e) {
     const f = failure(e);
     log.warn({ err: f.reason }, 'line not available');
-    return { ok: false, reason: f.reason };
+    return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
   }
   let client: DlmsClient | undefined;
   try {
@@ -51,7 +51,7 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
       const f = failure(e);
       deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'association-failed', reason: f.reason });
       log.warn({ err: f.reason }, 'association failed');
-      return { ok: false, reason: f.reason };
+      return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
     }
     // Identity on every association (one GET-with-list): another meter may have been put at
     // this address, and its rows must never be stored under the registered serial number.

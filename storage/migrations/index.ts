@@ -11,6 +11,7 @@ import { m005Events } from './005-events';
 import { m006MeterEvents } from './006-meter-events';
 import { m007RegisterValues } from './007-register-values';
 import { m008Jobs } from './008-jobs';
+import { m009Retention } from './009-retention';
 
 export interface Migration {
   readonly version: number;
@@ -18,4 +19,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention];

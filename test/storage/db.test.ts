@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/common/errors';
@@ -48,9 +48,12 @@ describe('openStore', () => {
   it('refuses a database from a newer dcu and leaves it untouched', () => {
     const db = openStore(path);
     db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.pragma('journal_mode = DELETE'); // as a newer dcu might leave it
     db.close();
+    const bytes = readFileSync(path);
     const e = expectDcuError(() => openStore(path), ErrorCode.StorageTooNew);
     expect(e.message).toMatch(/newer than this dcu knows/);
+    expect(readFileSync(path).equals(bytes)).toBe(true); // not even the journal mode was written
     const again = openStore(path, { migrations: [...MIGRATIONS, ...Array.from({ length: 5 }, (_, i) => ({ version: MIGRATIONS.length + i + 1, name: 'later', up: () => undefined }))] });
     expect(userVersion(again)).toBe(MIGRATIONS.length + 5);
     again.close();

@@ -19,7 +19,8 @@ import { DIST } from '../../helpers/cli';
 import { until } from '../../helpers/until';
 
 const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
-const KILLS = Number(process.env.DCU_CRASH_KILLS ?? 8);
+/** The acceptance asks for 30 random moments; about 40 s here (each cycle: node start, association, part of a day's read). */
+const KILLS = Number(process.env.DCU_CRASH_KILLS ?? 30);
 const Q = 15 * 60_000;
 
 function snapshot(store: string): { rows: Map<string, number[]>; marks: Map<string, number> } {
@@ -145,5 +146,5 @@ describe('dcud killed with SIGKILL during collection', () => {
     const states = db.prepare('SELECT serial, stage FROM meters ORDER BY serial').all();
     expect(states).toEqual(fleet.endpoints.map((m) => ({ serial: m.serial, stage: 'commissioned' })));
     db.close();
-  }, 150_000);
+  }, 300_000);
 });
