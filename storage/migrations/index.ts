@@ -10,6 +10,8 @@ import { m004Readings } from './004-readings';
 import { m005Events } from './005-events';
 import { m006MeterEvents } from './006-meter-events';
 import { m007RegisterValues } from './007-register-values';
+import { m008Reserved } from './008-reserved-lead';
+import { m009OutboxStreams } from './009-outbox-streams';
 
 export interface Migration {
   readonly version: number;
@@ -17,4 +19,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Reserved, m009OutboxStreams];
