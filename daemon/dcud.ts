@@ -23,6 +23,7 @@ import { Collector } from './collect/collector';
 import { readOnDemand, type OnDemandDeps, type OnDemandResult, type ReadWhat } from './jobs/on-demand';
 import { LineRuntime } from './lines/line';
 import { Registry } from './registry/registry';
+import { startUplink, type Uplink } from './uplink/uplink';
 
 export const STORE_FILE = 'dcu.sqlite';
 export const LOCK_FILE = 'dcud.lock';
@@ -38,6 +39,8 @@ export interface Daemon {
   readonly readings: ReadingsStore;
   readonly collector: Collector;
   readonly lines: ReadonlyMap<string, LineRuntime>;
+  /** The HES uplink (MQTT), when `mqtt` is configured. */
+  readonly uplink: Uplink | undefined;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
   /** An on-demand read (the local socket and, later, the HES use it). */
@@ -97,6 +100,14 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     logger: logger.child({ part: 'on-demand' }),
     publish: (r) => write(db, `the on-demand result of ${r.meter}`, () => outbox.append('results', r, clock.now())),
   };
+  let uplink: Uplink | undefined;
+  try {
+    uplink = config.mqtt === undefined ? undefined : startUplink(config.id, config.mqtt, { db, clock, logger });
+  } catch (e) {
+    db.close();
+    lock.close();
+    throw e;
+  }
   let socket: { close(): Promise<void> } | undefined;
   return {
     db,
@@ -104,6 +115,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     readings,
     collector,
     lines,
+    uplink,
     applyMeters,
     readNow: (serial, what) => readOnDemand(onDemand, serial, what),
     listen: async () => {
@@ -113,6 +125,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
       await socket?.close();
       await collector.stop();
       await Promise.all([...lines.values()].map((l) => l.close()));
+      await uplink?.stop();
       db.close();
       lock.close();
     },

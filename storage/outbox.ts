@@ -37,6 +37,8 @@ export interface OutboxRow {
   readonly payload: string;
   readonly createdAt: number;
   readonly attempts: number;
+  /** Set when this row opened a message already sent: the last seq of that message. */
+  readonly batchEnd: number | null;
 }
 
 export interface StreamBacklog {
@@ -54,14 +56,16 @@ export class OutboxDrain {
   private readonly attempt;
   private readonly selectStreams;
   private readonly selectBacklog;
+  private readonly seal;
 
   constructor(private readonly db: Db) {
-    this.selectAfter = db.prepare<[string, number, number], { seq: number; payload: string; created_at: number; attempts: number }>(
-      'SELECT seq, payload, created_at, attempts FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
+    this.selectAfter = db.prepare<[string, number, number], { seq: number; payload: string; created_at: number; attempts: number; batch_end: number | null }>(
+      'SELECT seq, payload, created_at, attempts, batch_end FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
     this.deleteRange = db.prepare<[string, number, number]>('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
     this.deleteUpTo = db.prepare<[string, number]>('DELETE FROM outbox WHERE stream = ? AND seq <= ?');
     this.attempt = db.prepare<[string | null, string, number, number]>('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE stream = ? AND seq BETWEEN ? AND ?');
+    this.seal = db.prepare<[number, string, number]>('UPDATE outbox SET batch_end = ? WHERE stream = ? AND seq = ? AND batch_end IS NULL');
     this.selectStreams = db.prepare<[], { stream: string }>('SELECT DISTINCT stream FROM outbox ORDER BY stream');
     this.selectBacklog = db.prepare<[], { stream: string; messages: number; first_seq: number; oldest_at: number; last_error: string | null }>(
       `SELECT stream, count(*) AS messages, min(seq) AS first_seq, min(created_at) AS oldest_at,
@@ -77,7 +81,12 @@ export class OutboxDrain {
 
   /** Up to `limit` messages of a stream after `afterSeq`, in seq order. */
   peek(stream: string, afterSeq: number, limit: number): OutboxRow[] {
-    return this.selectAfter.all(stream, afterSeq, limit).map((r) => ({ stream, seq: r.seq, payload: r.payload, createdAt: r.created_at, attempts: r.attempts }));
+    return this.selectAfter.all(stream, afterSeq, limit).map((r) => ({ stream, seq: r.seq, payload: r.payload, createdAt: r.created_at, attempts: r.attempts, batchEnd: r.batch_end }));
+  }
+
+  /** Fixes the rows first..last as one message for every later send (same id). */
+  sealBatch(stream: string, first: number, last: number): void {
+    this.seal.run(last, stream, first);
   }
 
   /** The HES has messages first..last of a stream (a broker's PUBACK, or its own ack). */

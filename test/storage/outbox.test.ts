@@ -53,3 +53,16 @@ describe('Outbox', () => {
     db2.close();
   });
 });
+
+describe('OutboxDrain batches', () => {
+  it('a sealed message keeps its rows for every re-send', () => {
+    const db = openStore(':memory:');
+    const box = new Outbox(db);
+    const drain = new OutboxDrain(db);
+    for (let i = 0; i < 3; i++) box.append('lp', { i }, i);
+    drain.sealBatch('lp', 1, 2);
+    drain.sealBatch('lp', 1, 3); // already sealed: unchanged
+    expect(drain.peek('lp', 0, 3).map((r) => r.batchEnd)).toEqual([2, null, null]);
+    db.close();
+  });
+});
