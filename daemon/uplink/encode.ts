@@ -49,11 +49,9 @@ export function compactProfile(p: StoredProfile): Record<string, unknown> {
   const width = p.columns.length;
   const values: (string | null)[][] = Array.from({ length: width }, () => new Array<string | null>(p.rows.length));
   const status: (number | null)[] = new Array<number | null>(p.rows.length);
-  let anyStatus = false;
   p.rows.forEach((r, i) => {
     const s = (r[1] ?? null) as number | null;
     status[i] = s;
-    if (s !== null) anyStatus = true;
     for (let c = 0; c < width; c++) (values[c] as (string | null)[])[i] = (r[c + 2] ?? null) as string | null;
   });
   const out: Record<string, unknown> = { meter: p.meter, profile: p.profile, columns: p.columns, count: p.rows.length };
@@ -65,7 +63,7 @@ export function compactProfile(p: StoredProfile): Record<string, unknown> {
   } else {
     out.at = times;
   }
-  if (anyStatus) out.status = status;
+  if (status.some((x) => x !== null)) out.status = status;
   out.values = values;
   return out;
 }

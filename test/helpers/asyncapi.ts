@@ -20,14 +20,14 @@ export interface Contract {
 
 export async function loadContract(): Promise<Contract> {
   const { document, diagnostics } = await fromFile(new Parser(), ASYNCAPI_FILE).parse();
-  const errors = diagnostics.filter((d) => d.severity === 0);
+  const errors = diagnostics.filter((d) => (d.severity as number) === 0);
   if (document === undefined || errors.length > 0) throw new Error(`docs/asyncapi.yaml does not parse: ${errors.map((d) => `${d.message} at ${d.path.join('.')}`).join('; ')}`);
   const ajv = new Ajv({ strict: false, allErrors: true });
   const channels: { address: string; pattern: RegExp; validators: ValidateFunction[] }[] = [];
   for (const c of document.channels().all()) {
     const address = c.address() ?? '';
     const pattern = new RegExp(`^${address.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
-    channels.push({ address, pattern, validators: c.messages().all().map((m) => ajv.compile((m.payload()?.json() ?? {}) as object)) });
+    channels.push({ address, pattern, validators: c.messages().all().map((m) => ajv.compile(m.payload()?.json() ?? {})) });
   }
   let checked = 0;
   return {

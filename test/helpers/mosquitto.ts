@@ -130,7 +130,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const start = async (): Promise<void> => {
     stderr = '';
     const c = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    c.stderr?.on('data', (b: Buffer) => {
+    c.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
     });
     live.add(c);

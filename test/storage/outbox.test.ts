@@ -31,7 +31,7 @@ describe('Outbox', () => {
     for (let i = 0; i < 5; i++) box.append('lp', { i }, 100 + i);
     box.append('ev', { e: 1 }, 50);
     expect(drain.streams()).toEqual(['ev', 'lp']);
-    expect(drain.peek('lp', 0, 2).map((r) => [r.seq, JSON.parse(r.payload)])).toEqual([[1, { i: 0 }], [2, { i: 1 }]]);
+    expect(drain.peek('lp', 0, 2).map((r) => [r.seq, JSON.parse(r.payload) as unknown])).toEqual([[1, { i: 0 }], [2, { i: 1 }]]);
     expect(drain.peek('lp', 3, 10).map((r) => r.seq)).toEqual([4, 5]);
     drain.attempted('lp', 1, 2, 'PUBACK 0x87 not authorized');
     expect(drain.peek('lp', 0, 1)[0]?.attempts).toBe(1);
