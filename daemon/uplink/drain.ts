@@ -112,6 +112,15 @@ export class Drain {
   /** Connection lost: in-flight messages will fail through their promises; nothing new is sent. */
   offline(): void {
     this.publisher = undefined;
+    // what waited for the HES ack may have died with the broker: sent again on reconnect (same ids)
+    for (const s of this.streams.values()) {
+      const waiting = [...s.awaiting.values()];
+      if (waiting.length === 0) continue;
+      for (const b of waiting) b.timer?.cancel();
+      s.awaiting.clear();
+      this.fail(s, waiting[0] as Batch, 'connection lost (waiting for the HES ack)', false);
+      this.restartWhenSettled(s);
+    }
   }
 
   stop(): void {

@@ -22,7 +22,7 @@ export async function loadContract(): Promise<Contract> {
   const { document, diagnostics } = await fromFile(new Parser(), ASYNCAPI_FILE).parse();
   const errors = diagnostics.filter((d) => (d.severity as number) === 0);
   if (document === undefined || errors.length > 0) throw new Error(`docs/asyncapi.yaml does not parse: ${errors.map((d) => `${d.message} at ${d.path.join('.')}`).join('; ')}`);
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  const ajv = new Ajv({ strict: false, allErrors: true, formats: { 'date-time': /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/ } });
   const channels: { address: string; pattern: RegExp; validators: ValidateFunction[] }[] = [];
   for (const c of document.channels().all()) {
     const address = c.address() ?? '';

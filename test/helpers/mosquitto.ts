@@ -11,7 +11,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -124,7 +124,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     if (options.users === undefined) lines.push('allow_anonymous true');
   }
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `per_listener_settings false\n${lines.join('\n')}\n`);
+  // run as ourselves: as root, mosquitto would drop to user `mosquitto`, who cannot read our temporary files
+  writeFileSync(conf, `per_listener_settings false\nuser ${userInfo().username}\n${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;
   let stderr = '';
   const start = async (): Promise<void> => {
