@@ -10,13 +10,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttConfig } from '../../../config/schema';
-import { systemClock } from '../../../protocol/common/clock';
+import { FakeClock, systemClock } from '../../../protocol/common/clock';
 import { nullLogger, type Logger } from '../../../protocol/common/log';
 import { openStore, type Db } from '../../../storage/db';
 import { fillLoadProfile, fillOthers } from '../../../daemon/uplink/fixture';
 import { startUplink, type Uplink } from '../../../daemon/uplink/uplink';
 import { loadContract, type Contract } from '../../helpers/asyncapi';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto';
+import { startTcpProxy } from '../../helpers/tcp-proxy';
 import { until } from '../../helpers/until';
 
 jest.setTimeout(60_000);
@@ -226,5 +227,37 @@ describe('uplink with a real mosquitto', () => {
     expectDelivered(seen, expected);
     expect(seen.find((s) => s.body.class === 'load-profile')?.body.items[0]).toHaveProperty('rows');
     expect(logs.join('\n')).not.toContain('s3cret');
+  });
+
+  it('a half-open link (a proxy that blackholes) is detected within 1.5 × keepalive and reconnected', async () => {
+    broker = await startMosquitto();
+    const proxy = await startTcpProxy(broker.port);
+    try {
+      // the watchdog and the reconnect pause run on a FakeClock: detection time is exact, not raced
+      const clock = new FakeClock(Date.now());
+      const seen: Seen[] = [];
+      consumer = await hes(broker.url, contract, seen);
+      uplink = startUplink('dcu1', mqttConfig(`mqtt://127.0.0.1:${proxy.port}`, { keepalive: '10s', reconnectMin: '1s' }), { db, clock, logger });
+      const up = uplink;
+      await until(() => up.health().session.connected && seen.some((s) => s.body.state === 'online'), 'connected through the proxy');
+      proxy.blackhole();
+      clock.advance(14_999); // 1.5 × keepalive less 1 ms: nothing heard for that long is still tolerated…
+      expect(up.health().session).toMatchObject({ connected: true, silentDrops: 0 });
+      clock.advance(1); // …at 1.5 × keepalive the link is declared dead
+      expect(up.health().session).toMatchObject({ connected: false, silentDrops: 1 });
+      clock.advance(1_200); // the reconnect pause (1 s ± 20 %)
+      await until(() => up.health().session.connected, 'reconnected');
+      expect(up.health().session.connects).toBe(2);
+      fillOthers(db, 1, T0);
+      const expected = outboxKeys(db);
+      up.kick();
+      await until(() => outboxKeys(db).length === 0, 'data flows again');
+      await until(() => new Set(seen.filter((s) => s.topic.includes('/data/')).flatMap((s) => s.body.items.map((i) => `${s.body.class}/${i.seq}`))).size === expected.length, 'every item at the HES');
+      expectDelivered(seen, expected);
+    } finally {
+      await uplink?.stop();
+      uplink = undefined;
+      await proxy.close();
+    }
   });
 });
