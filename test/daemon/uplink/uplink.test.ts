@@ -186,6 +186,20 @@ describe('uplink with a real mosquitto', () => {
     expect(uplink.health().session.disconnects).toBeGreaterThanOrEqual(1);
   });
 
+  it('PUBACK 0x10 (no HES subscribed): kept and re-sent until a subscriber takes it', async () => {
+    broker = await startMosquitto();
+    fillOthers(db, 1, T0);
+    const expected = outboxKeys(db);
+    uplink = startUplink('dcu1', mqttConfig(broker.url), { db, clock: systemClock, logger });
+    const up = uplink;
+    await until(() => (up.health().drain.kept['0x10 no matching subscribers'] ?? 0) >= 2, 'refusals for want of a subscriber');
+    expect(outboxKeys(db)).toEqual(expected);
+    const seen: Seen[] = [];
+    consumer = await hes(broker.url, contract, seen);
+    await until(() => outboxKeys(db).length === 0, 'delivered once the HES subscribed');
+    expectDelivered(seen, expected);
+  });
+
   it('an ACL that denies the data topics: nothing is deleted, health says why', async () => {
     broker = await startMosquitto({ users: { dcu: 'pw-dcu', hes: 'pw-hes' }, acl: 'user dcu\ntopic write dcu/dcu1/status\ntopic read dcu/dcu1/ack\n\nuser hes\ntopic read dcu/#' });
     writeFileSync(join(dir, 'user'), 'dcu\n');
