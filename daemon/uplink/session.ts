@@ -114,9 +114,13 @@ export class MqttSession {
       this.logger.info({ broker: redactUrl(o.url), protocol: o.protocolVersion === 5 ? '5' : '3.1.1', receiveMaximum: connack.properties?.receiveMaximum }, 'uplink connected');
       client.publish(`${o.prefix}status`, this.status('online'), { qos: 1, retain: true, ...(o.protocolVersion === 5 ? { properties: { contentType: 'application/json' } } : {}) });
       const topics = Object.keys(o.subscriptions).map((t) => `${o.prefix}${t}`);
-      if (topics.length > 0) client.subscribe(topics, { qos: 1 });
       this.armWatchdog(client);
-      this.events.online(this.publisher(client), connack.properties?.receiveMaximum);
+      const online = (): void => {
+        if (this.client === client) this.events.online(this.publisher(client), connack.properties?.receiveMaximum);
+      };
+      // with appAck, sending starts once `ack` is subscribed: an ack must not fall between
+      if (topics.length > 0) client.subscribe(topics, { qos: 1 }, online);
+      else online();
     });
     client.on('message', (topic, payload, packet) => {
       const handler = o.subscriptions[topic.slice(o.prefix.length)];
