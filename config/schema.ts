@@ -137,6 +137,45 @@ export const RetentionSchema = Type.Object(
   { ...strict, default: {}, description: 'retention per data class of what the HES already has; unsent data is never pruned by age (see docs/storage.md)' },
 );
 
+export const MQTT_ENCODINGS = ['compact', 'json'] as const;
+
+export const MqttSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'HES broker URL' }),
+    protocol: Type.Union([Type.Literal('5'), Type.Literal('3.1.1')], { default: '5', description: 'MQTT version' }),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'MQTT client id (default dcu-<id>)' })),
+    topicPrefix: Type.Optional(Type.String({ pattern: '^[^#+]*/$', description: 'topic prefix, ending in / (default dcu/<id>/)' })),
+    usernameFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the MQTT user name (never put it in the config)' })),
+    passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the MQTT password (never put it in the config)' })),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(Type.String({ minLength: 1, description: 'CA certificate file (PEM) that signed the broker certificate' })),
+          cert: Type.Optional(Type.String({ minLength: 1, description: 'client certificate file (PEM)' })),
+          key: Type.Optional(Type.String({ minLength: 1, description: 'client private key file (PEM)' })),
+          servername: Type.Optional(Type.String({ minLength: 1, description: 'name expected in the broker certificate (default: the URL host)' })),
+        },
+        { ...strict, description: 'TLS for mqtts:// (files, read at start)' },
+      ),
+    ),
+    keepalive: Duration('MQTT keepalive; a silent connection is dropped after 1.5 times this', '60s'),
+    connectTimeout: Duration('give up a connection attempt after', '30s'),
+    reconnectMin: Duration('first pause before a reconnect (doubles, jittered)', '1s'),
+    reconnectMax: Duration('longest pause between reconnects', '5m'),
+    sessionExpiry: Duration('MQTT 5 session expiry (0s: clean session each connect)', '0s'),
+    messageExpiry: Type.Optional(Duration('MQTT 5 message expiry of data messages the broker holds for an absent HES (unset: never)')),
+    window: Type.Integer({ minimum: 1, maximum: 1024, default: 16, description: 'messages in flight at once (capped by the broker receive maximum)' }),
+    maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 262_144, description: 'outbox messages are batched into one MQTT message up to this payload size' }),
+    ackTimeout: Duration('a message without PUBACK this long is failed and retried', '30s'),
+    retryMin: Duration('first pause before re-sending a refused message (doubles, jittered)', '5s'),
+    retryMax: Duration('longest pause before re-sending a refused message', '10m'),
+    appAck: Type.Boolean({ default: false, description: 'delete an outbox message only after the HES acknowledged it on the ack topic' }),
+    appAckTimeout: Duration('with appAck: re-send what the HES has not acknowledged after', '5m'),
+    encoding: Type.Union(MQTT_ENCODINGS.map((e) => Type.Literal(e)), { default: 'compact', description: 'data payload: compact (columnar profile rows, start + period) or json (rows as stored)' }),
+  },
+  { ...strict, description: 'uplink to the HES (absent: no uplink, data stays in the outbox)' },
+);
+
 export const ConfigSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'concentrator id (MQTT topic prefix dcu/<id>/)' }),
@@ -164,7 +203,7 @@ export const ConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
-    mqtt: Type.Optional(Type.Object({ url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'HES broker URL' }) }, { additionalProperties: true })),
+    mqtt: Type.Optional(MqttSchema),
     api: Type.Optional(Type.Object({ listen: Type.String({ description: 'HOST:PORT of the local HTTPS API' }) }, { additionalProperties: true })),
     push: Type.Object(
       {
@@ -183,3 +222,4 @@ export type LineConfig = Static<typeof LineSchema>;
 export type MeterConfig = Static<typeof MeterSchema>;
 export type CollectionPlan = Static<typeof CollectionPlanSchema>;
 export type RetentionConfig = Static<typeof RetentionSchema>;
+export type MqttConfig = Static<typeof MqttSchema>;

@@ -30,6 +30,7 @@ import { Maintenance } from './maintenance';
 import { PushHandler } from './push/handler';
 import { startPushListeners, type PushListeners } from './push/listeners';
 import { Registry } from './registry/registry';
+import { startUplink, type Uplink } from './uplink/uplink';
 
 export const STORE_FILE = 'dcu.sqlite';
 export const LOCK_FILE = 'dcud.lock';
@@ -55,6 +56,8 @@ export interface Daemon {
   /** Retention pruning on its own timer (started with the collector). */
   readonly maintenance: Maintenance;
   readonly lines: ReadonlyMap<string, LineRuntime>;
+  /** The HES uplink (MQTT), when `mqtt` is configured. */
+  readonly uplink: Uplink | undefined;
   /** Applies a (re)loaded configuration's meter list. */
   applyMeters(config: Config): void;
   /** An on-demand read of one meter as a job (queued, persisted, result in the outbox), awaited. */
@@ -147,6 +150,14 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   if (config.push.serial) for (const l of lines.values()) l.onUnsolicited = (f) => void pushes.handleFrame(l.name, f);
   let pushListeners: PushListeners | undefined;
   const maintenance = new Maintenance({ db, clock, config, logger: logger.child({ part: 'maintenance' }) });
+  let uplink: Uplink | undefined;
+  try {
+    uplink = config.mqtt === undefined ? undefined : startUplink(config.id, config.mqtt, { db, clock, logger, commands: hes });
+  } catch (e) {
+    db.close();
+    lock.close();
+    throw e;
+  }
   let socket: { close(): Promise<void> } | undefined;
   return {
     db,
@@ -160,6 +171,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     discovery,
     maintenance,
     lines,
+    uplink,
     applyMeters,
     pushes,
     pushPorts: () => ({ ...(pushListeners?.tcpPort === undefined ? {} : { tcp: pushListeners.tcpPort }), ...(pushListeners?.udpPort === undefined ? {} : { udp: pushListeners.udpPort }) }),
@@ -176,6 +188,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
       await pushListeners?.close();
       await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
+      await uplink?.stop();
       db.close();
       lock.close();
     },

@@ -4,7 +4,15 @@
  * message (stream `results`), so the HES gets each result exactly as it was stored, even
  * after a crash. Ids given by the requester make re-sent requests idempotent.
  */
-import { write, type Db } from './db';
+import { inReserve, write as writeData, type Db } from './db';
+
+/**
+ * Job bookkeeping is small and bounded: it may use the store's reserve, so a read asked for
+ * while readings fill the store is still queued and answered (its readings may be refused).
+ */
+function write<T>(db: Db, what: string, fn: () => T): T {
+  return inReserve(db, () => writeData(db, what, fn));
+}
 import { Outbox } from './outbox';
 
 export type JobKind = 'read' | 'plan';

@@ -264,7 +264,14 @@ export class Scheduler {
           return;
         }
       }
-      jobs.finish(job, meter, result.status, result, now);
+      try {
+        jobs.finish(job, meter, result.status, result, now);
+      } catch (e) {
+        // Not recorded (the store refused even its reserve): the requester still gets the
+        // answer; the attempt stays `running` and runs again after a restart.
+        this.emit({ type: 'result', job, final: true, result: { ...result, observations: [...result.observations, `result not stored: ${e instanceof Error ? e.message : String(e)}`] } });
+        throw e;
+      }
       this.emit({ type: 'result', job, final: true, result });
       this.emitDoneIfClosed(job);
     };

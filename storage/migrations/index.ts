@@ -12,6 +12,7 @@ import { m006MeterEvents } from './006-meter-events';
 import { m007RegisterValues } from './007-register-values';
 import { m008Jobs } from './008-jobs';
 import { m009Retention } from './009-retention';
+import { m010OutboxStreams } from './010-outbox-streams';
 
 export interface Migration {
   readonly version: number;
@@ -19,4 +20,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams];

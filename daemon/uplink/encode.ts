@@ -1,0 +1,96 @@
+/**
+ * What goes on the wire for `data/<class>`: an envelope around a batch of outbox messages.
+ *
+ *   { id, class, seq: {first, last}, sentAt, encoding, items: [{seq, ...content}] }
+ *
+ * `id` is `<dcu id>/<class>/<first seq>`: the rows of a message are sealed in the outbox at
+ * its first send, so a re-send carries the same items under the same id. The outbox keeps
+ * each message as stored (profile rows `[capturedAt, status, ...cells]`); the compact
+ * encoding, chosen here because it is a WAN concern and the store stays one format, turns
+ * profile rows into columns with `start` + `period` when the capture times are regular.
+ */
+import type { OutboxRow } from '../../storage/outbox';
+
+export type Encoding = 'compact' | 'json';
+
+export const CONTENT_TYPE: Readonly<Record<Encoding, string>> = {
+  compact: 'application/vnd.dcu.compact+json',
+  json: 'application/json',
+};
+
+export interface Envelope {
+  readonly id: string;
+  readonly class: string;
+  readonly seq: { readonly first: number; readonly last: number };
+  readonly sentAt: string;
+  readonly encoding: Encoding;
+  readonly items: readonly Record<string, unknown>[];
+}
+
+interface StoredProfile {
+  readonly meter: string;
+  readonly profile: string;
+  readonly columns: readonly unknown[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+function isProfile(p: unknown): p is StoredProfile {
+  if (typeof p !== 'object' || p === null) return false;
+  const o = p as Record<string, unknown>;
+  return typeof o.meter === 'string' && typeof o.profile === 'string' && Array.isArray(o.columns) && Array.isArray(o.rows);
+}
+
+/**
+ * Profile rows in columns: `start` + `period` (ms) when every step is the same, else `at`
+ * (one time per row); `status` only when a row has one; `values[c][r]` per captured column.
+ */
+export function compactProfile(p: StoredProfile): Record<string, unknown> {
+  const times = p.rows.map((r) => r[0] as number);
+  const width = p.columns.length;
+  const values: (string | null)[][] = Array.from({ length: width }, () => new Array<string | null>(p.rows.length));
+  const status: (number | null)[] = new Array<number | null>(p.rows.length);
+  p.rows.forEach((r, i) => {
+    const s = (r[1] ?? null) as number | null;
+    status[i] = s;
+    for (let c = 0; c < width; c++) (values[c] as (string | null)[])[i] = (r[c + 2] ?? null) as string | null;
+  });
+  const out: Record<string, unknown> = { meter: p.meter, profile: p.profile, columns: p.columns, count: p.rows.length };
+  const period = times.length >= 2 ? (times[1] as number) - (times[0] as number) : 0;
+  const regular = times.length >= 1 && period >= 0 && times.every((t, i) => t === (times[0] as number) + i * period);
+  if (regular) {
+    out.start = times[0];
+    if (times.length >= 2) out.period = period;
+  } else {
+    out.at = times;
+  }
+  if (status.some((x) => x !== null)) out.status = status;
+  out.values = values;
+  return out;
+}
+
+/** One outbox message as an envelope item. */
+export function encodeItem(row: Pick<OutboxRow, 'seq' | 'payload'>, encoding: Encoding): Record<string, unknown> {
+  const content = JSON.parse(row.payload) as unknown;
+  const body = encoding === 'compact' && isProfile(content) ? compactProfile(content) : content;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? { seq: row.seq, ...(body as Record<string, unknown>) } : { seq: row.seq, content: body };
+}
+
+export interface EncodedBatch {
+  readonly envelope: Envelope;
+  readonly payload: Buffer;
+}
+
+/** The JSON text of an item, for the batch size check (the envelope adds little). */
+export function itemText(item: Record<string, unknown>): string {
+  return JSON.stringify(item);
+}
+
+export function envelopeId(dcuId: string, stream: string, first: number): string {
+  return `${dcuId}/${stream}/${first}`;
+}
+
+/** Builds the message from already encoded item texts (no second JSON pass over the rows). */
+export function encodeBatch(dcuId: string, stream: string, seqs: { first: number; last: number }, itemTexts: readonly string[], encoding: Encoding, sentAt: number): Buffer {
+  const head = JSON.stringify({ id: envelopeId(dcuId, stream, seqs.first), class: stream, seq: seqs, sentAt: new Date(sentAt).toISOString(), encoding });
+  return Buffer.from(`${head.slice(0, -1)},"items":[${itemTexts.join(',')}]}`, 'utf8');
+}

@@ -1,0 +1,53 @@
+/**
+ * A TCP proxy between a client and a server that can turn into a black hole: `blackhole()`
+ * keeps the connections open but forwards nothing either way (a half-open cellular link:
+ * no FIN, no RST, just silence). New connections are forwarded normally.
+ */
+import { createConnection, createServer, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  readonly port: number;
+  /** Live connections stop forwarding, silently. */
+  blackhole(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const pairs: { a: Socket; b: Socket; dead: boolean }[] = [];
+  const server = createServer((a) => {
+    const b = createConnection({ port: targetPort, host: '127.0.0.1' });
+    const pair = { a, b, dead: false };
+    pairs.push(pair);
+    a.on('data', (d) => {
+      if (!pair.dead) b.write(d);
+    });
+    b.on('data', (d) => {
+      if (!pair.dead) a.write(d);
+    });
+    const end = (): void => {
+      if (pair.dead) return; // a black hole never tells anyone
+      a.destroy();
+      b.destroy();
+    };
+    a.on('close', end);
+    b.on('close', end);
+    a.on('error', () => undefined);
+    b.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (typeof addr !== 'object' || addr === null) throw new Error('proxy has no port');
+  return {
+    port: addr.port,
+    blackhole: () => {
+      for (const p of pairs) p.dead = true;
+    },
+    close: async () => {
+      for (const p of pairs) {
+        p.a.destroy();
+        p.b.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
