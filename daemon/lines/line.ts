@@ -36,6 +36,14 @@ export function parseMeterAddress(line: LineConfig, address: string): MeterAddre
   return { server: { logical: 1, size: 1 }, host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
 }
 
+/**
+ * Opens the byte path of a serial line: the serial port itself by default; tests and benches
+ * pass an in-memory line to a simulator (SimLine) so the daemon runs in-process on a FakeClock.
+ */
+export type SerialLineOpener = (line: LineConfig & { readonly serial: NonNullable<LineConfig['serial']> }) => ByteTransport;
+
+export const openSerialPort: SerialLineOpener = (line) => new SerialTransport({ path: line.serial.path, baudRate: line.serial.baud });
+
 export interface LineSessionHandle {
   readonly transport: ByteTransport;
   close(): Promise<void>;
@@ -52,6 +60,7 @@ export class LineRuntime {
     readonly config: LineConfig,
     private readonly clock: Clock,
     events: ArbiterEvents = {},
+    private readonly openSerial: SerialLineOpener = openSerialPort,
   ) {
     const ip = config.tcp ?? config.udp;
     this.arbiter = new LineArbiter(config.name, ip === undefined ? 1 : ip.concurrency, events);
@@ -68,7 +77,7 @@ export class LineRuntime {
   async open(address: MeterAddress, client: number, alsoClients: readonly number[] = []): Promise<LineSessionHandle> {
     const c = this.config;
     if (c.serial !== undefined) {
-      this.multidrop ??= new MultidropLine(new SerialTransport({ path: c.serial.path, baudRate: c.serial.baud }));
+      this.multidrop ??= new MultidropLine(this.openSerial({ ...c, serial: c.serial }));
       const session = await this.multidrop.acquire({ server: address.server, client, alsoClients });
       return { transport: session, close: () => Promise.resolve(session.release()) };
     }
