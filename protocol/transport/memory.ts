@@ -1,15 +1,18 @@
-import { DcuError, ErrorCode } from '../../protocol/common/errors';
-import type { ByteTransport } from '../../protocol/transport/types';
+import { DcuError, ErrorCode } from '../common/errors';
+import type { ByteTransport } from './types';
 
 /**
- * Two ByteTransports wired to each other in memory (a unit-test stand-in for a cable).
+ * Two ByteTransports wired to each other in memory (a stand-in for a cable: unit tests, and
+ * the virtual serial lines that run dcud and the simulator in one process).
  * Delivery is asynchronous (next microtask), as from a real socket; `drop` lets a test lose
- * chunks in one direction.
+ * chunks in one direction. Each end keeps what it wrote in `written` for tests to inspect,
+ * unless `record` is turned off (long runs).
  */
 class MemoryEnd implements ByteTransport {
   peer: MemoryEnd | undefined;
   isOpen = false;
   written: Uint8Array[] = [];
+  record = true;
   drop: ((chunk: Uint8Array) => boolean) | undefined;
   private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
   private readonly closeListeners = new Set<(error?: DcuError) => void>();
@@ -23,7 +26,7 @@ class MemoryEnd implements ByteTransport {
 
   write(bytes: Uint8Array): Promise<void> {
     if (!this.isOpen) return Promise.reject(new DcuError(ErrorCode.TransportClosed, `${this.description} is closed`));
-    this.written.push(bytes.slice());
+    if (this.record) this.written.push(bytes.slice());
     const peer = this.peer;
     if (peer && !this.drop?.(bytes)) {
       const copy = bytes.slice();
@@ -58,9 +61,9 @@ class MemoryEnd implements ByteTransport {
 
 export type MemoryTransport = MemoryEnd;
 
-export function memoryTransportPair(): [MemoryTransport, MemoryTransport] {
-  const a = new MemoryEnd('memory a');
-  const b = new MemoryEnd('memory b');
+export function memoryTransportPair(names: readonly [string, string] = ['memory a', 'memory b']): [MemoryTransport, MemoryTransport] {
+  const a = new MemoryEnd(names[0]);
+  const b = new MemoryEnd(names[1]);
   a.peer = b;
   b.peer = a;
   return [a, b];
