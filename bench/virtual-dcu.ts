@@ -36,6 +36,8 @@ export interface VirtualDcuOptions {
   readonly profileDepthDays?: number;
   /** Per-meter model options (clock offset, drift…), by serial. */
   readonly meterOptions?: (serial: string) => SimMeterOptionsInput | undefined;
+  /** Per-meter registry entry beyond serial, line and address (default: reading client 17, LLS). */
+  readonly meterConfig?: (serial: string) => Record<string, unknown> | undefined;
   /** Per-meter faults, by serial (silent windows are ms since the start). */
   readonly meterFaults?: Readonly<Record<string, FaultSpec>>;
   /** The daemon's configuration beyond id, stateDir, lines and meters (collection, clock, registry…). */
@@ -81,7 +83,7 @@ export async function startVirtualDcu(o: VirtualDcuOptions): Promise<VirtualDcu>
       id: 'dcu-virtual',
       stateDir,
       lines: fleet.lines.map((l) => ({ name: l.name, serial: { path: l.device, baud: o.baud }, ...o.line })),
-      meters: fleet.endpoints.map((m) => ({ serial: m.serial, line: `line${m.line?.index ?? 0}`, address: `${m.logicalDevice}/${m.physicalAddress}`, client: 17, auth: 'low', password: '00000000' })),
+      meters: fleet.endpoints.map((m) => ({ serial: m.serial, line: `line${m.line?.index ?? 0}`, address: `${m.logicalDevice}/${m.physicalAddress}`, ...(o.meterConfig?.(m.serial) ?? { client: 17, auth: 'low', password: '00000000' }) })),
       ...o.config,
     },
     'virtual dcu',
