@@ -23,13 +23,17 @@ export interface MeterAddress {
   readonly port?: number;
 }
 
-/** "1/17" on serial lines (logical/physical, 2-byte HDLC address); "HOST:PORT" on IP lines. */
+/** "1/17" on serial lines (logical/physical: 2-byte HDLC address, 4-byte beyond 127); "HOST:PORT" on IP lines. */
 export function parseMeterAddress(line: LineConfig, address: string): MeterAddress {
   if (line.serial !== undefined) {
     const m = /^(\d+)(?:\/(\d+))?$/.exec(address);
     if (!m) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is not LOGICAL[/PHYSICAL]`);
     const logical = Number(m[1]);
-    return { server: m[2] === undefined ? { logical, size: 1 } : { logical, physical: Number(m[2]), size: 2 } };
+    if (m[2] === undefined) return { server: { logical, size: 1 } };
+    const physical = Number(m[2]);
+    // 2 bytes carry 7-bit parts; larger buses (physical 128…16383) need the 4-byte form.
+    if (logical > 0x3fff || physical > 0x3fff) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is beyond HDLC addressing (logical and physical at most 16383)`);
+    return { server: { logical, physical, size: logical < 0x80 && physical < 0x80 ? 2 : 4 } };
   }
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
   if (!m) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is not HOST:PORT`);
