@@ -6,9 +6,10 @@ import { securityBench } from './security';
 import { linkEfficiencyBench } from './link-efficiency';
 import { protocolDecodeBench } from './protocol-decode';
 import { storeIngestBench } from './store-ingest';
+import { collectionCycleBench } from './collection-cycle';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
