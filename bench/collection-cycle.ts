@@ -49,10 +49,20 @@ function bound(lines: LineTotals[]): { ms: number; busiest: LineTotals } {
 
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
+/** Environment knobs for experiments (defaults are the bench): BENCH_CC_HDLC="maxInfo/window". */
+function hdlcFromEnv(): { maxInfoTx: number; maxInfoRx: number; windowTx: number; windowRx: number } | undefined {
+  const m = /^(\d+)\/(\d+)$/.exec(process.env['BENCH_CC_HDLC'] ?? '');
+  if (m === null) return undefined;
+  const info = Number(m[1]);
+  const window = Number(m[2]);
+  return { maxInfoTx: info, maxInfoRx: info, windowTx: window, windowRx: window };
+}
+
 export const collectionCycleBench: Bench = {
   name: 'collection-cycle',
   async run(): Promise<Figure[]> {
     const mb = (n: number): number => Math.round(n / 1048576);
+    const hdlc = hdlcFromEnv();
     const rssBefore = mb(process.memoryUsage().rss);
     const v = await startVirtualDcu({
       start: START,
@@ -62,6 +72,7 @@ export const collectionCycleBench: Bench = {
       latencyMs: LATENCY_MS,
       jitterMs: JITTER_MS,
       profileDepthDays: 2,
+      ...(hdlc === undefined ? {} : { hdlc }),
       line: { timeout: '3s' },
       config: { collection: { 'load-profile': { every: '15m', backfill: '1d' } } },
     });
@@ -95,6 +106,7 @@ export const collectionCycleBench: Bench = {
         meters: METERS,
         lines: LINES,
         baud: BAUD,
+        hdlc: hdlc ?? 'simulator default (128 B, window 1)',
         latencyMs: LATENCY_MS,
         jitterMs: JITTER_MS,
         failed: backlog.fail,

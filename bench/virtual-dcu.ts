@@ -32,6 +32,8 @@ export interface VirtualDcuOptions {
   readonly latencyMs: number;
   readonly jitterMs?: number;
   readonly seed?: number;
+  /** HDLC limits the meters grant (default the simulator's: 128 bytes, window 1). */
+  readonly hdlc?: { readonly maxInfoTx?: number; readonly maxInfoRx?: number; readonly windowTx?: number; readonly windowRx?: number };
   /** Days of load profile each meter holds (default 10). */
   readonly profileDepthDays?: number;
   /** Per-meter model options (clock offset, drift…), by serial. */
@@ -72,7 +74,7 @@ export async function startVirtualDcu(o: VirtualDcuOptions): Promise<VirtualDcu>
   const lines = new VirtualSerialLines(clock);
   const meterFactory: SimMeterFactory = (spec, deps, options = {}) => createSimMeter(spec, deps, { ...options, ...o.meterOptions?.(spec.serial) });
   const fleetConfig = parseFleetConfig(
-    { meters: o.meters, serialLines: o.lines, baud: o.baud, latencyMs: o.latencyMs, jitterMs: o.jitterMs ?? 0, seed: o.seed ?? 1, profileDepthDays: o.profileDepthDays ?? 10, saveIntervalMs: 0 },
+    { meters: o.meters, serialLines: o.lines, baud: o.baud, latencyMs: o.latencyMs, jitterMs: o.jitterMs ?? 0, seed: o.seed ?? 1, profileDepthDays: o.profileDepthDays ?? 10, saveIntervalMs: 0, ...(o.hdlc === undefined ? {} : { hdlc: o.hdlc }) },
     'virtual fleet',
   );
   const fleet = await startFleet({ ...fleetConfig, meterFaults: { ...fleetConfig.meterFaults, ...o.meterFaults } }, { clock, meterClock: clock, meterFactory, createPty: lines.createPty, openLinePort: lines.openLinePort, pacingTickMs: lines.tickMs });
