@@ -134,7 +134,7 @@ export const collectionCycleBench: Bench = {
           value: rssMb,
           unit: 'MB',
           goal: '≤ 150 MB',
-          detail: { rssBeforeMb: rssBefore, rssStartedMb: rssStarted, rssAfterBacklogMb: mb(afterBacklog.rss), heapUsedMb: mb(afterBacklog.heapUsed), externalMb: mb(afterBacklog.external), metersCreated: v.fleet.stats().created },
+          detail: { rssBeforeMb: rssBefore, rssStartedMb: rssStarted, rssAfterBacklogMb: mb(afterBacklog.rss), heapUsedMb: mb(afterBacklog.heapUsed), heapTotalMb: mb(afterBacklog.heapTotal), externalMb: mb(afterBacklog.external), metersCreated: v.fleet.stats().created },
         },
         { name: 'CPU between cycles, per virtual hour (no cycle due)', value: idleVirtualCpu, unit: 'ms' },
         { name: 'CPU between cycles, real idle', value: idleRealCpu, unit: 'ms/s' },
