@@ -7,9 +7,10 @@ import { linkEfficiencyBench } from './link-efficiency';
 import { protocolDecodeBench } from './protocol-decode';
 import { storeIngestBench } from './store-ingest';
 import { drainBench } from './drain';
+import { collectionCycleBench } from './collection-cycle';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, drainBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, drainBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

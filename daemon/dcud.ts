@@ -25,7 +25,7 @@ import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
 import { healthSnapshot } from './health';
-import { LineRuntime } from './lines/line';
+import { LineRuntime, type SerialLineOpener } from './lines/line';
 import { Maintenance } from './maintenance';
 import { PushHandler } from './push/handler';
 import { startPushListeners, type PushListeners } from './push/listeners';
@@ -38,6 +38,8 @@ export const LOCK_FILE = 'dcud.lock';
 export interface DaemonDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Opens a serial line's byte path (default: the serial port); in-process tests pass virtual lines. */
+  readonly openSerialLine?: SerialLineOpener;
 }
 
 export interface Daemon {
@@ -107,7 +109,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const readings = new ReadingsStore(db);
   const registry = new Registry(db, meters, events, clock, { unreachableAfterMs: parseDuration(config.registry.unreachableAfter) ?? 72 * 3_600_000 });
   const lineLog = logger.child({ part: 'lines' });
-  const lines = new Map(config.lines.map((l) => [l.name, new LineRuntime(l, clock, { onGrant: (holder, priority) => lineLog.debug({ line: l.name, holder, priority }, 'line granted') })]));
+  const lines = new Map(config.lines.map((l) => [l.name, new LineRuntime(l, clock, { onGrant: (holder, priority) => lineLog.debug({ line: l.name, holder, priority }, 'line granted') }, deps.openSerialLine)]));
   const applyMeters = (c: Config): void => {
     const seeded = meters.applySeed(c.meters, clock.now());
     logger.info({ added: seeded.added.length, updated: seeded.updated.length, unchanged: seeded.unchanged }, 'meter seed list applied');

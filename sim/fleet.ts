@@ -36,6 +36,8 @@ export interface FleetDeps {
   /** Opens the meter side of a line (default: SerialTransport at the line's baud rate). */
   readonly openLinePort?: (path: string, baud: number) => ByteTransport;
   readonly createPty?: (clientPath: string, simPath: string) => Promise<SimPty>;
+  /** Pacing granularity of the serial lines (default 10 ms; see PacedTransmitter). */
+  readonly pacingTickMs?: number;
 }
 
 export interface LineEndpoint {
@@ -227,6 +229,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
           slots: onLine,
           clock,
           baud: config.baud,
+          ...(deps.pacingTickMs === undefined ? {} : { tickMs: deps.pacingTickMs }),
           latencyMs: config.latencyMs,
           jitterMs: config.jitterMs,
           rng: createRng(deriveSeed(config.seed, `line:${k}`)),

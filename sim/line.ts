@@ -28,6 +28,8 @@ export interface SimLineOptions {
   readonly baud: number;
   /** Turnaround: silence between the end of a request and the start of the answer. */
   readonly latencyMs: number;
+  /** Pacing granularity (default 10 ms; Infinity: each answer whole once it has left, for virtual lines). */
+  readonly tickMs?: number;
   /** Uniform extra 0..jitterMs added to each turnaround. */
   readonly jitterMs?: number;
   /** Draws the jitter (seeded for repeatable runs). */
@@ -63,6 +65,7 @@ export class SimLine {
     this.tx = new PacedTransmitter({
       clock: opts.clock,
       baud: opts.baud,
+      ...(opts.tickMs === undefined ? {} : { tickMs: opts.tickMs }),
       write: (b) => opts.transport.write(b),
       onError: (e) => {
         this.writeErrors++;

@@ -24,7 +24,11 @@ export interface PacedTransmitterOptions {
   /** Emulated baud rate; 0 or Infinity = no pacing. */
   readonly baud: number;
   readonly bitsPerChar?: number;
-  /** Granularity of the pacing (default 10 ms): bytes are written in chunks this long. */
+  /**
+   * Granularity of the pacing (default 10 ms): bytes are written in chunks this long, each
+   * once its last byte has left. Infinity writes a burst whole when it has left (virtual lines:
+   * the same line time, far fewer timer steps).
+   */
   readonly tickMs?: number;
   readonly write: (bytes: Uint8Array) => Promise<void>;
   /** A write failed (port vanished); the burst is abandoned. */
@@ -97,11 +101,14 @@ export class PacedTransmitter {
     const start = clock.now();
     for (let at = 0; at < bytes.length && gen === this.generation; at += chunk) {
       const part = bytes.subarray(at, Math.min(bytes.length, at + chunk));
+      // A chunk reaches the other end once its last byte has left: start + (bytes so far) ×
+      // char time, rounded up to whole milliseconds (clocks tell integer epoch ms; a FakeClock
+      // would otherwise drift into fractions the concentrator's SQLite store refuses as times).
+      const due = Math.ceil(start + (at + part.length) * perChar - clock.now());
+      if (due > 0) await sleep(clock, due);
+      if (gen !== this.generation) break;
       await this.opts.write(part);
       this.bytesSent += part.length;
-      // The chunk occupies the wire until start + (bytes so far) × char time.
-      const due = start + (at + part.length) * perChar - clock.now();
-      if (due > 0) await sleep(clock, due);
     }
   }
 }

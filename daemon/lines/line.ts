@@ -23,18 +23,30 @@ export interface MeterAddress {
   readonly port?: number;
 }
 
-/** "1/17" on serial lines (logical/physical, 2-byte HDLC address); "HOST:PORT" on IP lines. */
+/** "1/17" on serial lines (logical/physical: 2-byte HDLC address, 4-byte beyond 127); "HOST:PORT" on IP lines. */
 export function parseMeterAddress(line: LineConfig, address: string): MeterAddress {
   if (line.serial !== undefined) {
     const m = /^(\d+)(?:\/(\d+))?$/.exec(address);
     if (!m) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is not LOGICAL[/PHYSICAL]`);
     const logical = Number(m[1]);
-    return { server: m[2] === undefined ? { logical, size: 1 } : { logical, physical: Number(m[2]), size: 2 } };
+    if (m[2] === undefined) return { server: { logical, size: 1 } };
+    const physical = Number(m[2]);
+    // 2 bytes carry 7-bit parts; larger buses (physical 128…16383) need the 4-byte form.
+    if (logical > 0x3fff || physical > 0x3fff) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is beyond HDLC addressing (logical and physical at most 16383)`);
+    return { server: { logical, physical, size: logical < 0x80 && physical < 0x80 ? 2 : 4 } };
   }
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
   if (!m) throw new DcuError(ErrorCode.Config, `line ${line.name}: "${address}" is not HOST:PORT`);
   return { server: { logical: 1, size: 1 }, host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
 }
+
+/**
+ * Opens the byte path of a serial line: the serial port itself by default; tests and benches
+ * pass an in-memory line to a simulator (SimLine) so the daemon runs in-process on a FakeClock.
+ */
+export type SerialLineOpener = (line: LineConfig & { readonly serial: NonNullable<LineConfig['serial']> }) => ByteTransport;
+
+export const openSerialPort: SerialLineOpener = (line) => new SerialTransport({ path: line.serial.path, baudRate: line.serial.baud });
 
 export interface LineSessionHandle {
   readonly transport: ByteTransport;
@@ -54,6 +66,7 @@ export class LineRuntime {
     readonly config: LineConfig,
     private readonly clock: Clock,
     events: ArbiterEvents = {},
+    private readonly openSerial: SerialLineOpener = openSerialPort,
   ) {
     const ip = config.tcp ?? config.udp;
     this.arbiter = new LineArbiter(config.name, ip === undefined ? 1 : ip.concurrency, events);
@@ -87,7 +100,7 @@ export class LineRuntime {
   }
 
   private serialLine(serial: NonNullable<LineConfig['serial']>): MultidropLine {
-    return new MultidropLine(new SerialTransport({ path: serial.path, baudRate: serial.baud }), (f) => this.onUnsolicited?.(f));
+    return new MultidropLine(this.openSerial({ ...this.config, serial }), (f) => this.onUnsolicited?.(f));
   }
 
   async close(): Promise<void> {

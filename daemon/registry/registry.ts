@@ -26,6 +26,8 @@ export class Registry {
     if (record === undefined) return [];
     const now = this.clock.now();
     const t = nextMeterState(record.state, { ...observation, now }, this.policy);
+    // A tick that changes nothing writes nothing (every cycle ticks every meter).
+    if (t.state === record.state && t.effects.length === 0) return t.effects;
     // Meter states and their notices are small and bounded: they may use the store's reserve.
     inReserve(this.db, () => write(this.db, `the state of meter ${serial}`, () => {
       this.meters.saveStateIn(t.state, now);

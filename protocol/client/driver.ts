@@ -45,6 +45,8 @@ export class LinkDriver {
   private failure: DcuError | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private lastProgress = 0;
+  /** Frame hex is built only when trace is on (it cost ~2 % of a collection's CPU at info level). */
+  private readonly traceFrames: boolean;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -54,9 +56,10 @@ export class LinkDriver {
     /** Overall deadline of the request or association in progress, if any (the client's). */
     private readonly currentDeadline: () => Deadline | undefined = () => undefined,
   ) {
+    this.traceFrames = logger.isLevelEnabled?.('trace') ?? true;
     this.unsubscribe.push(
       transport.onData((chunk) => {
-        this.logger.trace({ rx: toHex(chunk, ' ') }, 'rx');
+        if (this.traceFrames) this.logger.trace({ rx: toHex(chunk, ' ') }, 'rx');
         this.link.receive(chunk);
         // The timeout is a silence watchdog: a long answer that keeps coming is fine, noise is not.
         const progress = this.link.progress;
@@ -78,7 +81,7 @@ export class LinkDriver {
   pump(): void {
     for (let out = this.link.takeOutput(); out; out = this.link.takeOutput()) {
       const bytes = out;
-      this.logger.trace({ tx: toHex(bytes, ' ') }, 'tx');
+      if (this.traceFrames) this.logger.trace({ tx: toHex(bytes, ' ') }, 'tx');
       this.writing = this.writing
         .then(() => this.transport.write(bytes))
         .catch((e: unknown) => {

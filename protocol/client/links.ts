@@ -16,6 +16,8 @@ class HdlcAdapter implements DriverLink {
   private readonly link: HdlcClientLink;
   private lastError: DcuError | undefined;
   private disconnecting = false;
+  /** disconnect() on a link already down: answered at once (no DISC goes out, none comes back). */
+  private alreadyDown = false;
   private readonly sniffer: FramingSniffer;
   private mismatch: DcuError | undefined;
   readonly canStream = true;
@@ -56,7 +58,10 @@ class HdlcAdapter implements DriverLink {
 
   disconnect(): void {
     this.disconnecting = true;
-    if (this.link.state === 'disconnected') return;
+    if (this.link.state === 'disconnected') {
+      this.alreadyDown = true;
+      return;
+    }
     this.link.disconnect();
   }
 
@@ -82,6 +87,10 @@ class HdlcAdapter implements DriverLink {
       const error = this.mismatch;
       this.mismatch = undefined;
       return { type: 'error', error, fatal: true };
+    }
+    if (this.alreadyDown) {
+      this.alreadyDown = false;
+      return { type: 'disconnected' };
     }
     for (;;) {
       const ev = this.link.takeEvent();

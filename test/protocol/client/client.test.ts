@@ -1,7 +1,7 @@
 import { DataAccessResult } from '../../../protocol/apdu/results';
 import { DlmsClient, type ClientOptionsInput } from '../../../protocol/client/client';
 import { readClock, readObjectList, readProfile, setClock } from '../../../protocol/client/reads';
-import { systemClock } from '../../../protocol/common/clock';
+import { FakeClock, systemClock } from '../../../protocol/common/clock';
 import { ErrorCode } from '../../../protocol/common/errors';
 import { obisEquals } from '../../../protocol/cosem/obis';
 import { createMiniMeterServer, MINI_ENERGY, MINI_LONG_VALUE_LENGTH, MINI_OBIS, MINI_PROFILE_PERIOD_S, MINI_PROFILE_ROWS, MINI_PROFILE_START, miniLongValue } from '../../helpers/mini-meter';
@@ -101,6 +101,22 @@ describe.each(['hdlc', 'wrapper'] as const)('DlmsClient against the mini meter o
     const { client } = setup({ framing, client: { clientAddress: 17, authentication: { mechanism: 'low', password: te.encode('wrong') } } });
     await expectDcuError(() => client.connect(), ErrorCode.AssociationAuthFailed);
     await client.close();
+  });
+
+  it('close() after release() ends at once: no second disconnect waits for an answer', async () => {
+    // The client's timers run on a FakeClock: a wait for the disconnect timeout (300 ms) would
+    // keep close() pending until the clock passes it.
+    const clock = new FakeClock();
+    const { client, clientEnd } = setup({ framing, client: { clock } });
+    await client.connect();
+    await client.release();
+    const sent = clientEnd.written.length;
+    let closed = false;
+    const closing = client.close().then(() => (closed = true));
+    await clock.advanceAsync(299, 1);
+    expect(closed).toBe(true);
+    await closing;
+    expect(clientEnd.written.length).toBe(sent);
   });
 
   it('times out with a typed error when the meter is silent', async () => {
