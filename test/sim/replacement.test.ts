@@ -8,6 +8,7 @@ import { isConfigError, type DcuError } from '../../protocol/common/errors';
 import { mergeFlags } from '../../sim/cli/dcu-sim';
 import { parseFleetConfig } from '../../sim/config';
 import { startFleet, type RunningFleet } from '../../sim/fleet';
+import { freePortBlock } from '../helpers/ports';
 import type { SimMeter } from '../../sim/meter';
 
 function configError(raw: Record<string, unknown>): DcuError {
@@ -30,7 +31,7 @@ describe('meter replacement', () => {
   it('swaps the meter at the address when due, on the link clock or the meter clock', async () => {
     const start = Date.UTC(2026, 5, 1);
     const clock = new FakeClock(start);
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const base = await freePortBlock(3);
     const config = parseFleetConfig(
       {
         meters: 3,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { DIST, runCli } from '../../helpers/cli';
+import { freePortBlock } from '../../helpers/ports';
 import { until } from '../../helpers/until';
 
 const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
@@ -23,8 +24,7 @@ describe('jobs: dcu plan, dcu jobs list|show|cancel against a running dcud', () 
   let state: string;
 
   beforeAll(async () => {
-    // consecutive ports, away from the fixed ranges of the other suites
-    fleet = await startFleet(parseFleetConfig({ meters: 3, tcpBasePort: 41_000 + (process.pid % 2000) * 4, latencyMs: 0, jitterMs: 0 }, 'test'));
+    fleet = await startFleet(parseFleetConfig({ meters: 3, tcpBasePort: await freePortBlock(3), latencyMs: 0, jitterMs: 0 }, 'test'));
     dir = mkdtempSync(join(tmpdir(), 'dcud-jobs-'));
     state = join(dir, 'state');
     const file = join(dir, 'dcu.yaml');
