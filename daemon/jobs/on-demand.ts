@@ -12,7 +12,7 @@ import type { DlmsClient } from '../../protocol/client/client';
 import { setClockNow } from '../../protocol/client/clock-set';
 import { readClock } from '../../protocol/client/reads';
 import { dataAccessResultName } from '../../protocol/apdu/results';
-import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { formatRef, parseAttributeRef } from '../../protocol/cosem/classes';
 import type { PriorityClass } from '../lines/arbiter';
 import { failure, withMeterSession } from '../meters/session';
@@ -73,7 +73,13 @@ async function readWhat(client: DlmsClient, meter: string, what: readonly string
     between();
     if (w === 'registers') {
       const r = await readEnergyRegisters(client);
-      deps.readings.storeRegisters(meter, deps.clock.now(), r.registers);
+      try {
+        deps.readings.storeRegisters(meter, deps.clock.now(), r.registers);
+      } catch (e) {
+        // The values are in hand: answer them (WARN) even when the store cannot keep them.
+        if (!isDcuError(e) || e.code !== ErrorCode.StorageFull) throw e;
+        observations.push(`register values not stored: ${e.message}`);
+      }
       out.registers = r.registers;
       observations.push(...r.observations);
     } else if (w === 'clock-sync') {
