@@ -133,6 +133,7 @@ export const RetentionSchema = Type.Object(
     events: Keep("the meters' event logs and the concentrator's events", '366d'),
     alarms: Keep('cleared alarms, from when they cleared (open alarms stay)', '366d'),
     registers: Keep('register readings, by read time', '93d'),
+    jobs: Keep('ended jobs (reads, plans) and their per-meter results, from when they ended', '93d'),
   },
   { ...strict, default: {}, description: 'retention per data class of what the HES already has; unsent data is never pruned by age (see docs/storage.md)' },
 );

@@ -43,10 +43,10 @@ export function retentionPolicy(config: Config): RetentionPolicy {
   const profiles = new Map(
     (Object.keys(PROFILE_CLASSES) as ProfileClass[]).map((cls) => [formatObis(PROFILE_CLASSES[cls].profile), { stream: cls, keepMs: keepMs(r[cls]) }] as const),
   );
-  return { profiles, eventsMs: keepMs(r.events), alarmsMs: keepMs(r.alarms), registersMs: keepMs(r.registers) };
+  return { profiles, eventsMs: keepMs(r.events), alarmsMs: keepMs(r.alarms), registersMs: keepMs(r.registers), jobsMs: keepMs(r.jobs) };
 }
 
-const ZERO: PruneCounts = { profileRows: 0, meterEvents: 0, events: 0, alarms: 0, registerValues: 0 };
+const ZERO: PruneCounts = { profileRows: 0, meterEvents: 0, events: 0, alarms: 0, registerValues: 0, jobs: 0 };
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -25,6 +25,8 @@ export interface RetentionPolicy {
   /** Cleared alarms (an open alarm is kept while it is open). */
   readonly alarmsMs: number;
   readonly registersMs: number;
+  /** Ended jobs (reads, plans) with their per-meter results, from when they ended (optional: kept when absent). */
+  readonly jobsMs?: number;
 }
 
 export interface PruneCounts {
@@ -33,6 +35,7 @@ export interface PruneCounts {
   events: number;
   alarms: number;
   registerValues: number;
+  jobs: number;
 }
 
 export const PRUNE_BATCH = 500;
@@ -54,6 +57,7 @@ export class Retention {
   private readonly registerBatch;
   private readonly eventBatch;
   private readonly alarmBatch;
+  private readonly jobBatch;
 
   constructor(private readonly db: Db) {
     this.oldestUnsent = db.prepare<[string], { at: number | null }>('SELECT min(created_at) AS at FROM outbox WHERE stream = ?');
@@ -72,6 +76,10 @@ export class Retention {
       'DELETE FROM register_values WHERE (meter, obis, read_at) IN (SELECT meter, obis, read_at FROM register_values WHERE read_at < ? ORDER BY read_at LIMIT ?)',
     );
     this.eventBatch = db.prepare<[number, number]>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)');
+    // An ended job goes with its job_meters (ON DELETE CASCADE) once its results are at the HES.
+    this.jobBatch = db.prepare<[number, number]>(
+      "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('done', 'cancelled', 'expired') AND finished_at < ? ORDER BY finished_at LIMIT ?)",
+    );
     this.alarmBatch = db.prepare<[number, number, number]>(
       'DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE cleared_at IS NOT NULL AND cleared_at < ? AND raised_at < ? ORDER BY cleared_at LIMIT ?)',
     );
@@ -92,7 +100,7 @@ export class Retention {
    * number deleted after each batch (the caller may pause there) and returns the totals.
    */
   *pass(policy: RetentionPolicy, now: number, limit = PRUNE_BATCH): Generator<number, PruneCounts, void> {
-    const counts: PruneCounts = { profileRows: 0, meterEvents: 0, events: 0, alarms: 0, registerValues: 0 };
+    const counts: PruneCounts = { profileRows: 0, meterEvents: 0, events: 0, alarms: 0, registerValues: 0, jobs: 0 };
     const finite = (ms: number): boolean => Number.isFinite(ms) && ms >= 0;
     // Each batch: delete up to `limit`, count it; stop the table when a batch was not full.
     const batches = function* (what: string, field: keyof PruneCounts, run: () => number, db: Db): Generator<number, void, void> {
@@ -130,6 +138,10 @@ export class Retention {
         },
         this.db,
       );
+    }
+    const jobsMs = policy.jobsMs;
+    if (jobsMs !== undefined && finite(jobsMs)) {
+      yield* batches('jobs', 'jobs', () => this.jobBatch.run(Math.min(now - jobsMs, this.sent('results')), limit).changes, this.db);
     }
     return counts;
   }

@@ -15,7 +15,7 @@ const LP = '1.0.99.1.0.255';
 describe('retention from the configuration', () => {
   it('has defaults a utility expects, and "never"', () => {
     const { config } = configFromText('id: dcu-test\nstorage: { retention: { billing: never, load-profile: 62d } }\n', 'c.yaml');
-    expect(config.storage.retention).toEqual({ 'load-profile': '62d', daily: '400d', billing: 'never', events: '366d', alarms: '366d', registers: '93d' });
+    expect(config.storage.retention).toEqual({ 'load-profile': '62d', daily: '400d', billing: 'never', events: '366d', alarms: '366d', registers: '93d', jobs: '93d' });
     const p = retentionPolicy(config);
     expect(p.profiles.get(LP)).toEqual({ stream: 'load-profile', keepMs: 62 * DAY });
     expect(p.profiles.get('1.0.99.2.0.255')).toEqual({ stream: 'daily', keepMs: 400 * DAY });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../../protocol/common/clock';
 import { openStore, write, type Db } from '../../storage/db';
 import { EventLog } from '../../storage/events';
+import { JobStore } from '../../storage/jobs';
 import { ReadingsStore } from '../../storage/readings';
 import { Retention, type PruneCounts, type RetentionPolicy } from '../../storage/retention';
 
@@ -179,7 +180,7 @@ describe('Retention', () => {
     clock.advance(DAY);
     const r = new Retention(db);
     const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    expect(runPass(r, policy(), clock.now()).counts).toEqual({ profileRows: 0, meterEvents: 0, events: 0, alarms: 0, registerValues: 0 });
+    expect(runPass(r, policy(), clock.now()).counts).toEqual({ profileRows: 0, meterEvents: 0, events: 0, alarms: 0, registerValues: 0, jobs: 0 });
     for (const stream of ['events', 'registers', 'alarms']) deliver(db, stream, Number.MAX_SAFE_INTEGER);
     const { counts } = runPass(r, policy(), clock.now());
     // now = day 400 01:00: events up to day 34 01:00 are past 366 days, registers up to day 307 01:00
@@ -197,5 +198,22 @@ describe('Retention', () => {
   it('finds the oldest unsent message of a stream with an index, not by reading the outbox', () => {
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT min(created_at) AS at FROM outbox WHERE stream = 'load-profile'").all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING COVERING INDEX outbox_stream_created/);
+  });
+
+  it('prunes ended jobs (with their meters) once their results reached the HES, never queued or running ones', () => {
+    const jobs = new JobStore(db);
+    const at = START;
+    jobs.create({ id: 'old-done', kind: 'read', source: 'local', priority: 'on-demand', request: {}, notBefore: at, deadline: null }, ['A'], at);
+    jobs.start('old-done', 'A', at);
+    jobs.finish('old-done', 'A', 'EXE', { status: 'EXE' }, at);
+    jobs.create({ id: 'old-queued', kind: 'plan', source: 'hes', priority: 'scheduled', request: {}, notBefore: at, deadline: null }, ['A'], at);
+    const later = at + 100 * DAY;
+    // results not at the HES yet: kept
+    expect(runPass(new Retention(db), policy({ jobsMs: 93 * DAY }), later).counts.jobs).toBe(0);
+    deliver(db, 'results', Number.MAX_SAFE_INTEGER);
+    expect(runPass(new Retention(db), policy({ jobsMs: 93 * DAY }), later).counts.jobs).toBe(1);
+    expect(jobs.get('old-done')).toBeUndefined();
+    expect(db.prepare("SELECT count(*) AS n FROM job_meters WHERE job = 'old-done'").get()).toEqual({ n: 0 });
+    expect(jobs.get('old-queued')?.state).toBe('queued');
   });
 });
