@@ -205,7 +205,7 @@ describe('Retention', () => {
     const at = START;
     jobs.create({ id: 'old-done', kind: 'read', source: 'local', priority: 'on-demand', request: {}, notBefore: at, deadline: null }, ['A'], at);
     jobs.start('old-done', 'A', at);
-    jobs.finish('old-done', 'A', 'EXE', { status: 'EXE' }, at);
+    jobs.finish('old-done', 'A', 'EXE', { reason: 'ok' }, at);
     jobs.create({ id: 'old-queued', kind: 'plan', source: 'hes', priority: 'scheduled', request: {}, notBefore: at, deadline: null }, ['A'], at);
     const later = at + 100 * DAY;
     // results not at the HES yet: kept
