@@ -33,8 +33,11 @@ function cpuMs(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-function start(script: string, args: string[]): ChildProcess & { stdout: NodeJS.ReadableStream } {
-  return spawn(process.execPath, [join(__dirname, '..', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { stdout: NodeJS.ReadableStream };
+/** dcud runs with the node flags of its shebang (and of systemd/dcud.service). */
+export const DCUD_NODE_FLAGS = ['--max-semi-space-size=4'];
+
+function start(script: string, args: string[], nodeFlags: readonly string[] = []): ChildProcess & { stdout: NodeJS.ReadableStream } {
+  return spawn(process.execPath, [...nodeFlags, join(__dirname, '..', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function rows(store: string): number {
@@ -87,7 +90,7 @@ export const dcudMemoryBench: Bench = {
       );
       const store = join(dir, 'state', 'dcu.sqlite');
       const t0 = performance.now();
-      dcud = start('daemon/cli/dcud.js', ['--config', config, '--log-level', 'warn']);
+      dcud = start('daemon/cli/dcud.js', ['--config', config, '--log-level', 'warn'], process.env.BENCH_DCUD_DEFAULT_HEAP === '1' ? [] : DCUD_NODE_FLAGS);
       const pid = dcud.pid ?? 0;
       const want = METERS * 96;
       let n = 0;
@@ -103,7 +106,7 @@ export const dcudMemoryBench: Bench = {
       await sleep(5000);
       const idleMsPerS = (cpuMs(pid) - c0) / ((performance.now() - i0) / 1000);
       const peak = procStatus(pid, 'VmHWM');
-      const detail = { meters: METERS, lines: LINES, rowsStored: n, rowsWanted: want, rssAfterBacklogMb: afterBacklog };
+      const detail = { meters: METERS, lines: LINES, rowsStored: n, rowsWanted: want, rssAfterBacklogMb: afterBacklog, nodeFlags: process.env.BENCH_DCUD_DEFAULT_HEAP === '1' ? [] : DCUD_NODE_FLAGS };
       return [
         { name: `dcud peak RSS (VmHWM), ${METERS} meters, 1-day backlog collected`, value: peak, unit: 'MB', goal: '≤ 150 MB', detail },
         { name: 'dcud time to collect the backlog (unpaced ptys: CPU-bound, not line-bound)', value: backlogS, unit: 's', detail },
