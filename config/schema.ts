@@ -104,6 +104,7 @@ export const CollectionPlanSchema = Type.Object(
     every: Duration('how often to collect'),
     backfill: Duration('how far back a new meter is collected', '7d'),
     enabled: Type.Boolean({ default: true }),
+    resetAfterRead: Type.Optional(Type.Boolean({ description: 'alarms only: write the alarm register back cleared after the bits were read and stored (needs a client allowed to write it)' })),
   },
   strict,
 );

@@ -201,8 +201,9 @@ export class Collector {
               const stored = this.deps.readings.storeRegisters(m.serial, clock.now(), r.registers);
               result = { status: r.observations.length > 0 ? 'WARN' : 'EXE', observations: r.observations, inserted: stored.inserted, duplicates: stored.duplicates, collectedTo: clock.now(), reads: 1, complete: true };
             } else if (cls === 'alarms') {
-              const alarms = await checkAlarmRegister(client, this.deps.events, m.serial, clock.now());
-              result = { status: alarms === undefined ? 'WARN' : 'EXE', observations: alarms === undefined ? ['alarm register 0.0.97.98.0.255 not readable'] : [], inserted: alarms?.raised.length ?? 0, duplicates: 0, collectedTo: clock.now(), reads: 1, complete: true };
+              const alarms = await checkAlarmRegister(client, this.deps.events, m.serial, clock.now(), { reset: this.deps.config.collection.alarms?.resetAfterRead === true });
+              const observations = alarms === undefined ? ['alarm register 0.0.97.98.0.255 not readable'] : alarms.reset !== undefined && alarms.reset !== 'done' ? [`alarm register not reset: ${alarms.reset}`] : [];
+              result = { status: observations.length > 0 ? 'WARN' : 'EXE', observations, inserted: alarms?.raised.length ?? 0, duplicates: 0, collectedTo: clock.now(), reads: 1, complete: true };
             } else {
               const c = PROFILE_CLASSES[cls];
               result = await collectProfile(client, this.deps.readings, {

@@ -3,6 +3,7 @@
  * code}) from their watermark into meter_events and the outbox stream `events`; and its alarm
  * register, whose bits become alarms when they set and are cleared when they clear.
  */
+import { dataAccessResultName } from '../../protocol/apdu/results';
 import type { Data } from '../../protocol/axdr/data';
 import { ErrorCode, isDcuError } from '../../protocol/common/errors';
 import type { DlmsClient } from '../../protocol/client/client';
@@ -75,7 +76,22 @@ export async function collectEventLogs(client: DlmsClient, store: ReadingsStore,
 }
 
 /** Reads the alarm register and applies it (alarms raised and cleared). */
-export async function checkAlarmRegister(client: DlmsClient, events: EventLog, meter: string, now: number): Promise<{ value: number; raised: string[]; cleared: string[] } | undefined> {
+/**
+ * Reads the alarm register and raises/clears alarms from its bits. With `reset`, bits found
+ * set are then written back as cleared (the register set to its value without them), so the
+ * meter's latched alarms are acknowledged; a meter that refuses the write (a reading client
+ * usually may not) leaves them, and `reset` says why. A bit that sets between the read and the
+ * write is not lost by this: it is raised again when the meter sets it again, but a latched
+ * bit set in those milliseconds would be cleared unseen — meters with an alarm filter or an
+ * IDIS alarm-descriptor reset should use those instead (not modelled here).
+ */
+export async function checkAlarmRegister(
+  client: DlmsClient,
+  events: EventLog,
+  meter: string,
+  now: number,
+  options: { readonly reset?: boolean } = {},
+): Promise<{ value: number; raised: string[]; cleared: string[]; reset?: string } | undefined> {
   const outcome = await client.get({ classId: 1, obis: ALARM_REGISTER, index: 2 });
   if (!outcome.ok) return undefined;
   const d = outcome.data;
@@ -87,5 +103,8 @@ export async function checkAlarmRegister(client: DlmsClient, events: EventLog, m
     }
   }
   if (value === undefined) return undefined;
-  return { value, ...events.applyAlarmRegister(meter, value, now, alarmBitName) };
+  const applied = { value, ...events.applyAlarmRegister(meter, value, now, alarmBitName) };
+  if (options.reset !== true || value === 0 || d.type !== 'uint32') return applied;
+  const result = await client.set({ classId: 1, obis: ALARM_REGISTER, index: 2 }, { type: 'uint32', value: 0 });
+  return { ...applied, reset: result === 0 ? 'done' : `refused by the meter (${dataAccessResultName(result)})` };
 }

@@ -71,4 +71,20 @@ describe('meter events and alarms', () => {
     expect(db.prepare('SELECT meter, code, cleared_at FROM alarms').all()).toEqual([{ meter: SIM_SPEC.serial, code: 'power-up', cleared_at: clock.now() }]);
     await client.release();
   });
+
+  it('resets the latched bits after reading them only when asked; a reading client is refused and says why', async () => {
+    const { clock, meter, client } = simMeterLink(START);
+    const events = new EventLog(db);
+    await client.connect();
+    meter.core.powerCut();
+    expect((await checkAlarmRegister(client, events, SIM_SPEC.serial, clock.now()))?.reset).toBeUndefined(); // not asked: nothing written
+    // client 17 (LLS) may read the register but not write it
+    const r = await checkAlarmRegister(client, events, SIM_SPEC.serial, clock.now(), { reset: true });
+    expect(r).toEqual({ value: 4, raised: [], cleared: [], reset: 'refused by the meter (read-write-denied)' });
+    expect(meter.core.alarm).toBe(4);
+    meter.core.alarm = 0;
+    // nothing set: nothing to reset, nothing written
+    expect((await checkAlarmRegister(client, events, SIM_SPEC.serial, clock.now(), { reset: true }))?.reset).toBeUndefined();
+    await client.release();
+  });
 });
