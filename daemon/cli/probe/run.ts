@@ -127,6 +127,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     const code = exitCodeFor(e);
     if (isDcuError(e)) {
       reportError(e, flags, io, hintContext(flags, target), mask(e.message, target));
+      if (request.command === 'flash' && e.layer === 'transport') io.err('  the meter keeps the blocks it acknowledged: run the same command again to resume');
     } else {
       io.err(mask(`dcu probe: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, target));
     }
