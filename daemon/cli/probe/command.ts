@@ -64,8 +64,9 @@ export function registerProbe(program: Command, run: ProbeRunner): Command {
       --system-title 4775727578313233 clock            (add --block-key/--auth-key to cipher)
   dcu probe --tcp 127.0.0.1:4059 --auth low --password 00000000 profile 1.0.99.1.0.255 \\
       --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv
-  dcu probe --serial /dev/ttyUSB0 --mode-e --client 1 --auth high-gmac --system-title 4775727578313233 \\
-      --block-key … --auth-key … flash meter-fw-2.1.bin --activate   (run again to resume)
+  dcu probe --serial /dev/ttyUSB0 --server 1/17 --client 1 --auth high-gmac --system-title 4443553030303031 \\
+      --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF \\
+      flash meter-fw-2.1.bin --activate   (add --mode-e through the optical probe; run again to resume)
 
 Date-times without a UTC offset (--from, --to, clock --set) are this machine's local time
 (TZ); the output shows how they were read.
