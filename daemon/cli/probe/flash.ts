@@ -19,6 +19,7 @@ import {
   sendImageBlock,
   verifyImage,
   type ImageStart,
+  type PollOptions,
 } from '../../../protocol/client/image-resume';
 import { ImageStatus } from '../../../protocol/client/image-transfer';
 import type { Clock } from '../../../protocol/common/clock';
@@ -93,6 +94,8 @@ export interface FlashIo {
   clock: Clock;
   /** The command line that reaches this meter, for the "activate later" hint. */
   commandLine?: string;
+  /** Status polling while the meter verifies / activates (default every 1 s, for 10 min). */
+  poll?: PollOptions;
 }
 
 export interface FlashResult {
@@ -171,13 +174,13 @@ export async function runFlash(client: DlmsClient, req: PreparedFlash, io: Flash
       progress.end();
     }
     say('verifying the image on the meter …', { event: 'verify' });
-    await verifyImage(client);
+    await verifyImage(client, io.poll);
   }
 
   let status: number = ImageStatus.verificationSuccessful;
   if (req.activate) {
     say('activating …', { event: 'activate' });
-    status = await activateImage(client);
+    status = await activateImage(client, io.poll);
   }
   const activated = status === ImageStatus.activationSuccessful;
   const later = `to activate it later: ${io.commandLine ?? 'dcu probe …'} flash ${req.path}${req.identifierText === defaultIdentifier(req.image) ? '' : ` --identifier ${id}`} --activate  (nothing is sent again)`;
