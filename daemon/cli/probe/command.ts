@@ -142,7 +142,7 @@ Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth faile
     .command('flash')
     .description('transfer a firmware image to the meter (Image transfer, IC 18): resumes an interrupted transfer, verifies, optionally activates')
     .argument('<image>', "the vendor's image file")
-    .option('--identifier <text|hex:HEX>', "image identifier sent with image_transfer_initiate (default: the first 16 hex digits of the file's SHA-256)")
+    .option('--identifier <text|hex:HEX>', "image identifier sent with image_transfer_initiate (default: the first 16 hex digits of the file's SHA-256; a chosen one must change whenever the file does, or a resume mixes two images)")
     .option('--activate', 'activate the image once verified (default: transfer and verify only)')
     .option('--block-size <n>', "block size when the meter does not give image_block_size (the meter's own is used otherwise)")
     .addHelpText(
