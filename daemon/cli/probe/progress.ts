@@ -50,6 +50,8 @@ export class TransferProgress {
   private sessionBytes = 0;
   private lastDecile: number;
   private lastDraw = -Infinity;
+  /** Longest bar drawn: a shorter one is padded so no characters of the last one remain. */
+  private width = 0;
 
   constructor(
     private readonly mode: ProgressMode,
@@ -106,7 +108,9 @@ export class TransferProgress {
         const now = this.clock.now();
         if (now - this.lastDraw < 100 && this.blocksSent < this.blocksToSend) return;
         this.lastDraw = now;
-        this.write(`\r${renderBar(p)}`);
+        const bar = renderBar(p);
+        this.width = Math.max(this.width, bar.length);
+        this.write(`\r${bar.padEnd(this.width)}`);
         return;
       }
     }
