@@ -56,11 +56,11 @@ function uint(d: Data, what: string): number {
   throw new DcuError(ErrorCode.DecodeBadValue, `image transfer ${what} is ${d.type}, expected an unsigned integer`);
 }
 
-async function readUint(client: DlmsClient, index: number, what: string): Promise<number> {
+export async function readUint(client: DlmsClient, index: number, what: string): Promise<number> {
   return uint(await client.getValue(ref(index)), what);
 }
 
-async function call(client: DlmsClient, method: number, parameters: Data, what: string): Promise<ActionResult> {
+export async function call(client: DlmsClient, method: number, parameters: Data, what: string): Promise<ActionResult> {
   const o = await client.action({ classId: 18, obis: IMAGE_TRANSFER, index: method }, parameters);
   if (o.result !== ActionResult.success && o.result !== ActionResult.temporaryFailure) {
     throw new DcuError(ErrorCode.MeterActionResult, `image transfer ${what}: the meter answered ${actionResultName(o.result)}`, { context: { result: o.result } });
@@ -68,7 +68,7 @@ async function call(client: DlmsClient, method: number, parameters: Data, what: 
   return o.result;
 }
 
-async function waitForStatus(client: DlmsClient, done: number, failed: number, options: ImageTransferOptions, what: string): Promise<number> {
+export async function waitForStatus(client: DlmsClient, done: number, failed: number, options: Pick<ImageTransferOptions, 'pollIntervalMs' | 'pollTimeoutMs'>, what: string): Promise<number> {
   const clock = client.options.clock;
   const deadline = clock.now() + (options.pollTimeoutMs ?? 600_000);
   for (;;) {

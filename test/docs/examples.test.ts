@@ -7,7 +7,7 @@
  * 127.0.0.1:4059 → a dcu-sim meter on a free loopback port. An example that is added to the
  * docs without an expectation here fails the first test, and a stale expectation too.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,8 @@ const EXPECTED: Readonly<Record<string, Expectation>> = {
     { stdout: /^timestamp,/ },
   'dcu probe --tcp 10.0.0.5:4059 --client 1 --auth high-gmac --system-title 4443553030303031 --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF clock --set now':
     { stdout: /^set clock: success/m },
+  'dcu probe --serial /dev/ttyUSB0 --server 1/17 --client 1 --auth high-gmac --system-title 4443553030303031 --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF flash meter-fw-2.1.bin --activate':
+    { stdout: /^image activated: \d+ blocks sent/m },
   // docs/data-notation.md
   'dcu probe --tcp 127.0.0.1:4059 --client 1 --auth high-gmac --system-title 4443553030303031 --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF action 18:0.0.44.0.0.255:1 \'{"structure": [{"octet-string": "4657322E30"}, {"uint32": 262144}]}\'':
     { stdout: /ACTION 18:0\.0\.44\.0\.0\.255:1: success/ },
@@ -135,6 +137,7 @@ let home: string;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'dcu-doc-examples-'));
+  writeFileSync(join(home, 'meter-fw-2.1.bin'), Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff)); // the `flash` example's image
   serialFleet = await startFleet(parseFleetConfig({ meters: 2, serialLines: 1, baud: 0, latencyMs: 0, jitterMs: 0 }, 'test'));
   tcpFleet = await startFleet(parseFleetConfig({ meters: 1, tcpBasePort: await freePort(), latencyMs: 0, jitterMs: 0 }, 'test'));
   const sha256 = [{ client: 16, auth: 'none' }, { client: 1, auth: 'high-sha256', secret: 'hex:3132333435363738' }];
@@ -173,6 +176,7 @@ function mapped(example: string): string[] {
   return words.map((w) => {
     if (w === '/dev/ttyUSB0') return modeE ? (modeEPty?.a ?? '') : line;
     if (/^(10\.0\.0\.5|127\.0\.0\.1):4059$/.test(w)) return `127.0.0.1:${port}`;
+    if (w.endsWith('.bin')) return join(home, w);
     return w;
   });
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,8 +15,7 @@ export interface CliResult {
  * Asynchronous, so a meter served inside the test process keeps answering.
  */
 export function runCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
-  const script = join(DIST, bin === 'dcu' || bin === 'dcud' ? 'daemon' : 'sim', 'cli', `${bin}.js`);
-  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
+  const script = cliScript(bin);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
@@ -33,4 +32,56 @@ export function runCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+function cliScript(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo'): string {
+  const script = join(DIST, bin === 'dcu' || bin === 'dcud' ? 'daemon' : 'sim', 'cli', `${bin}.js`);
+  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
+  return script;
+}
+
+export interface StartedCli {
+  readonly child: ChildProcess;
+  /** Resolves with the first stdout line that matches (the output so far is kept). */
+  waitForLine(match: (line: string) => boolean): Promise<string>;
+  /** Resolves when the process has exited, with everything it printed. */
+  readonly exited: Promise<CliResult>;
+}
+
+/** Starts a built CLI and leaves it running: for tests that interrupt it (kill -9 mid-work). */
+export function startCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly string[], env: NodeJS.ProcessEnv = process.env): StartedCli {
+  const child = spawn(process.execPath, [cliScript(bin), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  const check = (): void => {
+    for (const line of stdout.split('\n')) {
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const w = waiters[i];
+        if (w !== undefined && w.match(line)) {
+          waiters.splice(i, 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    check();
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return {
+    child,
+    exited,
+    waitForLine: (match) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        check();
+        void exited.then((r) => reject(new Error(`${bin} exited (${r.code}) before the line was printed\n${r.stdout}\n${r.stderr}`)));
+      }),
+  };
 }

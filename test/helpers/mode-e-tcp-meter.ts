@@ -6,11 +6,13 @@
  * with a software parity bit (`AF 3F 21 8D 0A`) gets no identification.
  *
  * The 62056-21 dialogue is the simulator's ModeEResponder (run by runModeE over this line);
- * after the switch the connection serves the mini meter over HDLC (serveMeter). One meter per
- * connection.
+ * after the switch the connection serves the mini meter over HDLC (serveMeter), or the given
+ * handler (a simulator meter, shared by every connection). One meter per connection;
+ * `dropConnections()` cuts them (a probe pulled off mid-session).
  */
 import { systemClock, type Clock } from '../../protocol/common/clock';
 import type { DcuError } from '../../protocol/common/errors';
+import type { ApduHandler } from '../../protocol/server/contract';
 import { toHex } from '../../protocol/common/hex';
 import { runModeE } from '../../protocol/transport/mode-e-driver';
 import { ModeEResponder, type ModeEResponderOptions, type ModeEServed } from '../../protocol/transport/mode-e-responder';
@@ -28,6 +30,8 @@ export interface StrictModeEMeter {
   readonly refused: readonly string[];
   /** Resolves when a client completed the opening (the HDLC meter is then being served). */
   readonly served: Promise<ModeEServed>;
+  /** Closes every open client connection (the listener stays). */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -88,7 +92,7 @@ class SevenBitLine implements SerialByteTransport {
 }
 
 export async function listenStrictModeEMeter(
-  options: { readonly responder?: ModeEResponderOptions; readonly clock?: Clock } = {},
+  options: { readonly responder?: ModeEResponderOptions; readonly clock?: Clock; readonly handler?: ApduHandler } = {},
 ): Promise<StrictModeEMeter> {
   const clock = options.clock ?? systemClock;
   const signOnChunks: string[] = [];
@@ -97,12 +101,15 @@ export async function listenStrictModeEMeter(
   const served = new Promise<ModeEServed>((resolve) => {
     resolveServed = resolve;
   });
+  const connections = new Set<TcpTransport>();
   const listener = await listenTcp(0, '127.0.0.1', (tcp) => {
+    connections.add(tcp);
+    tcp.onClose(() => connections.delete(tcp));
     const line = new SevenBitLine(tcp, signOnChunks, refused);
     runModeE(line, new ModeEResponder(options.responder), clock).then(
       (agreed) => {
         line.strict = false; // HDLC from here on: binary, every byte value
-        serveMeter(tcp, createMiniMeterServer(clock).server, { framing: 'hdlc', clock });
+        serveMeter(tcp, options.handler ?? createMiniMeterServer(clock).server, { framing: 'hdlc', clock });
         resolveServed(agreed);
       },
       () => undefined, // the client went away mid-opening: nothing to serve
@@ -114,6 +121,9 @@ export async function listenStrictModeEMeter(
     signOnChunks,
     refused,
     served,
+    dropConnections: () => {
+      for (const tcp of connections) void tcp.close();
+    },
     close: () => listener.close(),
   };
 }

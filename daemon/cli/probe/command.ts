@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { FlashRequest } from './flash';
 import type { ProbeFlags } from './target';
 
 /** What a probe sub-command asked for, after commander. */
@@ -8,7 +9,8 @@ export type ProbeRequest =
   | { command: 'set'; ref: string; value: string }
   | { command: 'action'; ref: string; value?: string }
   | { command: 'clock'; set?: string }
-  | { command: 'profile'; obis: string; from?: string; to?: string; csv: boolean; cache?: boolean; cacheFile?: string };
+  | { command: 'profile'; obis: string; from?: string; to?: string; csv: boolean; cache?: boolean; cacheFile?: string }
+  | FlashRequest;
 
 export type ProbeRunner = (flags: ProbeFlags, request: ProbeRequest) => Promise<void>;
 
@@ -62,6 +64,9 @@ export function registerProbe(program: Command, run: ProbeRunner): Command {
       --system-title 4775727578313233 clock            (add --block-key/--auth-key to cipher)
   dcu probe --tcp 127.0.0.1:4059 --auth low --password 00000000 profile 1.0.99.1.0.255 \\
       --from 2026-11-22T00:00Z --to 2026-11-23T00:00Z --csv
+  dcu probe --serial /dev/ttyUSB0 --server 1/17 --client 1 --auth high-gmac --system-title 4443553030303031 \\
+      --block-key 000102030405060708090A0B0C0D0E0F --auth-key D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF \\
+      flash meter-fw-2.1.bin --activate   (add --mode-e through the optical probe; run again to resume)
 
 Date-times without a UTC offset (--from, --to, clock --set) are this machine's local time
 (TZ); the output shows how they were read.
@@ -130,6 +135,30 @@ Exit codes: 0 ok, 2 usage, 3 transport/timeout, 4 association refused/auth faile
         csv: o.csv === true,
         ...(o.cache === false ? { cache: false } : {}),
         ...(o.cacheFile === undefined ? {} : { cacheFile: o.cacheFile }),
+      }),
+    );
+
+  probe
+    .command('flash')
+    .description('transfer a firmware image to the meter (Image transfer, IC 18): resumes an interrupted transfer, verifies, optionally activates')
+    .argument('<image>', "the vendor's image file")
+    .option('--identifier <text|hex:HEX>', "image identifier sent with image_transfer_initiate (default: the first 16 hex digits of the file's SHA-256; a chosen one must change whenever the file does, or a resume mixes two images)")
+    .option('--activate', 'activate the image once verified (default: transfer and verify only)')
+    .option('--block-size <n>', "block size when the meter does not give image_block_size (the meter's own is used otherwise)")
+    .addHelpText(
+      'after',
+      `\nThe management client with HLS is usually needed (--client 1 --auth high-gmac …). Interrupted
+(cable pulled, Ctrl-C)? Run the same command again: the meter keeps the blocks it has and only
+the missing ones are sent. A meter holding part of another image starts over. Progress: a bar on
+a terminal, a line per 10 % otherwise, one JSON line per block with --json.`,
+    )
+    .action((image: string, o: { identifier?: string; activate?: boolean; blockSize?: string }, cmd: Command) =>
+      run(flags(cmd), {
+        command: 'flash',
+        image,
+        activate: o.activate === true,
+        ...(o.identifier === undefined ? {} : { identifier: o.identifier }),
+        ...(o.blockSize === undefined ? {} : { blockSize: o.blockSize }),
       }),
     );
 

@@ -67,7 +67,7 @@ function rangeJson(range: Range | undefined): object {
   return range === undefined ? {} : { range: { from: describeInstant(range.from), to: describeInstant(range.to) } };
 }
 
-export function prepare(req: ProbeRequest): PreparedRequest {
+export function prepare(req: Exclude<ProbeRequest, { command: 'flash' }>): PreparedRequest {
   switch (req.command) {
     case 'objects':
       return req;

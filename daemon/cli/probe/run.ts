@@ -6,12 +6,14 @@ import { redactSecrets } from '../../../protocol/security';
 import { FileCounterStore } from '../../../storage/counter-file';
 import { ensureDirectory } from '../../../storage/ensure-dir';
 import { DcuError, isDcuError } from '../../../protocol/common/errors';
+import { systemClock } from '../../../protocol/common/clock';
 import { nullLogger } from '../../../protocol/common/log';
 import { describeEndpoint, openEndpoint } from '../../../protocol/transport/endpoint';
 import { createLogger } from '../../log';
 import { ExitCode, exitCodeFor, hintFor, type HintContext } from '../exit-codes';
 import type { ProbeRequest } from './command';
 import { execute, prepare } from './commands';
+import { prepareFlash, runFlash } from './flash';
 import { withMetadataCache } from './meta-cache';
 import { parseTarget, type ProbeFlags, type ProbeSecurity, type ProbeTarget } from './target';
 
@@ -51,6 +53,9 @@ function mask(text: string, target: ProbeTarget | undefined): string {
 export interface ProbeIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Raw progress output of `flash` (default: stdout, a redrawn bar when it is a terminal). */
+  progress?: (text: string) => void;
+  isTty?: boolean;
 }
 
 /** What the command line chose, for hints (from the parsed target when parsing got that far). */
@@ -84,7 +89,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
   try {
     // Everything that can be wrong on the command line is found before touching the meter.
     target = parseTarget(flags);
-    const prepared = await withMetadataCache(prepare(request), target);
+    const prepared = request.command === 'flash' ? prepareFlash(request) : await withMetadataCache(prepare(request), target);
     const logger = flags.verbose ? createLogger({ level: 'trace', pretty: process.stderr.isTTY }) : nullLogger;
     const security = target.security === undefined ? undefined : await clientSecurity(target, target.security);
     const { transport, modeE } = await openEndpoint(target.endpoint, undefined, target.timeoutMs);
@@ -101,6 +106,13 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
       logger: logger.child({ meter: describeEndpoint(target.endpoint) }),
     });
     await client.connect();
+    if (prepared.command === 'flash') {
+      const mode = flags.json ? 'json' : (io.isTty ?? (io === defaultIo && process.stdout.isTTY)) ? 'tty' : 'lines';
+      const progress = io.progress ?? ((t: string) => void process.stdout.write(t));
+      const result = await runFlash(client, prepared, { line: io.out, progress, mode, clock: systemClock });
+      io.out(flags.json ? JSON.stringify(result.json) : result.text);
+      return ExitCode.ok;
+    }
     const output = await execute(client, prepared);
     if (output.meterError) {
       // A refusal: the text form shows what was asked and the answer; --json prints the error document.
@@ -115,6 +127,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     const code = exitCodeFor(e);
     if (isDcuError(e)) {
       reportError(e, flags, io, hintContext(flags, target), mask(e.message, target));
+      if (request.command === 'flash' && e.layer === 'transport') io.err('  the meter keeps the blocks it acknowledged: run the same command again to resume');
     } else {
       io.err(mask(`dcu probe: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, target));
     }
