@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the one-command demo (sim/demo/run.ts) — dcud reading simulated meters into
+ * `npm start`: the one-command demo (sim/cli/demo-parts/run.ts) — dcud reading simulated meters into
  * its store and sending to a HES over MQTT, with a HES console printing what arrives.
  *
  * Keys (at a terminal): `w` cuts / restores the WAN, `q` or Ctrl-C stops everything.
@@ -8,7 +8,7 @@
  * Sizes: DCU_DEMO_METERS (serial meters, 4), DCU_DEMO_TCP_METERS (2), DCU_DEMO_LINES (2),
  * DCU_DEMO_BAUD (38400).
  */
-import { startDemo, type Demo } from '../demo/run';
+import { startDemo, type Demo } from './demo-parts/run';
 
 /** Exit code 2 (usage) for a bad environment variable, as for a bad flag. */
 class DemoUsageError extends Error {}
