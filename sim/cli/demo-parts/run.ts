@@ -13,6 +13,8 @@ import { table } from '../../../daemon/cli/render';
 import { parseFleetConfig } from '../../config';
 import { startFleet, type RunningFleet } from '../../fleet';
 import { startBroker, stopChild, type DemoBroker } from './broker';
+import { demoSocketPath } from '../../../daemon/cli/demo-command';
+import { startControl, type Control } from './control';
 import { startHesConsole, type HesConsole } from './hes-console';
 import { startWan, type Wan } from './wan';
 
@@ -89,10 +91,12 @@ export async function startDemo(o: DemoOptions, print: (line: string) => void): 
   let dcud: ChildProcess | undefined;
   let monitor: NodeJS.Timeout | undefined;
   let db: Database.Database | undefined;
+  let control: Control | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       if (monitor !== undefined) clearInterval(monitor);
+      await control?.close();
       db?.close();
       // dcud first: it finishes the request in flight, releases associations, says offline
       if (dcud !== undefined) await stopChild(dcud, 'SIGTERM', 20_000);
@@ -191,22 +195,31 @@ export async function startDemo(o: DemoOptions, print: (line: string) => void): 
       }
     }, 1000);
     const link = wan;
+    const setWan = (up: boolean): void => {
+      if (up === link.up) return;
+      if (up) {
+        link.restore();
+        print('WAN up: dcud reconnects and sends the backlog in order');
+      } else {
+        link.cut();
+        print('WAN down: readings go on into the store; the outbox grows');
+      }
+      watching = true;
+      last = -1;
+    };
+    control = await startControl(demoSocketPath(), (line) => {
+      if (line === 'wan down' || line === 'wan up') {
+        setWan(line === 'wan up');
+        return `WAN ${link.up ? 'up' : 'down'}`;
+      }
+      return `unknown command "${line}": wan down, wan up`;
+    });
+    print(control.path === undefined ? '  (another demo owns the control socket: use the keys here)' : `  from another terminal: dcu demo wan down|up (socket ${control.path})`);
     return {
       get wanUp() {
         return link.up;
       },
-      setWan: (up) => {
-        if (up === link.up) return;
-        if (up) {
-          link.restore();
-          print('WAN up: dcud reconnects and sends the backlog in order');
-        } else {
-          link.cut();
-          print('WAN down: readings go on into the store; the outbox grows');
-        }
-        watching = true;
-        last = -1;
-      },
+      setWan,
       stop,
     };
   } catch (e) {

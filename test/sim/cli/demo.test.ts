@@ -5,9 +5,10 @@
  * everything, and no process the demo started is left.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST } from '../../helpers/cli';
+import { DIST, runCli } from '../../helpers/cli';
 import { until } from '../../helpers/until';
 
 /** Every live descendant of pid (from /proc). */
@@ -51,7 +52,8 @@ interface Received {
 
 it('shows data at the HES within 60 s, a backlog while the WAN is down that drains in order, and stops clean', async () => {
   const started = Date.now();
-  const child = spawn(process.execPath, [join(DIST, 'sim', 'cli', 'demo.js')], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DCU_DEMO_BAUD: '115200' } });
+  const env = { ...process.env, DCU_DEMO_BAUD: '115200', DCU_DEMO_SOCKET: join(tmpdir(), `dcu-demo-test-${process.pid}.sock`) };
+  const child = spawn(process.execPath, [join(DIST, 'sim', 'cli', 'demo.js')], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -73,8 +75,10 @@ it('shows data at the HES within 60 s, a backlog while the WAN is down that drai
     for (const p of descendants(child.pid!)) pids.add(p);
     expect(pids.size).toBeGreaterThanOrEqual(4); // dcud, mosquitto, socat per line
 
-    child.stdin.write('wan down\n');
-    await until(() => out.includes('WAN down'), 'the WAN cut').catch(explain);
+    // the WAN is cut from another terminal, restored with a line on stdin (the `w` key at a terminal)
+    const cut = await runCli('dcu', ['demo', 'wan', 'down'], 20_000, env);
+    expect({ code: cut.code, stdout: cut.stdout.trim(), stderr: cut.stderr }).toEqual({ code: 0, stdout: 'WAN down', stderr: '' });
+    await until(() => out.includes('WAN down:'), 'the WAN cut').catch(explain);
     // readings go on: the next cycles store into the outbox, nothing reaches the HES
     const backlog = (): number[] => [...out.matchAll(/outbox: (\d+) messages waiting/g)].map((m) => Number(m[1]));
     await until(() => backlog().some((n, i) => n > (backlog()[0] ?? 0) && i > 0), 'a growing outbox (the next collection cycle)', 150_000).catch(explain);
@@ -106,4 +110,8 @@ it('shows data at the HES within 60 s, a backlog while the WAN is down that drai
   expect(out).toMatch(/stopped; nothing left running/);
   const left = [...pids].filter(alive);
   expect(left).toEqual([]);
+  expect(existsSync(env.DCU_DEMO_SOCKET)).toBe(false);
+  const none = await runCli('dcu', ['demo', 'wan', 'up'], 20_000, env);
+  expect(none.code).toBe(3);
+  expect(none.stderr).toMatch(/no demo is running .* start it with `npm start`/);
 }, 330_000);
