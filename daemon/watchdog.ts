@@ -82,3 +82,31 @@ export function statusLine(health: Record<string, unknown>, mqttConnected: boole
   ];
   return parts.join(', ');
 }
+
+/** What the uplink liveness looks at (a part of UplinkHealth). */
+export interface UplinkProgress {
+  readonly session: { readonly connected: boolean };
+  readonly drain: { readonly published: number; readonly delivered: number; readonly kept: Readonly<Record<string, number>> };
+  readonly backlog: readonly unknown[];
+}
+
+/**
+ * The uplink loop from outside: connected with messages waiting, it must publish or settle
+ * something within `stallMs`. Disconnected counts as alive: the session keeps reconnecting,
+ * and a restart would not bring the WAN back.
+ */
+export function uplinkLiveness(health: () => UplinkProgress, stallMs: number): Liveness {
+  let mark = '';
+  let since = Number.NEGATIVE_INFINITY;
+  return (now) => {
+    const h = health();
+    const kept = Object.values(h.drain.kept).reduce((a, n) => a + n, 0);
+    const state = `${h.drain.published}/${h.drain.delivered}/${kept}`;
+    if (!h.session.connected || h.backlog.length === 0 || state !== mark) {
+      mark = state;
+      since = now;
+      return undefined;
+    }
+    return now - since > stallMs ? `connected with messages waiting, but nothing sent or settled for ${Math.round((now - since) / 1000)} s` : undefined;
+  };
+}

@@ -12,8 +12,11 @@ import { isDcuError } from '../../protocol/common/errors';
 import { startDaemon } from '../dcud';
 import { createLogger } from '../log';
 import { Notifier } from '../notify';
-import { statusLine, Watchdog } from '../watchdog';
+import { statusLine, uplinkLiveness, Watchdog } from '../watchdog';
 import { ExitCode, exitCodeFor } from './exit-codes';
+
+/** Connected with messages waiting and nothing sent or settled this long: the uplink loop is stalled (acks time out after 30 s by default). */
+const UPLINK_STALL_MS = 5 * 60_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('dcud')
@@ -58,7 +61,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const notifier = new Notifier(logger.child({ part: 'systemd' }));
   const summary = (): string => statusLine(running.health(), running.uplink?.health().session.connected);
   const watchdogMs = notifier.watchdogMs();
-  const watchdog = watchdogMs === undefined ? undefined : new Watchdog({ clock: systemClock, logger: logger.child({ part: 'watchdog' }), notifier, status: summary, loops: { scheduler: (now) => running.scheduler.liveness(now), collector: (now) => running.collector.liveness(now) } }, watchdogMs);
+  const uplink = running.uplink;
+  const loops = {
+    scheduler: (now: number) => running.scheduler.liveness(now),
+    collector: (now: number) => running.collector.liveness(now),
+    ...(uplink === undefined ? {} : { uplink: uplinkLiveness(() => uplink.health(), UPLINK_STALL_MS) }),
+  };
+  const watchdog = watchdogMs === undefined ? undefined : new Watchdog({ clock: systemClock, logger: logger.child({ part: 'watchdog' }), notifier, status: summary, loops }, watchdogMs);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

@@ -2,7 +2,7 @@
 import { FakeClock } from '../../protocol/common/clock';
 import { nullLogger } from '../../protocol/common/log';
 import { Notifier } from '../../daemon/notify';
-import { statusLine, Watchdog, type Liveness } from '../../daemon/watchdog';
+import { statusLine, uplinkLiveness, Watchdog, type Liveness } from '../../daemon/watchdog';
 
 function setup(loops: Record<string, Liveness>): { clock: FakeClock; sent: string[][]; dog: Watchdog } {
   const clock = new FakeClock();
@@ -53,4 +53,20 @@ it('is off without NOTIFY_SOCKET, and reads WATCHDOG_USEC only for its own pid',
 it('summarises the health snapshot in one STATUS line', () => {
   const line = statusLine({ meters: { total: 6, unreachable: 1 }, jobs: { queued: 2, running: 1 }, outbox: { backlog: 40 }, store: { fill: 0.123 } }, false);
   expect(line).toBe('6 meters (1 unreachable), jobs 2 queued, 1 running, outbox 40, store 12% full, MQTT disconnected');
+});
+
+it('calls the uplink stalled only when connected with a backlog and no send or settle for the stall time', () => {
+  const h = { session: { connected: true }, drain: { published: 0, delivered: 0, kept: {} as Record<string, number> }, backlog: [{}] as unknown[] };
+  const alive = uplinkLiveness(() => h, 60_000);
+  expect(alive(0)).toBeUndefined();
+  expect(alive(60_000)).toBeUndefined();
+  expect(alive(61_000)).toBe('connected with messages waiting, but nothing sent or settled for 61 s');
+  h.drain.published = 1; // progress resets the mark
+  expect(alive(62_000)).toBeUndefined();
+  expect(alive(122_000)).toBeUndefined();
+  h.session.connected = false; // the WAN is down: reconnecting is the loop's work, not a stall
+  expect(alive(500_000)).toBeUndefined();
+  h.session.connected = true;
+  h.backlog = [];
+  expect(alive(900_000)).toBeUndefined();
 });
