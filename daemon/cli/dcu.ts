@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './config-command';
+import { registerDemo } from './demo-command';
 import { registerDiscovered } from './discovered-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
@@ -30,6 +31,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerDiscovered(program, onExit, io);
   registerRead(program, onExit, io);
   registerJobs(program, onExit, io);
+  registerDemo(program, onExit, io);
   return program;
 }
 

@@ -14,7 +14,12 @@ import { systemClock } from '../../protocol/common/clock';
 import { isDcuError } from '../../protocol/common/errors';
 import { startDaemon } from '../dcud';
 import { createLogger } from '../log';
+import { Notifier } from '../notify';
+import { statusLine, uplinkLiveness, Watchdog } from '../watchdog';
 import { ExitCode, exitCodeFor } from './exit-codes';
+
+/** Connected with messages waiting and nothing sent or settled this long: the uplink loop is stalled (acks time out after 30 s by default). */
+const UPLINK_STALL_MS = 5 * 60_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('dcud')
@@ -55,19 +60,35 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.storage;
   }
   const running = daemon;
+  // systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while the loops progress, STOPPING=1 on a stop
+  const notifier = new Notifier(logger.child({ part: 'systemd' }));
+  const summary = (): string => statusLine(running.health(), running.uplink?.health().session.connected);
+  const watchdogMs = notifier.watchdogMs();
+  const uplink = running.uplink;
+  const loops = {
+    scheduler: (now: number) => running.scheduler.liveness(now),
+    collector: (now: number) => running.collector.liveness(now),
+    ...(uplink === undefined ? {} : { uplink: uplinkLiveness(() => uplink.health(), UPLINK_STALL_MS) }),
+  };
+  const watchdog = watchdogMs === undefined ? undefined : new Watchdog({ clock: systemClock, logger: logger.child({ part: 'watchdog' }), notifier, status: summary, loops }, watchdogMs);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'dcud stopping');
-      running.stop().then(
-        () => resolve(ExitCode.ok),
-        (e: unknown) => {
-          logger.error({ err: e instanceof Error ? e.message : String(e) }, 'unclean stop');
-          resolve(ExitCode.internal);
-        },
-      );
+      watchdog?.stop();
+      void notifier.stopping(`stopping (${signal})`);
+      running
+        .stop()
+        .then(() => notifier.flush())
+        .then(
+          () => resolve(ExitCode.ok),
+          (e: unknown) => {
+            logger.error({ err: e instanceof Error ? e.message : String(e) }, 'unclean stop');
+            resolve(ExitCode.internal);
+          },
+        );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
@@ -83,6 +104,15 @@ async function main(argv: readonly string[]): Promise<number> {
     running.collector.start();
     running.discovery.start();
     running.maintenance.start();
+    void notifier.ready(summary());
+    watchdog?.start();
+    // Test hook, off unless DCUD_TEST_HOOKS=1: SIGUSR2 stops the scheduler loop while dcud runs (a stall the watchdog must see).
+    if (process.env.DCUD_TEST_HOOKS === '1') {
+      process.on('SIGUSR2', () => {
+        logger.warn('test hook: the scheduler loop is stalled on purpose (SIGUSR2)');
+        void running.scheduler.stop();
+      });
+    }
   });
 }
 

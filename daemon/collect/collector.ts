@@ -46,8 +46,16 @@ export interface MeterOutcome {
 }
 
 
+/** How late a planned cycle may start, and how long a cycle may go without a meter finishing, before the watchdog calls the collector stalled. */
+const LIVENESS_GRACE_MS = 60_000;
+const CYCLE_STALL_MS = 30 * 60_000;
+
 export class Collector {
   private readonly timers = new Map<CollectClass, TimerHandle>();
+  /** When each class's next cycle is due (watchdog liveness). */
+  private readonly dueAt = new Map<CollectClass, number>();
+  /** Last sign of progress: a cycle started or a meter finished. */
+  private progressAt = 0;
   private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
   /** Completed cycles (health, tests). */
@@ -91,13 +99,16 @@ export class Collector {
     const first = this.cycleLogged(plans.map((p) => p.cls));
     for (const plan of plans) {
       const loop = (): void => {
+        this.dueAt.delete(plan.cls);
         if (this.stopping) return;
         void this.cycleLogged([plan.cls]).finally(() => schedule());
       };
       const schedule = (): void => {
         if (this.stopping) return;
         const now = this.deps.clock.now();
-        this.timers.set(plan.cls, this.deps.clock.setTimer(plan.everyMs - (now % plan.everyMs) + 1000, loop));
+        const wait = plan.everyMs - (now % plan.everyMs) + 1000;
+        this.timers.set(plan.cls, this.deps.clock.setTimer(wait, loop));
+        this.dueAt.set(plan.cls, now + wait);
       };
       void first.finally(() => schedule());
     }
@@ -113,6 +124,14 @@ export class Collector {
     return p;
   }
 
+  /** Watchdog: undefined while cycles start when planned and running ones see meters finish, else why not. */
+  liveness(now: number): string | undefined {
+    if (this.stopping) return 'stopped';
+    for (const [cls, at] of this.dueAt) if (now - at > LIVENESS_GRACE_MS) return `the ${cls} cycle is ${Math.round((now - at) / 1000)} s overdue`;
+    if (this.running.size > 0 && now - this.progressAt > CYCLE_STALL_MS) return `no meter finished for ${Math.round((now - this.progressAt) / 60_000)} min`;
+    return undefined;
+  }
+
   /** Stops scheduling; the request in flight finishes and associations are released. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -123,12 +142,14 @@ export class Collector {
   /** One collection cycle of the given classes over every registered meter. */
   async runCycle(classes: readonly CollectClass[] = ['load-profile']): Promise<MeterOutcome[]> {
     const now = this.deps.clock.now();
+    this.progressAt = now;
     const all = this.deps.meters.list();
     const meters = all.filter((m) => this.backoff.due(m.serial, now));
     if (meters.length < all.length) this.deps.logger.debug({ waiting: all.length - meters.length }, 'meters in retry backoff skipped this cycle');
     const outcomes = await Promise.all(
       meters.map(async (m) => {
         const o = await this.collectMeter(m, 'scheduled', classes);
+        this.progressAt = this.deps.clock.now();
         if (o.status !== 'FAIL') this.backoff.succeeded(m.serial);
         else if (o.code !== ErrorCode.StorageFull && !this.isStopping()) {
           const at = this.backoff.failed(m.serial, this.deps.clock.now());

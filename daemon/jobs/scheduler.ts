@@ -26,6 +26,8 @@ export const JOB_DEFAULTS = {
 
 /** The longest the scheduler sleeps without looking (windows opening, deadlines). */
 const IDLE_LOOK_MS = 60_000;
+/** How late the next look may be before the watchdog calls the scheduler stalled. */
+const LIVENESS_GRACE_MS = 30_000;
 /** Failures a retry cannot fix. */
 const FINAL_CODES = new Set<number>([ErrorCode.Usage, ErrorCode.UnknownMeter, ErrorCode.MeterIdentityMismatch, ErrorCode.Config, ErrorCode.JobCancelled, ErrorCode.UnknownObis, ErrorCode.UnknownClass]);
 
@@ -66,6 +68,8 @@ export class Scheduler {
   private readonly requests = new Map<string, JobRequest>();
   private stopping = false;
   private started = false;
+  /** When the armed timer looks at the queue next (watchdog liveness); undefined when stopped. */
+  private lookAt: number | undefined;
   private readonly timeZone: string;
   private readonly random: () => number;
 
@@ -124,6 +128,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopping = true;
     this.timer?.cancel();
+    this.lookAt = undefined;
     for (const r of this.running.values()) r.controller.abort();
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
@@ -131,6 +136,13 @@ export class Scheduler {
   /** The job store (listing, counts). */
   get jobs(): JobStore {
     return this.deps.jobs;
+  }
+
+  /** Watchdog: undefined while the scheduler looks at its queue when it said it would, else why not. */
+  liveness(now: number): string | undefined {
+    if (this.lookAt === undefined) return this.started ? 'stopped looking at the job queue' : 'not started';
+    const late = now - this.lookAt;
+    return late > LIVENESS_GRACE_MS ? `its look at the job queue is ${Math.round(late / 1000)} s overdue` : undefined;
   }
 
   /** Attempts running now (health). */
@@ -217,6 +229,7 @@ export class Scheduler {
     const next = jobs.nextDueAfter(now);
     const wait = Math.min(IDLE_LOOK_MS, next === undefined ? IDLE_LOOK_MS : next - now);
     this.timer = clock.setTimer(wait, () => this.pump());
+    this.lookAt = now + wait;
   }
 
   private requestOf(job: string): JobRequest | undefined {

@@ -250,4 +250,17 @@ describe('Scheduler (persisted jobs)', () => {
     expect(second.jobs.meter(job.id, 'A1')).toMatchObject({ state: 'EXE', attempts: 2 });
     await second.s.stop();
   });
+  it('tells the watchdog whether it looks at its queue when it said it would', async () => {
+    const { s } = scheduler(ok);
+    expect(s.liveness(clock.now())).toBe('not started');
+    s.start();
+    expect(s.liveness(clock.now())).toBeUndefined();
+    // the idle look is due within a minute: a little late is fine, much later is a stall
+    expect(s.liveness(clock.now() + 80_000)).toBeUndefined();
+    expect(s.liveness(clock.now() + 120_000)).toBe('its look at the job queue is 60 s overdue');
+    clock.advance(60_000);
+    expect(s.liveness(clock.now() + 80_000)).toBeUndefined();
+    await s.stop();
+    expect(s.liveness(clock.now())).toBe('stopped looking at the job queue');
+  });
 });

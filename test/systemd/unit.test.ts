@@ -1,0 +1,66 @@
+/**
+ * systemd/: the unit passes `systemd-analyze verify` (Debian package `systemd`; it needs no
+ * running systemd), carries the hardening the issue asks for, the sysusers.d file parses, and
+ * scripts/install.sh lays the files out under a staging root (DESTDIR).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const UNIT = join(ROOT, 'systemd', 'dcud.service');
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dcu-unit-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** verify checks that ExecStart's program exists: where node is not /usr/bin/node (a CI image with /usr/local/bin/node), a copy names this node, as install.sh does. */
+function verifiable(): string {
+  if (existsSync('/usr/bin/node')) return UNIT;
+  const copy = join(dir, 'dcud.service');
+  writeFileSync(copy, readFileSync(UNIT, 'utf8').replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `));
+  return copy;
+}
+
+it('passes systemd-analyze verify', () => {
+  const r = spawnSync('systemd-analyze', ['verify', verifiable()], { encoding: 'utf8' });
+  expect(r.error).toBeUndefined();
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});
+
+it('is a hardened Type=notify service with a watchdog, fed through systemd-notify', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const has = (line: string): void => expect(unit.split('\n')).toContain(line);
+  for (const l of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=60', 'Restart=on-failure', 'User=dcu', 'SupplementaryGroups=dialout', 'StateDirectory=dcu', 'ConfigurationDirectory=dcu', 'ProtectSystem=strict', 'ProtectHome=yes', 'NoNewPrivileges=yes', 'DevicePolicy=closed']) has(l);
+  for (const g of ['ttyS', 'ttyUSB', 'ttyACM', 'ttyAMA']) has(`DeviceAllow=char-${g} rw`);
+  expect(unit).not.toMatch(/^PrivateDevices=/m);
+  expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
+});
+
+it('creates the dcu user in dialout (sysusers.d, dry run)', () => {
+  const root = join(dir, 'sysroot');
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  const r = spawnSync('systemd-sysusers', ['--dry-run', `--root=${root}`, join(ROOT, 'systemd', 'dcu.sysusers.conf')], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  expect(r.stdout + r.stderr).toMatch(/Creating user 'dcu'/);
+});
+
+it('install.sh lays out code, unit, sysusers, wrappers and the example config under DESTDIR', () => {
+  const stage = join(dir, 'stage');
+  execFileSync('bash', [join(ROOT, 'scripts', 'install.sh')], { env: { ...process.env, DESTDIR: stage, DCU_NODE: process.execPath }, stdio: 'pipe' });
+  for (const f of ['usr/lib/dcu/dist/daemon/cli/dcud.js', 'usr/lib/dcu/package-lock.json', 'usr/lib/systemd/system/dcud.service', 'usr/lib/sysusers.d/dcu.conf', 'usr/bin/dcu', 'usr/bin/dcud', 'etc/dcu/dcu.yaml']) {
+    expect(existsSync(join(stage, f))).toBe(true);
+  }
+  const unit = join(stage, 'usr/lib/systemd/system/dcud.service');
+  expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} /usr/lib/dcu/dist/daemon/cli/dcud.js`);
+  expect(spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' }).status).toBe(0);
+  expect(readFileSync(join(stage, 'etc/dcu/dcu.yaml'), 'utf8')).toBe(execFileSync(process.execPath, [join(ROOT, 'dist/daemon/cli/dcu.js'), 'config', 'example'], { encoding: 'utf8' }));
+  // a second run keeps the edited configuration
+  writeFileSync(join(stage, 'etc/dcu/dcu.yaml'), '# edited\n');
+  execFileSync('bash', [join(ROOT, 'scripts', 'install.sh')], { env: { ...process.env, DESTDIR: stage, DCU_NODE: process.execPath }, stdio: 'pipe' });
+  expect(readFileSync(join(stage, 'etc/dcu/dcu.yaml'), 'utf8')).toBe('# edited\n');
+});
