@@ -38,7 +38,7 @@ it('is a hardened Type=notify service with a watchdog, fed through systemd-notif
   for (const l of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=60', 'Restart=on-failure', 'User=dcu', 'SupplementaryGroups=dialout', 'StateDirectory=dcu', 'ConfigurationDirectory=dcu', 'ProtectSystem=strict', 'ProtectHome=yes', 'NoNewPrivileges=yes', 'DevicePolicy=closed']) has(l);
   for (const g of ['ttyS', 'ttyUSB', 'ttyACM', 'ttyAMA']) has(`DeviceAllow=char-${g} rw`);
   expect(unit).not.toMatch(/^PrivateDevices=/m);
-  expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
+  expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
 });
 
 it('creates the dcu user in dialout (sysusers.d, dry run)', () => {
@@ -56,7 +56,7 @@ it('install.sh lays out code, unit, sysusers, wrappers and the example config un
     expect(existsSync(join(stage, f))).toBe(true);
   }
   const unit = join(stage, 'usr/lib/systemd/system/dcud.service');
-  expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} /usr/lib/dcu/dist/daemon/cli/dcud.js`);
+  expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} --max-semi-space-size=4 /usr/lib/dcu/dist/daemon/cli/dcud.js`);
   expect(spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' }).status).toBe(0);
   expect(readFileSync(join(stage, 'etc/dcu/dcu.yaml'), 'utf8')).toBe(execFileSync(process.execPath, [join(ROOT, 'dist/daemon/cli/dcu.js'), 'config', 'example'], { encoding: 'utf8' }));
   // a second run keeps the edited configuration
