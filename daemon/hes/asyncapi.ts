@@ -50,6 +50,8 @@ export function commandContract(names: readonly string[] = Object.keys(COMMAND_S
       reply: { address: { description: REPLY_DESCRIPTION, location: '$message.payload#/replyTo' }, channel: ref('channels/cmd-reply'), messages: [ref(`channels/cmd-reply/messages/${id}-answer`)] },
     };
   }
+  messages['cmd-error'] = { name: 'cmd-error', summary: 'the answer to any refused command, an unknown one included (sent to resp/<name> or the response topic)', contentType: 'application/json', payload: ref('components/schemas/cmdError') };
+  answerRefs['cmd-error'] = ref('components/messages/cmd-error');
   channels['cmd-reply'] = { address: null, description: `dcu → HES: answers to commands. ${REPLY_DESCRIPTION}`, messages: answerRefs };
   channels['cmd-resp'] = { address: 'dcu/{dcuId}/resp/{command}', description: 'dcu → HES: answers to commands that named no response topic and no replyTo.', parameters: { ...DCU_ID, command: { description: 'the command name' } }, messages: answerRefs };
   operations['sendCmdResp'] = { action: 'send', channel: ref('channels/cmd-resp') };
