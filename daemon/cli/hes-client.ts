@@ -7,7 +7,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 
 export interface BrokerOptions {
@@ -124,11 +123,10 @@ export interface DataMessage {
   readonly since?: string;
 }
 
-/** A payload as JSON; a deflated one (content type …+deflate) inflated first. */
-export function decodePayload(payload: Buffer, contentType: string | undefined): DataMessage | undefined {
+/** A payload as JSON (every encoding today is JSON text). */
+export function decodePayload(payload: Buffer): DataMessage | undefined {
   try {
-    const text = contentType?.endsWith('+deflate') === true ? inflateRawSync(payload).toString('utf8') : payload.toString('utf8');
-    return JSON.parse(text) as DataMessage;
+    return JSON.parse(payload.toString('utf8')) as DataMessage;
   } catch {
     return undefined;
   }

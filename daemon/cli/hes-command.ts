@@ -111,8 +111,8 @@ async function watch(io: StoreIo, client: MqttClient, o: HesOptions & { ack?: bo
       io.err(`dcu hes: the broker ${o.broker} closed the connection`);
       stop(ExitCode.transport);
     });
-    client.on('message', (topic, payload, packet) => {
-      const m = decodePayload(payload, packet.properties?.contentType);
+    client.on('message', (topic, payload) => {
+      const m = decodePayload(payload);
       io.out(o.json === true ? JSON.stringify({ topic, message: m ?? payload.toString('base64') }) : describe(topic, m, payload.length));
       const at = topic.lastIndexOf('/data/');
       if (o.ack === true && at >= 0 && m?.seq !== undefined && typeof m.class === 'string') {
