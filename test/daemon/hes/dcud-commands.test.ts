@@ -169,3 +169,34 @@ describe('HES commands through mosquitto to dcud', () => {
     expect(d.dump()).toBe(start);
   });
 });
+
+describe('HES commands to a dcud that speaks MQTT 3.1.1', () => {
+  let d: DcudMqtt;
+  let hes: MqttClient;
+  afterAll(async () => {
+    await hes.endAsync(true);
+    await d.close();
+  });
+
+  it('answers a read on the replyTo of the payload, correlationId echoed, valid for the contract', async () => {
+    const contract = await loadContract();
+    d = await startDcudMqtt({ id: 'dcu-cmd3', meters: 1, mqtt: 'protocol: "3.1.1"' });
+    hes = await mqtt.connectAsync(d.broker.url, { protocolVersion: 4, clientId: 'hes-311' });
+    const got: Answer[] = [];
+    let online = false;
+    hes.on('message', (topic, payload) => {
+      const doc = JSON.parse(payload.toString()) as Answer;
+      if (topic.endsWith('/status')) online ||= doc.state === 'online';
+      else got.push(doc);
+    });
+    await hes.subscribeAsync(['dcu/dcu-cmd3/status', 'hes/311/#'], { qos: 1 });
+    await until(() => online, 'dcud online over 3.1.1', 60_000);
+    const serial = d.serials[0] ?? '';
+    await hes.publishAsync('dcu/dcu-cmd3/cmd/read', JSON.stringify({ meters: [serial], what: [ENERGY], replyTo: 'hes/311/a', correlationId: 'k-1' }), { qos: 1 });
+    await until(() => got.some((a) => a.type === 'done'), 'the answers over 3.1.1', 60_000);
+    expect(got.map((a) => a.type)).toEqual(['accepted', 'result', 'done']);
+    expect(got.every((a) => a.correlationId === 'k-1')).toBe(true);
+    expect(got[1]?.result).toMatchObject({ meter: serial, status: 'EXE', attributes: [{ ref: ENERGY }] });
+    for (const a of got) contract.checkMessage('cmd-read-answer', a);
+  });
+});
