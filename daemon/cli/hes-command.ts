@@ -98,8 +98,11 @@ async function watch(io: StoreIo, client: MqttClient, o: HesOptions & { ack?: bo
   const limit = o.count === undefined ? Infinity : Number(o.count);
   const acks = new AckTracker();
   let seen = 0;
+  let stopped = false;
   return new Promise<number>((resolve) => {
     const stop = (code: number): void => {
+      if (stopped) return;
+      stopped = true;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolve(code);
@@ -108,6 +111,7 @@ async function watch(io: StoreIo, client: MqttClient, o: HesOptions & { ack?: bo
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     client.on('close', () => {
+      if (stopped) return;
       io.err(`dcu hes: the broker ${o.broker} closed the connection`);
       stop(ExitCode.transport);
     });

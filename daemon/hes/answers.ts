@@ -88,7 +88,7 @@ export const ANSWER_SCHEMAS: Readonly<Record<string, readonly TSchema[]>> = {
             reachability: Type.String(),
             lastSeen: Type.Union([EpochMs, Type.Null()]),
             firmwareId: Type.Union([Type.String(), Type.Null()]),
-            lastError: Type.Unknown(),
+            lastError: Type.Union([Type.String(), Type.Null()]),
           }),
         ),
       },
