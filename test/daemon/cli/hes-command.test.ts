@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { loadContract } from '../../helpers/asyncapi';
 import { DIST, runCli } from '../../helpers/cli';
 import { startDcudMqtt, type DcudMqtt } from '../../helpers/dcud-mqtt';
-import { freePort } from '../../helpers/mosquitto';
+import { writeFileSync } from 'node:fs';
+import { freePort, startMosquitto } from '../../helpers/mosquitto';
 import { until } from '../../helpers/until';
 
 jest.setTimeout(180_000);
@@ -92,5 +93,25 @@ describe('dcu hes', () => {
     const down = await runCli('dcu', ['hes', '--broker', `mqtt://127.0.0.1:${port}`, '--dcu', ID, 'read', 'X']);
     expect(down.code).toBe(3);
     expect(down.stderr).toMatch(/cannot connect to the broker mqtt:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('TLS with a CA and client certificate, credentials from files; a wrong password is exit 3', async () => {
+    const broker = await startMosquitto({ tls: true, users: { hes: 'right-pw' } });
+    try {
+      const tls = broker.tls!;
+      writeFileSync(join(broker.dir, 'user'), 'hes\n');
+      writeFileSync(join(broker.dir, 'good'), 'right-pw\n');
+      writeFileSync(join(broker.dir, 'bad'), 'wrong-pw\n');
+      const args = (pw: string): string[] => ['hes', '--broker', broker.tlsUrl!, '--dcu', 'nobody', '--ca', tls.ca, '--cert', tls.cert, '--key', tls.key, '--username-file', join(broker.dir, 'user'), '--password-file', join(broker.dir, pw), '--timeout', '2s', 'send', 'status'];
+      const connected = await runCli('dcu', args('good'));
+      expect(connected.code).toBe(3);
+      expect(connected.stderr).toMatch(/no answer to status within 2 s/); // connected, subscribed, published: nobody answers
+      const refused = await runCli('dcu', args('bad'));
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/cannot connect to the broker/);
+      expect(refused.stderr + connected.stderr).not.toMatch(/right-pw|wrong-pw/);
+    } finally {
+      await broker.close();
+    }
   });
 });
