@@ -9,9 +9,10 @@ import { storeIngestBench } from './store-ingest';
 import { drainBench } from './drain';
 import { collectionCycleBench } from './collection-cycle';
 import { dcudMemoryBench } from './dcud-memory';
+import { wanBytesBench } from './wan-bytes';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, dcudMemoryBench, drainBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, dcudMemoryBench, drainBench, wanBytesBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfig } from './config-command';
 import { registerDemo } from './demo-command';
 import { registerDiscovered } from './discovered-command';
+import { registerHes } from './hes-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
@@ -32,6 +33,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerRead(program, onExit, io);
   registerJobs(program, onExit, io);
   registerDemo(program, onExit, io);
+  registerHes(program, onExit, io);
   return program;
 }
 

@@ -40,9 +40,33 @@ function isProfile(p: unknown): p is StoredProfile {
   return typeof o.meter === 'string' && typeof o.profile === 'string' && Array.isArray(o.columns) && Array.isArray(o.rows);
 }
 
+const INTEGER = /^-?\d+$/;
+
+/**
+ * A column of whole numbers without gaps (cumulative energy counters, typically) as its first
+ * value and the differences row to row: `{ first: "18001013", delta: [37, 41, …] }`, row i =
+ * row i−1 + delta[i−1], exact. Only when every difference is a safe integer and it is shorter
+ * than the plain column; undefined otherwise.
+ */
+export function deltaColumn(column: readonly (string | null)[]): { first: string; delta: number[] } | undefined {
+  if (column.length < 2 || !column.every((v): v is string => v !== null && INTEGER.test(v))) return undefined;
+  const delta: number[] = [];
+  let prev = BigInt(column[0] as string);
+  for (let i = 1; i < column.length; i++) {
+    const v = BigInt(column[i] as string);
+    const d = v - prev;
+    if (d > BigInt(Number.MAX_SAFE_INTEGER) || d < BigInt(Number.MIN_SAFE_INTEGER)) return undefined;
+    delta.push(Number(d));
+    prev = v;
+  }
+  const out = { first: column[0] as string, delta };
+  return JSON.stringify(out).length < JSON.stringify(column).length ? out : undefined;
+}
+
 /**
  * Profile rows in columns: `start` + `period` (ms) when every step is the same, else `at`
- * (one time per row); `status` only when a row has one; `values[c][r]` per captured column.
+ * (one time per row); `status` only when a row has one; `values[c]` per captured column: the
+ * cells row by row, or `{first, delta}` for a column of whole numbers (deltaColumn).
  */
 export function compactProfile(p: StoredProfile): Record<string, unknown> {
   const times = p.rows.map((r) => r[0] as number);
@@ -64,7 +88,7 @@ export function compactProfile(p: StoredProfile): Record<string, unknown> {
     out.at = times;
   }
   if (status.some((x) => x !== null)) out.status = status;
-  out.values = values;
+  out.values = values.map((col) => deltaColumn(col) ?? col);
   return out;
 }
 

@@ -14,6 +14,8 @@ export interface Contract {
   readonly addresses: readonly string[];
   /** Throws unless `payload` (JSON) is valid for the channel of `topic`. */
   check(topic: string, payload: unknown): void;
+  /** Throws unless `payload` is valid for the message `id` of components/messages (e.g. cmd-read-answer: answers arrive on topics the HES chose). */
+  checkMessage(id: string, payload: unknown): void;
   /** Messages checked so far. */
   readonly checked: number;
 }
@@ -29,6 +31,8 @@ export async function loadContract(): Promise<Contract> {
     const pattern = new RegExp(`^${address.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
     channels.push({ address, pattern, validators: c.messages().all().map((m) => ajv.compile(m.payload()?.json() ?? {})) });
   }
+  const messages = new Map<string, ValidateFunction>();
+  for (const m of document.components().messages().all()) messages.set(m.id(), ajv.compile(m.payload()?.json() ?? {}));
   let checked = 0;
   return {
     addresses: channels.map((c) => c.address),
@@ -40,6 +44,12 @@ export async function loadContract(): Promise<Contract> {
       if (ch === undefined) throw new Error(`topic ${topic} is not in docs/asyncapi.yaml`);
       const failures = ch.validators.map((v) => (v(payload) ? null : ajv.errorsText(v.errors))).filter((e) => e !== null);
       if (failures.length === ch.validators.length) throw new Error(`message on ${topic} does not match docs/asyncapi.yaml: ${failures.join(' | ')}\n${JSON.stringify(payload).slice(0, 500)}`);
+      checked++;
+    },
+    checkMessage(id, payload) {
+      const v = messages.get(id);
+      if (v === undefined) throw new Error(`message ${id} is not in docs/asyncapi.yaml components/messages`);
+      if (!v(payload)) throw new Error(`message ${id} does not match docs/asyncapi.yaml: ${ajv.errorsText(v.errors)}\n${JSON.stringify(payload).slice(0, 500)}`);
       checked++;
     },
   };

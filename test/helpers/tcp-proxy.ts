@@ -9,20 +9,28 @@ export interface TcpProxy {
   readonly port: number;
   /** Live connections stop forwarding, silently. */
   blackhole(): void;
+  /** Bytes forwarded so far: client → server and server → client (TCP payload, MQTT headers included). */
+  bytes(): { readonly up: number; readonly down: number };
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs: { a: Socket; b: Socket; dead: boolean }[] = [];
+  let up = 0;
+  let down = 0;
   const server = createServer((a) => {
     const b = createConnection({ port: targetPort, host: '127.0.0.1' });
     const pair = { a, b, dead: false };
     pairs.push(pair);
     a.on('data', (d) => {
-      if (!pair.dead) b.write(d);
+      if (pair.dead) return;
+      up += d.length;
+      b.write(d);
     });
     b.on('data', (d) => {
-      if (!pair.dead) a.write(d);
+      if (pair.dead) return;
+      down += d.length;
+      a.write(d);
     });
     const end = (): void => {
       if (pair.dead) return; // a black hole never tells anyone
@@ -39,6 +47,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   if (typeof addr !== 'object' || addr === null) throw new Error('proxy has no port');
   return {
     port: addr.port,
+    bytes: () => ({ up, down }),
     blackhole: () => {
       for (const p of pairs) p.dead = true;
     },
