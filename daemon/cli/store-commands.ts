@@ -11,6 +11,7 @@ import { MeterRepository, type MeterRecord } from '../../storage/meters';
 import { STORE_FILE } from '../dcud';
 import { csvCell, EXPORT_CLASSES, exportRows, iso, type ExportClass } from '../export';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { remoteExport, remoteMetersList, remoteMetersShow, remoteOf, runAsync } from './remote-commands';
 import { describeInstant, parseRange } from './instant';
 import { table } from './render';
 
@@ -64,8 +65,10 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
     .description('every registered meter: line, address, stage, reachability, last seen')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'print one JSON document')
-    .action((opts: { state?: string; json?: boolean }) =>
-      run(io, onExit, () => {
+    .action((opts: { state?: string; json?: boolean }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteMetersList(remote, opts.json === true, io));
+      return run(io, onExit, () => {
         const db = openReadOnly(stateDirOf(opts, io.env));
         try {
           const list = new MeterRepository(db).list();
@@ -80,15 +83,17 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
   meters
     .command('show <serial>')
     .description('one meter: access (credentials not shown), state, identity, watermarks')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'print one JSON document')
-    .action((serial: string, opts: { state?: string; json?: boolean }) =>
-      run(io, onExit, () => {
+    .action((serial: string, opts: { state?: string; json?: boolean }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteMetersShow(remote, serial, opts.json === true, io));
+      return run(io, onExit, () => {
         const db = openReadOnly(stateDirOf(opts, io.env));
         try {
           const m = new MeterRepository(db).get(serial);
@@ -99,8 +104,8 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
   program
     .command('export')
     .description('stored data for a time range as CSV or JSON (works while the WAN is down)')
@@ -110,8 +115,10 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
     .option('--class <class>', `data class: ${EXPORT_CLASSES.join(', ')}`, 'load-profile')
     .option('--format <format>', 'csv or json', 'csv')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
-    .action((opts: { from: string; to: string; meters?: string; class: string; format: string; state?: string }) =>
-      run(io, onExit, () => {
+    .action((opts: { from: string; to: string; meters?: string; class: string; format: string; state?: string }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteExport(remote, opts, io));
+      return run(io, onExit, () => {
         const range = parseRange(opts.from, opts.to);
         if (range === undefined) throw new DcuError(ErrorCode.Usage, '--from and --to are required');
         if (!(EXPORT_CLASSES as readonly string[]).includes(opts.class)) throw new DcuError(ErrorCode.Usage, `--class is one of ${EXPORT_CLASSES.join(', ')}; got "${opts.class}"`);
@@ -129,6 +136,6 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
 }
