@@ -32,6 +32,29 @@ export function createMetrics(deps: ApiDeps): ApiMetrics {
       for (const l of lines.values()) this.set({ line: l.name }, l.arbiter.queued);
     },
   });
+  new Counter({
+    name: 'dcu_line_bytes_total',
+    help: 'bytes through meter sessions on the line since start',
+    labelNames: ['line', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of lines.values()) {
+        this.inc({ line: l.name, direction: 'sent' }, l.traffic.sentBytes);
+        this.inc({ line: l.name, direction: 'received' }, l.traffic.receivedBytes);
+      }
+    },
+  });
+  new Counter({
+    name: 'dcu_line_session_seconds_total',
+    help: 'time meter sessions were open on the line since start; rate() / capacity is the busy ratio over time',
+    labelNames: ['line'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of lines.values()) this.inc({ line: l.name }, l.traffic.sessionMs / 1000);
+    },
+  });
   new Gauge({
     name: 'dcu_store_bytes',
     help: 'size of the SQLite store',

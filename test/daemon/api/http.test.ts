@@ -195,6 +195,8 @@ describe('local API', () => {
     expect(metrics.text).toMatch(/dcu_line_busy_ratio\{line="ip"\} 0/);
     expect(metrics.text).toMatch(/dcu_job_results_total\{class="on-demand",status="FAIL"\} [1-9]/);
     expect(metrics.text).toMatch(/dcu_store_bytes \d+/);
+    expect(metrics.text).toMatch(/dcu_line_bytes_total\{line="ip",direction="sent"\} 0/); // the meter refused the connection
+    expect(metrics.text).toMatch(/dcu_line_session_seconds_total\{line="ip"\} 0/);
   }, 30_000);
 
   it('limits failed logins per source', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
+import { call } from '../../helpers/api';
 import { DIST, runCli } from '../../helpers/cli';
 import { until } from '../../helpers/until';
 
@@ -131,6 +132,9 @@ describe('dcu through the local API of a running dcud', () => {
     expect(read.stderr).toBe('');
     expect(read.code).toBe(0);
     for (const s of serials) expect(read.stdout).toMatch(new RegExp(`^${s} EXE `, 'm'));
+    const metrics = await call({ port }, 'GET', '/metrics', { token: adminToken });
+    expect(Number(/dcu_line_bytes_total\{line="ip",direction="received"\} (\d+)/.exec(metrics.text)?.[1])).toBeGreaterThan(100);
+    expect(metrics.text).toMatch(/dcu_job_results_total\{class="on-demand",status="EXE"\} 2/);
 
     const from = new Date(Date.now() - 86_400_000).toISOString();
     const to = new Date(Date.now() + 86_400_000).toISOString();
