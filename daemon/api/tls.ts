@@ -6,7 +6,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 
 export const CERT_FILE = 'api-cert.pem';
@@ -45,6 +44,7 @@ export async function tlsIdentity(stateDir: string, id: string, files: { cert?: 
     } else {
       const notBefore = new Date(now - 86_400_000);
       const notAfter = new Date(now + 20 * 365 * 86_400_000);
+      const { generate } = await import('selfsigned'); // loaded only the first time: every start pays for what it requires
       const pems = await generate([{ name: 'commonName', value: id }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: notBefore, notAfterDate: notAfter });
       cert = pems.cert;
       key = pems.private;
