@@ -7,15 +7,15 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { openStore, type Db } from '../../storage/db';
-import { MeterRepository, type MeterRecord } from '../../storage/meters';
+import { MeterRepository } from '../../storage/meters';
 import { STORE_FILE } from '../dcud';
-import { csvCell, EXPORT_CLASSES, exportRows, iso, type ExportClass } from '../export';
+import { csvCell, EXPORT_CLASSES, exportRows, iso, meterJson, type ExportClass } from '../export';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { remoteExport, remoteMetersList, remoteMetersShow, remoteOf, runAsync } from './remote-commands';
 import { describeInstant, parseRange } from './instant';
 import { table } from './render';
 
-export { EXPORT_CLASSES, iso };
+export { EXPORT_CLASSES, iso, meterJson };
 
 export interface StoreIo {
   readonly out: (text: string) => void;
@@ -37,16 +37,6 @@ export function openReadOnly(stateDir: string): Db {
   }
 }
 
-
-export function meterJson(m: MeterRecord): object {
-  // Credentials never leave the store through the CLI: key files by name only.
-  const access: Record<string, unknown> = { ...m.access };
-  delete access.password;
-  delete access.secret;
-  const keys = m.access.keys;
-  if (keys !== undefined) access.keys = 'file' in keys ? { file: keys.file } : '(inline, not shown)';
-  return { serial: m.serial, line: m.line, address: m.address, source: m.source, access, state: m.state };
-}
 
 export function run(io: StoreIo, onExit: (code: number) => void, fn: () => void): void {
   try {

@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
-import { meterJson } from '../../cli/store-commands';
+import { meterJson } from '../../export';
 import { notFound, type ApiContext } from '../context';
 
 export const SERIAL = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'meter serial number' });
