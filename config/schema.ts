@@ -206,7 +206,16 @@ export const ConfigSchema = Type.Object(
       { ...strict, default: {} },
     ),
     mqtt: Type.Optional(MqttSchema),
-    api: Type.Optional(Type.Object({ listen: Type.String({ description: 'HOST:PORT of the local HTTPS API' }) }, { additionalProperties: true })),
+    api: Type.Optional(
+      Type.Object(
+        {
+          listen: Type.String({ pattern: HOST_PORT, description: 'HOST:PORT of the local HTTPS API, e.g. 0.0.0.0:8443 (the technician port); the Unix socket <stateDir>/dcu-api.sock is always open' }),
+          cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate file (default: a self-signed one generated on first start in <stateDir>/api-cert.pem)' })),
+          key: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file of cert' })),
+        },
+        { ...strict, description: 'the local API (HTTPS + Unix socket): users with tokens, roles viewer/operator/admin, writes audited' },
+      ),
+    ),
     push: Type.Object(
       {
         tcp: Type.Optional(Type.String({ pattern: HOST_PORT, description: 'HOST:PORT where meters push over TCP (wrapper), e.g. 0.0.0.0:4059' })),

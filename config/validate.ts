@@ -43,6 +43,9 @@ export function semanticProblems(config: Config): ConfigProblem[] {
       out.push({ path: 'timeZone', message: `"${config.timeZone}" is not an IANA time zone; e.g. Europe/Madrid, UTC` });
     }
   }
+  if (config.api !== undefined && (config.api.cert === undefined) !== (config.api.key === undefined)) {
+    out.push({ path: config.api.cert === undefined ? 'api.cert' : 'api.key', message: 'api.cert and api.key go together: give both, or neither for a self-signed certificate' });
+  }
   const lines = new Map<string, LineConfig>();
   config.lines.forEach((line, i) => {
     const at = `lines[${i}]`;

@@ -18,6 +18,7 @@ import { MeterRepository } from '../storage/meters';
 import { ReadingsStore } from '../storage/readings';
 import { JobStore } from '../storage/jobs';
 import { DiscoveryLog } from '../storage/discoveries';
+import { startApi, type RunningApi } from './api/http';
 import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
 import { Discovery } from './jobs/discovery';
@@ -68,7 +69,9 @@ export interface Daemon {
   readonly pushes: PushHandler;
   /** Bound push ports after listen() (config push.tcp / push.udp). */
   pushPorts(): { tcp?: number; udp?: number };
-  /** Opens the local socket `<stateDir>/dcud.sock` and the push listeners. */
+  /** The local API once listening: its HTTPS port (api.listen) and certificate fingerprint. */
+  api(): { port?: number; fingerprint?: string } | undefined;
+  /** Opens the local socket `<stateDir>/dcud.sock`, the local API and the push listeners. */
   listen(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -161,6 +164,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     throw e;
   }
   let socket: { close(): Promise<void> } | undefined;
+  let api: RunningApi | undefined;
   return {
     db,
     meters,
@@ -178,14 +182,17 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     pushes,
     pushPorts: () => ({ ...(pushListeners?.tcpPort === undefined ? {} : { tcp: pushListeners.tcpPort }), ...(pushListeners?.udpPort === undefined ? {} : { udp: pushListeners.udpPort }) }),
     readNow,
+    api: () => (api === undefined ? undefined : { ...(api.port === undefined ? {} : { port: api.port }), ...(api.fingerprint === undefined ? {} : { fingerprint: api.fingerprint }) }),
     listen: async () => {
       socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }));
+      api = await startApi({ config, clock, logger: logger.child({ part: 'api' }), db, meters, scheduler, jobs, hes, health, lines, uplink });
       pushListeners = await startPushListeners(config.push, pushes, clock);
       if (config.push.serial) {
         for (const l of lines.values()) l.listenUnsolicited().catch((e: unknown) => logger.warn({ line: l.name, err: (e as Error).message }, 'cannot listen for pushes on the line yet (it opens with the next read)'));
       }
     },
     stop: async () => {
+      await api?.close();
       await socket?.close();
       await pushListeners?.close();
       await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop()]);

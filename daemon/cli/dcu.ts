@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerApiCommands } from './api-commands';
 import { registerConfig } from './config-command';
 import { registerDemo } from './demo-command';
 import { registerDiscovered } from './discovered-command';
@@ -17,6 +18,10 @@ export function buildProgram(onExit: (code: number) => void): Command {
   const program = new Command('dcu')
     .description('dcu — data concentrator for DLMS/COSEM smart meters (technician CLI)')
     .version(process.env.npm_package_version ?? '0.1.0')
+    .option('--host <host[:port]>', "the concentrator's local API over HTTPS (default $DCU_HOST; without it: this box)")
+    .option('--token-file <file>', 'API token (default $DCU_TOKEN_FILE, or the token in $DCU_TOKEN)')
+    .option('--fingerprint <sha256>', 'pin the API certificate: the fingerprint `dcu status` shows on the box ($DCU_FINGERPRINT)')
+    .option('--trust-file <file>', 'a file holding that fingerprint')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerProbe(program, async (flags, request) => {
@@ -34,6 +39,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerJobs(program, onExit, io);
   registerDemo(program, onExit, io);
   registerHes(program, onExit, io);
+  registerApiCommands(program, onExit, io);
   return program;
 }
 

@@ -11,6 +11,7 @@ import { READ_WHAT } from '../jobs/request';
 import { ask, notReachable, type Answer } from './daemon-socket';
 import { ExitCode } from './exit-codes';
 import { resultText } from './read-command';
+import { remoteJob, remoteJobsCancel, remoteJobsList, remoteJobsShow, remoteOf, runAsync } from './remote-commands';
 import { table } from './render';
 import { iso, openReadOnly, run, stateDirOf, type StoreIo } from './store-commands';
 
@@ -98,7 +99,7 @@ export function registerJobs(program: Command, onExit: (code: number) => void, i
     .option('--follow', 'stay and print each meter result until the plan ends')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'one JSON document per line, as the daemon answers')
-    .action(async (opts: PlanOptions) => {
+    .action(async (opts: PlanOptions, cmd: Command) => {
       let request;
       try {
         request = planRequest(opts);
@@ -107,12 +108,20 @@ export function registerJobs(program: Command, onExit: (code: number) => void, i
         onExit(ExitCode.usage);
         return;
       }
-      await viaSocket(io, onExit, 'dcu plan', stateDirOf(opts, io.env), request, (a) => (opts.follow === true ? a.type === 'done' : a.type === 'accepted'), (a) => {
+      const print = (a: Answer): void => {
         if (opts.json === true) io.out(JSON.stringify(a));
         else if (a.type === 'accepted') io.out(`${a.job ?? '?'} ${a.created === false ? 'exists already' : 'queued'}: ${a.meters ?? 0} meter(s)`);
         else if (a.type === 'result' && a.result !== undefined) io.out(resultText(a.result));
         else if (a.type === 'done') io.out(`${a.job ?? ''} ${a.state ?? ''}: ${a.exe ?? 0} EXE, ${a.warn ?? 0} WARN, ${a.fail ?? 0} FAIL, ${a.cancelled ?? 0} cancelled`);
-      });
+      };
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) {
+        // over the API a plan is accepted and left to run: follow it with dcu jobs show
+        const body = Object.fromEntries(Object.entries(request).filter(([k]) => k !== 'cmd' && k !== 'follow').map(([k, v]) => [k === 'jobId' ? 'id' : k, v]));
+        await runAsync(io, onExit, () => remoteJob(remote, 'plan', body, print));
+        return;
+      }
+      await viaSocket(io, onExit, 'dcu plan', stateDirOf(opts, io.env), request, (a) => (opts.follow === true ? a.type === 'done' : a.type === 'accepted'), print);
     });
 
   const jobs = program.command('jobs').description('jobs of the concentrator (reads, plans): list, show, cancel');
@@ -123,8 +132,10 @@ export function registerJobs(program: Command, onExit: (code: number) => void, i
     .option('--limit <n>', 'at most this many', '50')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'print one JSON document')
-    .action((opts: { status?: string; limit: string; state?: string; json?: boolean }) =>
-      run(io, onExit, () => {
+    .action((opts: { status?: string; limit: string; state?: string; json?: boolean }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteJobsList(remote, opts, io));
+      return run(io, onExit, () => {
         if (opts.status !== undefined && !(JOB_STATES as readonly string[]).includes(opts.status)) throw new DcuError(ErrorCode.Usage, `--status is one of ${JOB_STATES.join(', ')}; got "${opts.status}"`);
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new DcuError(ErrorCode.Usage, `--limit must be a positive whole number; got "${opts.limit}"`);
@@ -143,15 +154,17 @@ export function registerJobs(program: Command, onExit: (code: number) => void, i
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
   jobs
     .command('show <id>')
     .description('one job: its request and each meter with state, attempts, next attempt and result')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'print one JSON document')
-    .action((id: string, opts: { state?: string; json?: boolean }) =>
-      run(io, onExit, () => {
+    .action((id: string, opts: { state?: string; json?: boolean }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteJobsShow(remote, id, opts.json === true, io));
+      return run(io, onExit, () => {
         const db = openReadOnly(stateDirOf(opts, io.env));
         try {
           const store = new JobStore(db);
@@ -167,13 +180,15 @@ export function registerJobs(program: Command, onExit: (code: number) => void, i
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
   jobs
     .command('cancel <id>')
     .description('cancel a job in the running daemon: queued meters end now, a running one after its request in flight')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
-    .action(async (id: string, opts: { state?: string }) => {
+    .action(async (id: string, opts: { state?: string }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteJobsCancel(remote, id, io));
       await viaSocket(io, onExit, 'dcu jobs cancel', stateDirOf(opts, io.env), { cmd: 'cancel', job: id }, (a) => a.type === 'cancelled', (a) => io.out(`${a.job ?? id} ${a.state ?? ''}`));
     });
 }

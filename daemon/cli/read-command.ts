@@ -12,7 +12,10 @@ import type { OnDemandResult } from '../jobs/on-demand';
 import { isReadWhat, READ_WHAT } from '../jobs/request';
 import { ask, notReachable } from './daemon-socket';
 import { ExitCode } from './exit-codes';
+import { remoteJob, remoteOf } from './remote-commands';
 import type { StoreIo } from './store-commands';
+import type { Answer } from './daemon-socket';
+import { exitCodeFor } from './exit-codes';
 
 export function resultText(r: OnDemandResult): string {
   const parts = [`${r.meter} ${r.status}`];
@@ -33,7 +36,7 @@ export function registerRead(program: Command, onExit: (code: number) => void, i
     .option('--what <list>', `comma-separated: ${READ_WHAT.join(', ')} or CLASS:OBIS:ATTR`, 'registers,clock')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'one JSON document per line, as the daemon answers')
-    .action(async (serials: string[], opts: { what: string; state?: string; json?: boolean }) => {
+    .action(async (serials: string[], opts: { what: string; state?: string; json?: boolean }, cmd: Command) => {
       const stateDir = opts.state ?? io.env.DCU_STATE_DIR ?? '/var/lib/dcu';
       const what = opts.what.split(',').map((w) => w.trim()).filter((w) => w !== '');
       const bad = what.flatMap((w) => {
@@ -51,20 +54,33 @@ export function registerRead(program: Command, onExit: (code: number) => void, i
         return;
       }
       let code: number = ExitCode.ok;
+      const print = (a: Answer): void => {
+        if (opts.json === true) io.out(JSON.stringify(a));
+        if (a.type === 'error') {
+          if (opts.json !== true) io.err(`dcu read: ${a.error?.message ?? 'refused'}`);
+          code = ExitCode.usage;
+        } else if (a.type === 'result' && a.result !== undefined) {
+          if (opts.json !== true) io.out(resultText(a.result));
+        } else if (a.type === 'attempt' && a.result !== undefined) {
+          if (opts.json !== true) io.err(`${a.result.meter}: attempt ${a.result.attempt ?? '?'} failed (${a.result.reason ?? '?'}); trying again`);
+        } else if (a.type === 'done' && (a.fail ?? 0) > 0) {
+          code = ExitCode.meter;
+        }
+      };
       try {
-        await ask(stateDir, { cmd: 'read', meters: serials, what }, (a) => {
-          if (opts.json === true) io.out(JSON.stringify(a));
-          if (a.type === 'error') {
-            if (opts.json !== true) io.err(`dcu read: ${a.error?.message ?? 'refused'}`);
-            code = ExitCode.usage;
-          } else if (a.type === 'result' && a.result !== undefined) {
-            if (opts.json !== true) io.out(resultText(a.result));
-          } else if (a.type === 'attempt' && a.result !== undefined) {
-            if (opts.json !== true) io.err(`${a.result.meter}: attempt ${a.result.attempt ?? '?'} failed (${a.result.reason ?? '?'}); trying again`);
-          } else if (a.type === 'done' && (a.fail ?? 0) > 0) {
-            code = ExitCode.meter;
-          }
-        });
+        const remote = remoteOf(cmd, io.env);
+        if (remote !== undefined) {
+          const done = await remoteJob(remote, 'read', { meters: serials, what }, print);
+          onExit(code === ExitCode.ok ? done : code);
+          return;
+        }
+      } catch (e) {
+        io.err(`dcu read: ${e instanceof Error ? e.message : String(e)}`);
+        onExit(exitCodeFor(e));
+        return;
+      }
+      try {
+        await ask(stateDir, { cmd: 'read', meters: serials, what }, print);
       } catch (e) {
         io.err(notReachable('dcu read', stateDir, e));
         code = ExitCode.transport;

@@ -7,12 +7,15 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { openStore, type Db } from '../../storage/db';
-import { MeterRepository, type MeterRecord } from '../../storage/meters';
+import { MeterRepository } from '../../storage/meters';
 import { STORE_FILE } from '../dcud';
-import { eventName, statusFlags } from '../jobs/event-tables';
+import { csvCell, EXPORT_CLASSES, exportRows, iso, meterJson, type ExportClass } from '../export';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { remoteExport, remoteMetersList, remoteMetersShow, remoteOf, runAsync } from './remote-commands';
 import { describeInstant, parseRange } from './instant';
 import { table } from './render';
+
+export { EXPORT_CLASSES, iso, meterJson };
 
 export interface StoreIo {
   readonly out: (text: string) => void;
@@ -20,8 +23,6 @@ export interface StoreIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'registers', 'meter-events', 'events', 'alarms'] as const;
-type ExportClass = (typeof EXPORT_CLASSES)[number];
 
 export const stateDirOf = (opts: { state?: string }, env: NodeJS.ProcessEnv): string => opts.state ?? env.DCU_STATE_DIR ?? '/var/lib/dcu';
 
@@ -36,17 +37,6 @@ export function openReadOnly(stateDir: string): Db {
   }
 }
 
-export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
-
-function meterJson(m: MeterRecord): object {
-  // Credentials never leave the store through the CLI: key files by name only.
-  const access: Record<string, unknown> = { ...m.access };
-  delete access.password;
-  delete access.secret;
-  const keys = m.access.keys;
-  if (keys !== undefined) access.keys = 'file' in keys ? { file: keys.file } : '(inline, not shown)';
-  return { serial: m.serial, line: m.line, address: m.address, source: m.source, access, state: m.state };
-}
 
 export function run(io: StoreIo, onExit: (code: number) => void, fn: () => void): void {
   try {
@@ -58,46 +48,6 @@ export function run(io: StoreIo, onExit: (code: number) => void, fn: () => void)
   }
 }
 
-function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: (string | number | null)[][] } {
-  const filter = meters === undefined ? '' : ` AND meter IN (${meters.map(() => '?').join(', ')})`;
-  const args = [from, to, ...(meters ?? [])];
-  const profile = cls === 'load-profile' ? '1.0.99.1.0.255' : cls === 'daily' ? '1.0.99.2.0.255' : cls === 'billing' ? '0.0.98.1.0.255' : undefined;
-  if (profile !== undefined) {
-    const columns = db.prepare<[string], { meter: string; profile: string; columns: string }>('SELECT meter, profile, columns FROM profile_columns WHERE profile = ?').all(profile);
-    const width = Math.max(0, ...columns.map((c) => (JSON.parse(c.columns) as unknown[]).length));
-    const first = columns[0] === undefined ? [] : (JSON.parse(columns[0].columns) as { capture: string; unit?: string }[]);
-    const names = Array.from({ length: width }, (_, i) => {
-      const c = first[i];
-      return c === undefined ? `c${i + 1}` : `${c.capture}${c.unit === undefined ? '' : ` [${c.unit}]`}`;
-    });
-    const rows = db
-      .prepare(`SELECT meter, captured_at, status, cells FROM profile_rows WHERE profile = ? AND captured_at BETWEEN ? AND ?${filter} ORDER BY meter, captured_at`)
-      .all(profile, ...args) as { meter: string; captured_at: number; status: number | null; cells: string }[];
-    return {
-      header: ['meter', 'captured_at', 'status', 'flags', ...names],
-      rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, r.status === null ? '' : statusFlags(r.status).join(' '), ...(JSON.parse(r.cells) as (string | null)[])]),
-    };
-  }
-  if (cls === 'registers') {
-    const rows = db.prepare(`SELECT meter, read_at, name, obis, value, unit FROM register_values WHERE read_at BETWEEN ? AND ?${filter} ORDER BY meter, read_at, obis`).all(...args) as { meter: string; read_at: number; name: string; obis: string; value: string; unit: string }[];
-    return { header: ['meter', 'read_at', 'name', 'obis', 'value', 'unit'], rows: rows.map((r) => [r.meter, iso(r.read_at), r.name, r.obis, r.value, r.unit]) };
-  }
-  if (cls === 'meter-events') {
-    const rows = db.prepare(`SELECT meter, log, at, code FROM meter_events WHERE at BETWEEN ? AND ?${filter} ORDER BY meter, at, code`).all(...args) as { meter: string; log: string; at: number; code: number }[];
-    return { header: ['meter', 'at', 'log', 'code', 'event'], rows: rows.map((r) => [r.meter, iso(r.at), r.log, r.code, eventName(r.code)]) };
-  }
-  const table_ = cls === 'events' ? 'events' : 'alarms';
-  const at = cls === 'events' ? 'at' : 'raised_at';
-  const rows = db.prepare(`SELECT meter, code, detail, ${at} AS at FROM ${table_} WHERE ${at} BETWEEN ? AND ?${filter} ORDER BY ${at}, id`).all(...args) as { meter: string | null; code: string; detail: string; at: number }[];
-  return { header: ['meter', 'at', 'code', 'detail'], rows: rows.map((r) => [r.meter, iso(r.at), r.code, r.detail]) };
-}
-
-function csvCell(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function registerStoreCommands(program: Command, onExit: (code: number) => void, io: StoreIo): void {
   const meters = program.command('meters').description("the concentrator's meters and their states (read from the store on this box)");
   meters
@@ -105,8 +55,10 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
     .description('every registered meter: line, address, stage, reachability, last seen')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'print one JSON document')
-    .action((opts: { state?: string; json?: boolean }) =>
-      run(io, onExit, () => {
+    .action((opts: { state?: string; json?: boolean }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteMetersList(remote, opts.json === true, io));
+      return run(io, onExit, () => {
         const db = openReadOnly(stateDirOf(opts, io.env));
         try {
           const list = new MeterRepository(db).list();
@@ -121,15 +73,17 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
   meters
     .command('show <serial>')
     .description('one meter: access (credentials not shown), state, identity, watermarks')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .option('--json', 'print one JSON document')
-    .action((serial: string, opts: { state?: string; json?: boolean }) =>
-      run(io, onExit, () => {
+    .action((serial: string, opts: { state?: string; json?: boolean }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteMetersShow(remote, serial, opts.json === true, io));
+      return run(io, onExit, () => {
         const db = openReadOnly(stateDirOf(opts, io.env));
         try {
           const m = new MeterRepository(db).get(serial);
@@ -140,8 +94,8 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
   program
     .command('export')
     .description('stored data for a time range as CSV or JSON (works while the WAN is down)')
@@ -151,8 +105,10 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
     .option('--class <class>', `data class: ${EXPORT_CLASSES.join(', ')}`, 'load-profile')
     .option('--format <format>', 'csv or json', 'csv')
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
-    .action((opts: { from: string; to: string; meters?: string; class: string; format: string; state?: string }) =>
-      run(io, onExit, () => {
+    .action((opts: { from: string; to: string; meters?: string; class: string; format: string; state?: string }, cmd: Command) => {
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteExport(remote, opts, io));
+      return run(io, onExit, () => {
         const range = parseRange(opts.from, opts.to);
         if (range === undefined) throw new DcuError(ErrorCode.Usage, '--from and --to are required');
         if (!(EXPORT_CLASSES as readonly string[]).includes(opts.class)) throw new DcuError(ErrorCode.Usage, `--class is one of ${EXPORT_CLASSES.join(', ')}; got "${opts.class}"`);
@@ -170,6 +126,6 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         } finally {
           db.close();
         }
-      }),
-    );
+      });
+    });
 }

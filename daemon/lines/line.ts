@@ -61,6 +61,8 @@ export class LineRuntime {
   private multidrop: MultidropLine | undefined;
   /** Serial lines: frames no session owns (meters pushing); set before the line opens. */
   onUnsolicited: UnclaimedFrameHook | undefined;
+  /** Since start: bytes through sessions, and session-milliseconds (open to close; /metrics). */
+  readonly traffic = { sentBytes: 0, receivedBytes: 0, sessionMs: 0 };
 
   constructor(
     readonly config: LineConfig,
@@ -79,8 +81,43 @@ export class LineRuntime {
     return this.config.name;
   }
 
-  /** A byte path to one meter; call while holding the arbiter's lease. */
+  /** A byte path to one meter; call while holding the arbiter's lease. Counted in `traffic`. */
   async open(address: MeterAddress, client: number, alsoClients: readonly number[] = []): Promise<LineSessionHandle> {
+    const h = await this.openSession(address, client, alsoClients);
+    const t = this.traffic;
+    const inner = h.transport;
+    const since = this.clock.now();
+    const counted: ByteTransport = {
+      get description() {
+        return inner.description;
+      },
+      get isOpen() {
+        return inner.isOpen;
+      },
+      open: () => inner.open(),
+      write: (bytes) => {
+        t.sentBytes += bytes.length;
+        return inner.write(bytes);
+      },
+      close: () => inner.close(),
+      onData: (listener) => inner.onData((chunk) => {
+        t.receivedBytes += chunk.length;
+        listener(chunk);
+      }),
+      onClose: (listener) => inner.onClose(listener),
+    };
+    let closed = false;
+    return {
+      transport: counted,
+      close: () => {
+        if (!closed) t.sessionMs += this.clock.now() - since;
+        closed = true;
+        return h.close();
+      },
+    };
+  }
+
+  private async openSession(address: MeterAddress, client: number, alsoClients: readonly number[]): Promise<LineSessionHandle> {
     const c = this.config;
     if (c.serial !== undefined) {
       this.multidrop ??= this.serialLine(c.serial);

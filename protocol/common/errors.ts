@@ -75,6 +75,9 @@ export const ErrorCode = {
   UnknownMeter: 809,
   InvalidJson: 810,
   Conflict: 811,
+  Unauthenticated: 812,
+  Forbidden: 813,
+  TooManyAttempts: 814,
   Internal: 900,
 } as const;
 

@@ -98,6 +98,14 @@ meters:
     expect(msg).toContain('meters[3].keys: is required with auth: high-gmac');
   });
 
+  it('checks the local API section: HOST:PORT, no unknown keys, cert and key together', () => {
+    const msg = problemsOf(() => configFromText(`${MINIMAL}api: { listen: "8443", tls: true }\n`, 'c.yaml'));
+    expect(msg).toMatch(/api\.listen: "8443" has the wrong form/);
+    expect(msg).toMatch(/api\.tls: unknown key "tls"; allowed here: listen, cert, key/);
+    expect(problemsOf(() => configFromText(`${MINIMAL}api: { listen: "0.0.0.0:8443", cert: /etc/dcu/api.pem }\n`, 'c.yaml'))).toContain('api.key: api.cert and api.key go together');
+    expect(configFromText(`${MINIMAL}api: { listen: "[::]:8443" }\n`, 'c.yaml').config.api).toEqual({ listen: '[::]:8443' });
+  });
+
   it('a missing id and bad durations are named', () => {
     const msg = problemsOf(() => configFromText('collection: { load-profile: { every: 15 } }\n', 'c.yaml'));
     expect(msg).toContain('id: is required');

@@ -1,0 +1,180 @@
+/**
+ * The local API (fastify): HTTPS on `api.listen` for the technician's laptop, and plain HTTP
+ * on the Unix socket `<stateDir>/dcu-api.sock` (mode 0660) on the box. Both serve the same
+ * routes with the same rules: a bearer token, a role per route, typed JSON errors
+ * (`{"error":{"code","name","message"}}`), and an audit row for every write. Only `GET /live`
+ * on the socket answers without a token.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { DcuError, ErrorCode, errorCodeName, isDcuError } from '../../protocol/common/errors';
+import { AuditLog, UserStore } from '../../storage/users';
+import { Authenticator, authorize } from './auth';
+import { statusFor, sourceOf, type ApiContext, type ApiDeps, type ApiRouteModule } from './context';
+import { API_ROUTES } from './routes';
+import { tlsIdentity } from './tls';
+
+export const API_SOCKET_FILE = 'dcu-api.sock';
+export const BODY_LIMIT = 256 * 1024;
+
+export interface RunningApi {
+  readonly port: number | undefined;
+  readonly fingerprint: string | undefined;
+  readonly socket: string;
+  close(): Promise<void>;
+}
+
+/** Turns whatever a route or fastify threw into our typed error. */
+export function asDcuError(err: FastifyError | Error): DcuError {
+  if (isDcuError(err)) return err;
+  const f = err as FastifyError;
+  if (f.validation !== undefined) return new DcuError(ErrorCode.Usage, `${f.message}; see the API section of the README for the request's fields`);
+  switch (f.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new DcuError(ErrorCode.InvalidJson, `the body is not JSON (${f.message}); send one JSON object with Content-Type: application/json`);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new DcuError(ErrorCode.PayloadTooLarge, `the body is over ${BODY_LIMIT} bytes; split the request`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new DcuError(ErrorCode.Usage, `${f.message}: send Content-Type: application/json`, { context: { status: 415 } });
+    default:
+      if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) return new DcuError(ErrorCode.Usage, f.message, { context: { status: f.statusCode } });
+      return new DcuError(ErrorCode.Internal, `internal error: ${err.message}`);
+  }
+}
+
+export function errorBody(e: DcuError): object {
+  return { error: { code: e.code, name: errorCodeName(e.code), message: e.message } };
+}
+
+const AUDIT_KEYS = ['serial', 'name', 'role', 'meters', 'lines', 'all', 'what', 'id', 'job'] as const;
+
+function auditTarget(req: FastifyRequest): string | null {
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  const body = req.body !== null && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+  const meter = body.meter !== null && typeof body.meter === 'object' ? { serial: (body.meter as Record<string, unknown>).serial } : {};
+  const picked = Object.fromEntries(AUDIT_KEYS.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const doc = { ...params, ...meter, ...picked };
+  return Object.keys(doc).length === 0 ? null : JSON.stringify(doc).slice(0, 1000);
+}
+
+export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: string; cert: string } }, routes: readonly ApiRouteModule[] = API_ROUTES): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    ...(opts.https === undefined ? {} : { https: opts.https }),
+  }) as unknown as FastifyInstance;
+  const log = ctx.deps.logger;
+
+  /** Who asks, and may they: a typed 401/403/429 before the body is even read. */
+  const admit = (req: FastifyRequest): void => {
+    const role = req.routeOptions.config.role;
+    if (role === undefined && opts.unix && req.url === '/live') return;
+    const source = sourceOf(req.ip, opts.unix);
+    try {
+      req.user = ctx.auth.authenticate(req.headers.authorization, source);
+    } catch (e) {
+      if (isDcuError(e)) log.warn({ source, url: req.url, code: e.code }, 'API request refused: not authenticated');
+      throw e;
+    }
+    if (role !== undefined) authorize(req.user, role, `${req.method} ${req.routeOptions.url ?? req.url}`);
+  };
+  app.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    try {
+      admit(req);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    done();
+  });
+
+  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.user === undefined || req.routeOptions.config.role === undefined) {
+      done();
+      return;
+    }
+    try {
+      ctx.audit.record({
+        at: ctx.deps.clock.now(),
+        user: req.user.name,
+        source: sourceOf(req.ip, opts.unix),
+        action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+        target: auditTarget(req),
+        status: reply.statusCode,
+        result: reply.statusCode < 400 ? 'ok' : errorCodeName(req.failure?.code ?? ErrorCode.Internal),
+      });
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'audit row not written');
+    }
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const e = asDcuError(err);
+    req.failure = e;
+    const status = statusFor(e);
+    if (status >= 500) log.error({ url: req.url, err: e.message }, 'API request failed');
+    const retry = e.context['retryAfterS'];
+    if (typeof retry === 'number') void reply.header('retry-after', String(retry));
+    return reply.code(status).send(errorBody(e));
+  });
+
+  app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
+    const e = new DcuError(ErrorCode.UnknownCommand, `no endpoint ${req.method} ${req.url.split('?')[0] ?? ''}; GET /api/v1 lists them`);
+    req.failure = e;
+    return reply.code(404).send(errorBody(e));
+  });
+
+  if (opts.unix) app.get('/live', () => ({ live: true }));
+  for (const register of routes) register(app, ctx);
+  app.get('/api/v1', { config: { role: 'viewer' } }, () => ({ endpoints: app.printRoutes({ commonPrefix: false }).split('\n').filter((l) => l.trim() !== '') }));
+  app.addHook('onClose', (_app: FastifyInstance, done: () => void) => {
+    for (const stop of [...ctx.streams]) stop();
+    done();
+  });
+  return app;
+}
+
+function hostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(i + 1)) };
+}
+
+export async function startApi(deps: ApiDeps, routes: readonly ApiRouteModule[] = API_ROUTES): Promise<RunningApi> {
+  const { config } = deps;
+  const users = new UserStore(deps.db);
+  const tls = config.api === undefined ? undefined : await tlsIdentity(config.stateDir, config.id, { ...(config.api.cert === undefined ? {} : { cert: config.api.cert }), ...(config.api.key === undefined ? {} : { key: config.api.key }) }, deps.clock.now());
+  const ctx: ApiContext = { deps, users, audit: new AuditLog(deps.db), auth: new Authenticator(users, deps.clock), fingerprint: tls?.fingerprint, streams: new Set() };
+  const socket = join(config.stateDir, API_SOCKET_FILE);
+  if (existsSync(socket)) unlinkSync(socket); // left by a killed daemon: the state directory lock says we are the only one
+  const local = buildApp(ctx, { unix: true }, routes);
+  await local.listen({ path: socket });
+  chmodSync(socket, 0o660);
+  let remote: FastifyInstance | undefined;
+  let port: number | undefined;
+  if (config.api !== undefined && tls !== undefined) {
+    remote = buildApp(ctx, { unix: false, https: { key: tls.key, cert: tls.cert } }, routes);
+    try {
+      const { host, port: wanted } = hostPort(config.api.listen);
+      await remote.listen({ host, port: wanted });
+      const addr = remote.server.address();
+      port = typeof addr === 'object' && addr !== null ? addr.port : wanted;
+    } catch (e) {
+      await local.close();
+      throw new DcuError(ErrorCode.Config, `api.listen ${config.api.listen}: cannot listen (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); is the port in use or the address not on this box?`, { cause: e });
+    }
+  }
+  deps.logger.info({ port, socket, fingerprint: tls?.fingerprint, users: users.count() }, users.count() === 0 ? 'local API listening; no users yet: dcu users add NAME --role admin --state DIR' : 'local API listening');
+  return {
+    port,
+    fingerprint: tls?.fingerprint,
+    socket,
+    close: async () => {
+      await Promise.all([local.close(), remote?.close()]);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The CLI's side of the local API: HTTPS to `--host HOST[:PORT]` with a bearer token, the
+ * server pinned by its certificate's SHA-256 fingerprint (self-signed: no CA vouches for it),
+ * or HTTP on `<stateDir>/dcu-api.sock` on the box. The TLS handshake is finished and the
+ * fingerprint compared before a byte of the request (and its token) is written.
+ */
+import { readFileSync } from 'node:fs';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { API_SOCKET_FILE } from '../api/http';
+
+export const DEFAULT_API_PORT = 8443;
+
+export interface ApiTarget {
+  /** host + port over TLS, or the Unix socket. */
+  readonly host?: string;
+  readonly port?: number;
+  readonly socket?: string;
+  readonly token: string | undefined;
+  /** Expected certificate fingerprint (normalised: upper-case hex, no colons). */
+  readonly fingerprint?: string;
+}
+
+export interface GlobalOptions {
+  host?: string;
+  tokenFile?: string;
+  fingerprint?: string;
+  trustFile?: string;
+  state?: string;
+}
+
+export const normaliseFingerprint = (fp: string): string => fp.trim().replace(/^sha256[:=]?/i, '').replace(/[:\s]/g, '').toUpperCase();
+const colons = (fp: string): string => fp.replace(/(..)(?!$)/g, '$1:');
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new DcuError(ErrorCode.Usage, `${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+}
+
+function token(o: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
+  const file = o.tokenFile ?? env.DCU_TOKEN_FILE;
+  if (file !== undefined) return readText(file, '--token-file');
+  return env.DCU_TOKEN?.trim();
+}
+
+/** The remote API when --host (or DCU_HOST) is given; undefined means "on the box". */
+export function remoteTarget(o: GlobalOptions, env: NodeJS.ProcessEnv): ApiTarget | undefined {
+  const hostPort = o.host ?? env.DCU_HOST;
+  if (hostPort === undefined || hostPort === '') return undefined;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(hostPort);
+  if (m === null) throw new DcuError(ErrorCode.Usage, `--host ${hostPort}: give HOST or HOST:PORT (IPv6 as [ADDR]:PORT)`);
+  const pinned = o.fingerprint ?? env.DCU_FINGERPRINT ?? (o.trustFile === undefined ? undefined : readText(o.trustFile, '--trust-file'));
+  return {
+    host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'),
+    port: m[2] === undefined ? DEFAULT_API_PORT : Number(m[2]),
+    token: token(o, env),
+    ...(pinned === undefined ? {} : { fingerprint: normaliseFingerprint(pinned) }),
+  };
+}
+
+/** The API socket on the box (`--state DIR`). */
+export function localTarget(o: GlobalOptions, env: NodeJS.ProcessEnv, stateDir: string): ApiTarget {
+  return { socket: join(stateDir, API_SOCKET_FILE), token: token(o, env) };
+}
+
+export const describeTarget = (t: ApiTarget): string => (t.socket ?? `${t.host ?? '?'}:${t.port ?? DEFAULT_API_PORT}`);
+
+/** A TLS connection to the target whose certificate has the pinned fingerprint. */
+function pinnedSocket(t: ApiTarget): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: t.host, port: t.port, rejectUnauthorized: false, ...(t.host !== undefined && /^[a-z]/i.test(t.host) ? { servername: t.host } : {}) });
+    socket.once('error', (e: NodeJS.ErrnoException) => reject(new DcuError(ErrorCode.TransportOpenFailed, `cannot reach the concentrator at ${describeTarget(t)} (${e.code ?? e.message}): check --host and that dcud has api.listen`, { cause: e })));
+    socket.once('secureConnect', () => {
+      const got = normaliseFingerprint(socket.getPeerCertificate().fingerprint256);
+      if (t.fingerprint === undefined || got !== t.fingerprint) {
+        socket.destroy();
+        const hint = `compare it with the fingerprint \`dcu status\` shows on the box, then pass --fingerprint ${colons(got)} (or put it in a --trust-file)`;
+        reject(
+          new DcuError(
+            ErrorCode.AssociationAuthFailed,
+            t.fingerprint === undefined ? `the concentrator's certificate is not pinned: its SHA-256 fingerprint is ${colons(got)}; ${hint}` : `the certificate at ${describeTarget(t)} has fingerprint ${colons(got)}, not the pinned ${colons(t.fingerprint)}: another box, a new certificate, or someone in between; ${hint} only if you are sure`,
+          ),
+        );
+        return;
+      }
+      resolve(socket);
+    });
+  });
+}
+
+export interface Call {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+/** The API's typed error as a DcuError (401/403/429 count as authentication failures: exit 4). */
+async function failure(res: IncomingMessage, t: ApiTarget): Promise<DcuError> {
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  let doc: { error?: { code?: number; message?: string } } = {};
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    /* not our JSON */
+  }
+  const code = (doc.error?.code ?? ErrorCode.Internal) as ErrorCode;
+  const message = doc.error?.message ?? `HTTP ${res.statusCode ?? '?'} from ${describeTarget(t)}`;
+  if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 429) return new DcuError(ErrorCode.AssociationAuthFailed, message, { context: { status: res.statusCode, apiCode: code } });
+  return new DcuError(code, message, { context: { status: res.statusCode ?? 0 } });
+}
+
+/** Sends one call; resolves with the response once its status is 2xx, rejects with the typed error otherwise. */
+export async function send(t: ApiTarget, c: Call): Promise<IncomingMessage> {
+  if (t.token === undefined || t.token === '') throw new DcuError(ErrorCode.Usage, 'no token: give --token-file FILE (or DCU_TOKEN / DCU_TOKEN_FILE); on the box an admin makes one with `dcu users add NAME --role operator --state DIR`');
+  const payload = c.body === undefined ? undefined : JSON.stringify(c.body);
+  const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json' };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const tls = t.socket === undefined ? await pinnedSocket(t) : undefined;
+  return new Promise((resolve, reject) => {
+    const options = { method: c.method, path: c.path, headers, ...(tls === undefined ? { socketPath: t.socket } : { createConnection: () => tls, host: t.host }) };
+    const req: ClientRequest = request(options);
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new DcuError(ErrorCode.TransportOpenFailed, `cannot reach the concentrator at ${describeTarget(t)} (${e.code ?? e.message}): is dcud running${t.socket === undefined ? ' with api.listen' : ' with this --state'}?`, { cause: e })));
+    req.on('response', (res) => {
+      if ((res.statusCode ?? 500) < 300) resolve(res);
+      else failure(res, t).then(reject, reject);
+    });
+    req.end(payload);
+  });
+}
+
+export async function callJson<T>(t: ApiTarget, c: Call): Promise<T> {
+  const res = await send(t, c);
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  return JSON.parse(text) as T;
+}
+
+/** Calls and hands over each complete line of the answer as it arrives. */
+export async function callLines(t: ApiTarget, c: Call, onLine: (line: string) => void): Promise<void> {
+  const res = await send(t, c);
+  res.setEncoding('utf8');
+  let buffer = '';
+  for await (const chunk of res) {
+    buffer += String(chunk);
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      onLine(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  }
+  if (buffer !== '') onLine(buffer);
+}

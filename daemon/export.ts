@@ -1,0 +1,63 @@
+/**
+ * Stored data of one class over a time range as a table (header + rows): `dcu export` on the
+ * box reads it from the store directly, the local API streams the same rows as CSV or JSON.
+ */
+import type { Db } from '../storage/db';
+import type { MeterRecord } from '../storage/meters';
+import { eventName, statusFlags } from './jobs/event-tables';
+
+export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'registers', 'meter-events', 'events', 'alarms'] as const;
+export type ExportClass = (typeof EXPORT_CLASSES)[number];
+
+/** A registered meter for people and scripts; credentials never leave the store: key files by name only. */
+export function meterJson(m: MeterRecord): object {
+  const access: Record<string, unknown> = { ...m.access };
+  delete access.password;
+  delete access.secret;
+  const keys = m.access.keys;
+  if (keys !== undefined) access.keys = 'file' in keys ? { file: keys.file } : '(inline, not shown)';
+  return { serial: m.serial, line: m.line, address: m.address, source: m.source, access, state: m.state };
+}
+
+export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+
+export function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: (string | number | null)[][] } {
+  const filter = meters === undefined ? '' : ` AND meter IN (${meters.map(() => '?').join(', ')})`;
+  const args = [from, to, ...(meters ?? [])];
+  const profile = cls === 'load-profile' ? '1.0.99.1.0.255' : cls === 'daily' ? '1.0.99.2.0.255' : cls === 'billing' ? '0.0.98.1.0.255' : undefined;
+  if (profile !== undefined) {
+    const columns = db.prepare<[string], { meter: string; profile: string; columns: string }>('SELECT meter, profile, columns FROM profile_columns WHERE profile = ?').all(profile);
+    const width = Math.max(0, ...columns.map((c) => (JSON.parse(c.columns) as unknown[]).length));
+    const first = columns[0] === undefined ? [] : (JSON.parse(columns[0].columns) as { capture: string; unit?: string }[]);
+    const names = Array.from({ length: width }, (_, i) => {
+      const c = first[i];
+      return c === undefined ? `c${i + 1}` : `${c.capture}${c.unit === undefined ? '' : ` [${c.unit}]`}`;
+    });
+    const rows = db
+      .prepare(`SELECT meter, captured_at, status, cells FROM profile_rows WHERE profile = ? AND captured_at BETWEEN ? AND ?${filter} ORDER BY meter, captured_at`)
+      .all(profile, ...args) as { meter: string; captured_at: number; status: number | null; cells: string }[];
+    return {
+      header: ['meter', 'captured_at', 'status', 'flags', ...names],
+      rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, r.status === null ? '' : statusFlags(r.status).join(' '), ...(JSON.parse(r.cells) as (string | null)[])]),
+    };
+  }
+  if (cls === 'registers') {
+    const rows = db.prepare(`SELECT meter, read_at, name, obis, value, unit FROM register_values WHERE read_at BETWEEN ? AND ?${filter} ORDER BY meter, read_at, obis`).all(...args) as { meter: string; read_at: number; name: string; obis: string; value: string; unit: string }[];
+    return { header: ['meter', 'read_at', 'name', 'obis', 'value', 'unit'], rows: rows.map((r) => [r.meter, iso(r.read_at), r.name, r.obis, r.value, r.unit]) };
+  }
+  if (cls === 'meter-events') {
+    const rows = db.prepare(`SELECT meter, log, at, code FROM meter_events WHERE at BETWEEN ? AND ?${filter} ORDER BY meter, at, code`).all(...args) as { meter: string; log: string; at: number; code: number }[];
+    return { header: ['meter', 'at', 'log', 'code', 'event'], rows: rows.map((r) => [r.meter, iso(r.at), r.log, r.code, eventName(r.code)]) };
+  }
+  const table_ = cls === 'events' ? 'events' : 'alarms';
+  const at = cls === 'events' ? 'at' : 'raised_at';
+  const rows = db.prepare(`SELECT meter, code, detail, ${at} AS at FROM ${table_} WHERE ${at} BETWEEN ? AND ?${filter} ORDER BY ${at}, id`).all(...args) as { meter: string | null; code: string; detail: string; at: number }[];
+  return { header: ['meter', 'at', 'code', 'detail'], rows: rows.map((r) => [r.meter, iso(r.at), r.code, r.detail]) };
+}
+
+export function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Authenticator, LoginLimiter, authorize } from '../../../daemon/api/auth';
+import { FakeClock } from '../../../protocol/common/clock';
+import { openStore } from '../../../storage/db';
+import { UserStore } from '../../../storage/users';
+import { expectDcuError } from '../../helpers/dcu-error';
+
+describe('API authentication', () => {
+  it('locks a source out after 5 failures within a minute, until the window has passed', () => {
+    const clock = new FakeClock();
+    const limiter = new LoginLimiter(clock);
+    for (let i = 0; i < 5; i++) {
+      limiter.check('10.0.0.9');
+      limiter.fail('10.0.0.9');
+      clock.advance(1000);
+    }
+    const e = expectDcuError(() => limiter.check('10.0.0.9'), 814);
+    expect(e.context['retryAfterS']).toBe(55);
+    limiter.check('10.0.0.10'); // another source is not affected
+    clock.advance(54_000);
+    expectDcuError(() => limiter.check('10.0.0.9'), 814);
+    clock.advance(1000); // the first failure is a minute old now
+    limiter.check('10.0.0.9');
+  });
+
+  it('verifies tokens, caches them a minute, forgets removed users after that (or at once via forget)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcu-auth-'));
+    const db = openStore(join(dir, 'dcu.sqlite'));
+    try {
+      const clock = new FakeClock();
+      const users = new UserStore(db);
+      const token = users.add('tech', 'viewer', 'test', clock.now());
+      const auth = new Authenticator(users, clock);
+      expectDcuError(() => auth.authenticate(undefined, 's'), 812);
+      expectDcuError(() => auth.authenticate(`Basic ${token}`, 's'), 812);
+      expect(auth.authenticate(`Bearer ${token}`, 's').name).toBe('tech');
+      users.remove('tech'); // e.g. by `dcu users remove` on the box, behind the daemon's back
+      expect(auth.authenticate(`Bearer ${token}`, 's').name).toBe('tech');
+      clock.advance(60_000);
+      expectDcuError(() => auth.authenticate(`Bearer ${token}`, 's'), 812);
+      const again = users.add('tech', 'admin', 'test', clock.now());
+      expect(auth.authenticate(`Bearer ${again}`, 's').role).toBe('admin');
+      users.remove('tech');
+      auth.forget();
+      expectDcuError(() => auth.authenticate(`Bearer ${again}`, 's'), 812);
+      expectDcuError(() => authorize({ name: 'v', role: 'viewer', createdAt: 0, createdBy: 'x' }, 'operator', 'POST /api/v1/plan'), 813);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
