@@ -75,6 +75,8 @@ export const ErrorCode = {
   UnknownMeter: 809,
   InvalidJson: 810,
   Conflict: 811,
+  /** A firmware image or its manifest is refused (size, hash, signature, model): nothing is sent to meters. */
+  ImageRejected: 812,
   Internal: 900,
 } as const;
 

@@ -13,6 +13,7 @@ import { m007RegisterValues } from './007-register-values';
 import { m008Jobs } from './008-jobs';
 import { m009Retention } from './009-retention';
 import { m010OutboxStreams } from './010-outbox-streams';
+import { m011Firmware } from './011-firmware';
 
 export interface Migration {
   readonly version: number;
@@ -20,4 +21,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011Firmware];
