@@ -113,7 +113,7 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
           }
         } else if (isFirmwareCommand(cmd) && firmware !== undefined) {
           // fw-* (dcu firmware …): the same handlers as the HES commands.
-          send({ id, ...runFirmwareCommand(firmware, cmd, { ...rest, ...(job === undefined ? {} : { job }) }, 'local') });
+          send({ id, ...runFirmwareCommand(firmware, cmd, { ...rest, ...(jobId === undefined ? {} : { id: jobId }) }, 'local') });
         } else {
           throw new DcuError(ErrorCode.Usage, `unknown command ${JSON.stringify(cmd)}; known: ${COMMANDS.join(', ')}`);
         }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './config-command';
 import { registerDiscovered } from './discovered-command';
+import { registerFirmware } from './firmware-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
@@ -30,6 +31,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerDiscovered(program, onExit, io);
   registerRead(program, onExit, io);
   registerJobs(program, onExit, io);
+  registerFirmware(program, onExit, io);
   return program;
 }
 
