@@ -33,6 +33,8 @@ describe('firmware campaign on virtual lines', () => {
   let daemon: Daemon;
   let stateDir: string;
   let campaign: string;
+  let readStatus = '';
+  let readLatencyMs = 0;
   let atRestart: Readonly<Record<string, number>> = {};
   const initiated = new Map<string, Set<string>>();
 
@@ -62,6 +64,12 @@ describe('firmware campaign on virtual lines', () => {
     const sha256 = createHash('sha256').update(IMAGE).digest('hex');
     daemon.firmware.images.upload({ id: 'img2', version: VERSION, size: IMAGE.length, sha256, model: 'DCU' }, IMAGE);
     campaign = daemon.firmware.campaigns.create({ image: 'img2', all: true, retries: 3, retryInterval: '10m', deadline: '6h' }, 'local').campaign.id;
+    await v.runUntil(START + MIN);
+    // An on-demand read in the middle of the transfers: the campaign yields between two blocks.
+    const asked = v.clock.now();
+    const read = await v.runWhile(daemon.readNow(serial(13), ['registers']));
+    readStatus = read.status;
+    readLatencyMs = v.clock.now() - asked;
     await v.runUntil(START + 3 * MIN);
     // The daemon stops mid-campaign (meters in the middle of their transfer) and starts again on the same store.
     atRestart = daemon.firmware.campaigns.status(campaign).counts;
@@ -95,6 +103,11 @@ describe('firmware campaign on virtual lines', () => {
     }
     expect(s.state).toBe('done');
     expect(s.fieldWorkOrder.map((w) => w.meter).sort()).toEqual([...DEAD].sort());
+  });
+
+  it('lets an on-demand read through between two blocks', () => {
+    expect(readStatus).toBe('EXE');
+    expect(readLatencyMs).toBeLessThan(15_000);
   });
 
   it('was stopped mid-campaign, with transfers under way', () => {

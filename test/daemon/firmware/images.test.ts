@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema';
 import { validateConfig } from '../../../config/validate';
+import type { FirmwareCampaigns } from '../../../daemon/firmware/campaigns';
 import { ImageLibrary } from '../../../daemon/firmware/images';
+import { HesCommands } from '../../../daemon/hes/commands';
+import { nullLogger } from '../../../protocol/common/log';
 import { targetProblem } from '../../../daemon/firmware/transfer';
 import { FakeClock } from '../../../protocol/common/clock';
 import { ErrorCode } from '../../../protocol/common/errors';
@@ -120,5 +123,23 @@ describe('firmware image intake', () => {
     expect(targetProblem(m, { model: 'DCUSIM000001', firmware: 'FW-1' })).toBeUndefined();
     expect(targetProblem(m, { model: 'ABC123', firmware: 'FW-1' })).toMatch(/for model DCU/);
     expect(targetProblem(m, { model: 'DCUSIM000001', firmware: 'FW-0' })).toMatch(/replaces FW-1/);
+  });
+
+  it('takes an image from the HES over fw-image: manifest, chunks, the missing ones in every answer', () => {
+    const lib = library();
+    const answers: Record<string, unknown>[] = [];
+    const hes = new HesCommands({ config: validateConfig({ id: 'dcu-test', stateDir: dir }), clock, logger: nullLogger, scheduler: {} as never, meters: {} as never, status: () => ({}), firmware: { images: lib, campaigns: undefined as unknown as FirmwareCampaigns } });
+    const send = (doc: unknown): Record<string, unknown> => {
+      hes.handle('fw-image', new TextEncoder().encode(JSON.stringify(doc)), (a) => answers.push(a));
+      return answers[answers.length - 1] ?? {};
+    };
+    const chunks = chunksOf(IMAGE, 3);
+    expect(send({ manifest: { id: 'h1', version: 'FW-2', size: IMAGE.length, sha256: SHA, chunks: 3 }, correlationId: 'c1' })).toMatchObject({ command: 'fw-image', correlationId: 'c1', type: 'ok', image: { state: 'receiving', missing: [0, 1, 2] } });
+    expect(send({ image: 'h1', chunk: 1, data: chunks[1] })).toMatchObject({ image: { missing: [0, 2] } });
+    expect(send({ image: 'h1' })).toMatchObject({ image: { missing: [0, 2] } });
+    send({ image: 'h1', chunk: 0, data: chunks[0] });
+    expect(send({ image: 'h1', chunk: 2, data: chunks[2] })).toMatchObject({ image: { state: 'complete', missing: [] } });
+    expect(send({ image: 'h1', chunk: 7, data: 'AAAA' })).toMatchObject({ image: { state: 'complete' } });
+    expect(send({ manifest: { id: 'h2', version: 'FW-2', size: 0, sha256: SHA } })).toMatchObject({ type: 'error', error: { code: ErrorCode.Usage } });
   });
 });
