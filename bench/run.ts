@@ -8,9 +8,10 @@ import { protocolDecodeBench } from './protocol-decode';
 import { storeIngestBench } from './store-ingest';
 import { drainBench } from './drain';
 import { collectionCycleBench } from './collection-cycle';
+import { firmwareBench } from './firmware';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, drainBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, drainBench, firmwareBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
