@@ -187,12 +187,13 @@ export class FirmwareStore {
     return r === undefined ? undefined : meterRow(r);
   }
 
-  /** Meters of running campaigns not final, due at `now`, oldest campaign first. */
+  /** Meters of running campaigns not final, due at `now`: higher campaign priority first, then the oldest. */
   due(now: number): CampaignMeterRecord[] {
     return this.db
       .prepare<[number], MeterRow>(
         `SELECT m.* FROM fw_campaign_meters m JOIN fw_campaigns c ON c.id = m.campaign
-         WHERE c.state = 'running' AND m.state NOT IN ${FINAL} AND m.next_at <= ? ORDER BY c.created_at, m.next_at, m.meter`,
+         WHERE c.state = 'running' AND m.state NOT IN ${FINAL} AND m.next_at <= ?
+         ORDER BY coalesce(json_extract(c.request, '$.priority'), 5) DESC, c.created_at, m.next_at, m.meter`,
       )
       .all(now)
       .map(meterRow);

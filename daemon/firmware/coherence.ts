@@ -29,7 +29,8 @@ export async function checkCoherence(client: DlmsClient, o: { db: Db; readings: 
   }
   if (r.registers.length > 0) o.readings.storeRegisters(o.meter, o.now, r.registers);
   warnings.push(...r.observations);
-  await collectEventLogs(client, o.readings, { meter: o.meter, now: o.now, backfillMs: Math.max(0, o.now - o.since) + 3_600_000 });
+  // Range ends are whole seconds on the wire: read 2 s ahead so an event of this very second is in.
+  await collectEventLogs(client, o.readings, { meter: o.meter, now: o.now + 2000, backfillMs: Math.max(0, o.now - o.since) + 3_600_000 });
   const seen = o.db.prepare<[string, number, number], { n: number }>('SELECT count(*) AS n FROM meter_events WHERE meter = ? AND code = ? AND at >= ?').get(o.meter, FIRMWARE_ACTIVATED, o.since - 3_600_000);
   if ((seen?.n ?? 0) === 0) warnings.push('no firmware-activated event in the meter event log since the campaign started');
   return warnings;

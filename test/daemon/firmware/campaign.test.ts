@@ -118,6 +118,8 @@ describe('firmware campaign on virtual lines', () => {
   it('reports each meter once to the HES and the campaign end with the field-work order', () => {
     const results = (daemon.db.prepare("SELECT payload FROM outbox WHERE stream = 'results'").all() as { payload: string }[]).map((r) => JSON.parse(r.payload) as { type: string; meter?: string; status?: string });
     const final = results.filter((r) => r.type === 'fw-meter-result');
+    // Coherent after the update: registers not backwards, the firmware-activated event logged.
+    expect(final.filter((r) => 'warn' in r)).toEqual([]);
     expect(new Set(final.map((r) => r.meter)).size).toBe(final.length);
     expect(final.filter((r) => r.status === 'OK').length).toBe(22);
     expect(results.filter((r) => r.type === 'fw-campaign-done').length).toBe(1);
