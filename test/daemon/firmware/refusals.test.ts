@@ -39,7 +39,7 @@ describe('firmware campaign refusals and policies', () => {
       meterOptions: (s) => ({ imageTransfer: { blockSize: 128, ...(s === PICKY ? { acceptIdentifierPrefix: 'OTHER-' } : {}), ...(s === FAULTY ? { failVerification: true } : {}) } }),
       meterConfig: () => ({ client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { blockKey: SIM_KEYS.blockKey, authKey: SIM_KEYS.authKey } }),
       line: { timeout: '2s', retries: 1 },
-      config: {},
+      config: { timeZone: 'UTC' },
     });
   }, 60_000);
   afterAll(async () => {
@@ -97,5 +97,43 @@ describe('firmware campaign refusals and policies', () => {
     writeFileSync(file, IMAGE.subarray(1));
     expect(() => fw.campaigns.create({ image: 'tampered', all: true }, 'local')).toThrow(expect.objectContaining({ code: ErrorCode.ImageRejected }));
     expect(fw.campaigns.list().some((c) => c.image === 'tampered')).toBe(false);
+  });
+
+  it('transfers only inside its time window', async () => {
+    const fw = v.daemon.firmware;
+    const image = IMAGE.map((b) => b ^ 0x5a);
+    fw.images.upload({ id: 'v4', version: 'SIM-FW-4.0.0', size: image.length, sha256: createHash('sha256').update(image).digest('hex') }, image);
+    const c = fw.campaigns.create({ image: 'v4', meters: [serial(3)], window: ['14:00-15:00'], deadline: '1d' }, 'local').campaign.id;
+    await v.runUntil(Date.UTC(2026, 2, 2, 13, 59));
+    expect(fw.campaigns.status(c).meters[0]).toMatchObject({ state: 'queued', progress: 0 });
+    expect(sim(serial(3))?.core.imageState().status).toBe('activation-successful');
+    await v.runUntil(Date.UTC(2026, 2, 2, 15, 0));
+    expect(fw.campaigns.status(c).meters[0]).toMatchObject({ state: 'OK' });
+    expect(Buffer.from(sim(serial(3))?.core.imageState().image ?? []).equals(Buffer.from(image))).toBe(true);
+    expect(sim(serial(3))?.core.firmwareId).toBe('SIM-FW-4.0.0');
+  });
+
+  it('never mixes images: a campaign cancelled mid-transfer, then another image to the same meters', async () => {
+    const fw = v.daemon.firmware;
+    const a = Uint8Array.from({ length: 12_000 }, (_, i) => (i * 3) & 0xff);
+    const b = Uint8Array.from({ length: 12_000 }, (_, i) => (i * 11 + 1) & 0xff);
+    const sha = (x: Uint8Array): string => createHash('sha256').update(x).digest('hex');
+    fw.images.upload({ id: 'img-a', version: 'SIM-FW-5.0.0', size: a.length, sha256: sha(a) }, a);
+    fw.images.upload({ id: 'img-b', version: 'SIM-FW-6.0.0', size: b.length, sha256: sha(b) }, b);
+    const ca = fw.campaigns.create({ image: 'img-a', meters: [serial(0), serial(3)], deadline: '1d' }, 'local').campaign.id;
+    for (let i = 0; i < 600 && !fw.campaigns.status(ca).meters.some((m) => m.state === 'transferring' && m.progress > 10); i++) await v.runUntil(v.clock.now() + 1000);
+    fw.campaigns.cancel(ca);
+    await v.runUntil(v.clock.now() + 10 * MIN);
+    const partial = sim(serial(0))?.core.imageState();
+    expect(new TextDecoder().decode(partial?.identifier)).toBe('SIM-FW-5.0.0');
+    expect(partial?.status).toBe('initiated');
+    const cb = fw.campaigns.create({ image: 'img-b', meters: [serial(0), serial(3)], deadline: '1d' }, 'local').campaign.id;
+    await v.runUntil(v.clock.now() + HOUR);
+    expect(fw.campaigns.status(cb).counts).toEqual({ OK: 2 });
+    for (const s of [serial(0), serial(3)]) {
+      expect(Buffer.from(sim(s)?.core.imageState().image ?? []).equals(Buffer.from(b))).toBe(true);
+      expect(sim(s)?.core.firmwareId).toBe('SIM-FW-6.0.0');
+    }
+    expect(fw.campaigns.status(ca).state).toBe('cancelled');
   });
 });
