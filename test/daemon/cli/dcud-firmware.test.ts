@@ -8,7 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { parseFleetConfig } from '../../../sim/config';
+import type { SimMeter } from '../../../sim/meter';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { SIM_KEYS } from '../../../sim/types';
 import { DIST, runCli } from '../../helpers/cli';
@@ -22,6 +24,7 @@ describe('dcu firmware against a running dcud', () => {
   let child: ChildProcess;
   let log = '';
   let state: string;
+  let configFile = '';
 
   beforeAll(async () => {
     fleet = await startFleet(parseFleetConfig({ meters: 3, tcpBasePort: 45_000 + (process.pid % 2000) * 4, latencyMs: 0, jitterMs: 0 }, 'test'));
@@ -46,11 +49,16 @@ describe('dcu firmware against a running dcud', () => {
         '',
       ].join('\n'),
     );
-    child = spawn(process.execPath, [DCUD, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    configFile = file;
+    await startDcud();
+  });
+  const startDcud = async (): Promise<void> => {
+    log = '';
+    child = spawn(process.execPath, [DCUD, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     await until(() => log.includes('dcud started'), 'dcud to start', 30_000);
-  });
+  };
   afterAll(async () => {
     const exited = new Promise((resolve) => child.on('close', resolve));
     child.kill('SIGTERM');
@@ -96,4 +104,35 @@ describe('dcu firmware against a running dcud', () => {
     expect(create.code).toBe(2);
     expect(create.stderr).toMatch(/no image bad/);
   }, 60_000);
+
+  it('resumes a campaign after kill -9 of dcud in the middle of the transfers', async () => {
+    const bytes = Buffer.from(Array.from({ length: 400_000 }, (_, i) => (i * 7 + 2) & 0xff));
+    const image = join(dir, 'big.bin');
+    writeFileSync(image, bytes);
+    expect((await runCli('dcu', ['firmware', 'upload', image, '--target-version', 'SIM-FW-3.0.0', '--id', 'big', '--state', state])).stdout.trim()).toBe('big');
+    const create = await runCli('dcu', ['firmware', 'campaign', 'create', '--image', 'big', '--all', '--id', 'c-kill', '--retries', '3', '--retry-interval', '1s', '--state', state]);
+    expect(create.code).toBe(0);
+    const ro = new Database(join(state, 'dcu.sqlite'), { readonly: true });
+    const progress = (): { state: string; blocks_done: number }[] => ro.prepare("SELECT state, blocks_done FROM fw_campaign_meters WHERE campaign = 'c-kill'").all() as never;
+    try {
+      await until(() => progress().some((m) => m.state === 'transferring' && m.blocks_done > 0), 'a transfer under way', 60_000);
+    } finally {
+      ro.close();
+    }
+    const killed = new Promise((resolve) => child.on('close', resolve));
+    child.kill('SIGKILL');
+    await killed;
+    await startDcud();
+    let status: { state: string; counts: Record<string, number> } = { state: '', counts: {} };
+    for (const end = Date.now() + 90_000; status.state !== 'done'; ) {
+      if (Date.now() > end) throw new Error(`the campaign did not end: ${JSON.stringify(status)}`);
+      status = JSON.parse((await runCli('dcu', ['firmware', 'campaign', 'status', 'c-kill', '--json', '--state', state])).stdout) as typeof status;
+    }
+    expect(status.counts).toEqual({ OK: 3 });
+    for (const slot of fleet.slots) {
+      const m = slot.peek() as SimMeter;
+      expect(m.core.firmwareId).toBe('SIM-FW-3.0.0');
+      expect(Buffer.from(m.core.imageState().image).equals(bytes)).toBe(true);
+    }
+  }, 180_000);
 });
