@@ -12,7 +12,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVirtualDcu, type VirtualDcu } from '../../../bench/virtual-dcu';
+import Ajv from 'ajv';
 import { startDaemon, type Daemon } from '../../../daemon/dcud';
+import { FIRMWARE_RESULT_SCHEMAS } from '../../../daemon/firmware/messages';
 import { nullLogger } from '../../../protocol/common/log';
 import { meterSerial } from '../../../sim/config';
 import type { SimMeter } from '../../../sim/meter';
@@ -117,6 +119,11 @@ describe('firmware campaign on virtual lines', () => {
 
   it('reports each meter once to the HES and the campaign end with the field-work order', () => {
     const results = (daemon.db.prepare("SELECT payload FROM outbox WHERE stream = 'results'").all() as { payload: string }[]).map((r) => JSON.parse(r.payload) as { type: string; meter?: string; status?: string });
+    const ajv = new Ajv({ strict: false });
+    const invalid = results.filter((r) => r.type in FIRMWARE_RESULT_SCHEMAS && !ajv.validate(FIRMWARE_RESULT_SCHEMAS[r.type as keyof typeof FIRMWARE_RESULT_SCHEMAS], r));
+    expect(invalid).toEqual([]);
+    // transferring, verifying, ready, activating for each updated meter (confirming only when the meter confirms at once).
+    expect(results.filter((r) => r.type === 'fw-meter-progress').length).toBeGreaterThanOrEqual(22 * 4);
     const final = results.filter((r) => r.type === 'fw-meter-result');
     // Coherent after the update: registers not backwards, the firmware-activated event logged.
     expect(final.filter((r) => 'warn' in r)).toEqual([]);
