@@ -118,7 +118,7 @@ export class FirmwareCampaigns {
     return this.status(id);
   }
 
-  /** KO meters (not refused) queued again, the deadline pushed by the campaign's duration. */
+  /** Every KO meter queued again (attempts from 0), the deadline pushed out by the campaign's duration from now. */
   retry(id: string): { queued: number; status: CampaignStatus } {
     const c = this.need(id);
     const req = c.request as CampaignRequest;
