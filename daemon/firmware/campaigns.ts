@@ -294,6 +294,8 @@ export class FirmwareCampaigns {
           activate: clock.now() >= activateAt,
           keepGoing,
           onProgress: (s, done, total) => {
+            // Cancelled meters are KO already; at a stop the meter itself keeps its blocks.
+            if (signal.aborted) return;
             state = s;
             if (done >= 0) blocksDone = done;
             if (total >= 0) blocksTotal = total;
@@ -311,8 +313,8 @@ export class FirmwareCampaigns {
     }
     const now = clock.now();
     const fresh = { ...row, state, blocksDone, blocksTotal };
+    if (signal.aborted) return; // cancelled (the meter is KO cancelled) or stopping (resumes after the start)
     if (!outcome.ok) {
-      if (this.stopping || signal.aborted) return;
       const reason: KoReason = outcome.code === ErrorCode.MeterIdentityMismatch || (outcome.code !== undefined && outcome.code >= 300 && outcome.code < 400) ? 'not-commissioned' : 'unreachable';
       this.conclude(c, fresh, { kind: 'ko', reason, detail: outcome.reason });
       return;

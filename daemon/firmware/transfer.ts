@@ -98,6 +98,7 @@ export async function runSlice(client: DlmsClient, s: SliceInput): Promise<Slice
   if (!ready) {
     const sent = await transferBlocks(client, s);
     if (sent !== undefined) return sent;
+    if (!s.keepGoing()) return { kind: 'paused', state: 'transferring' };
     s.onProgress('verifying', -1, -1);
     const v = await action(client, 3, { type: 'int8', value: 0 });
     if (v === ActionResult.temporaryFailure) return { kind: 'pending', state: 'verifying' };
@@ -105,6 +106,7 @@ export async function runSlice(client: DlmsClient, s: SliceInput): Promise<Slice
   }
   s.onProgress('ready', -1, -1);
   if (!s.activate) return { kind: 'ready' };
+  if (!s.keepGoing()) return { kind: 'paused', state: 'ready' };
   s.onProgress('activating', -1, -1);
   const a = await action(client, 4, { type: 'int8', value: 0 });
   if (a === ActionResult.temporaryFailure) return { kind: 'pending', state: 'activating' };

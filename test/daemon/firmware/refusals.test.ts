@@ -135,5 +135,9 @@ describe('firmware campaign refusals and policies', () => {
       expect(sim(s)?.core.firmwareId).toBe('SIM-FW-6.0.0');
     }
     expect(fw.campaigns.status(ca).state).toBe('cancelled');
+    expect(fw.campaigns.status(ca).meters.map((m) => [m.state, m.reason])).toEqual([
+      ['KO', 'cancelled'],
+      ['KO', 'cancelled'],
+    ]);
   });
 });
