@@ -10,9 +10,10 @@ import { drainBench } from './drain';
 import { collectionCycleBench } from './collection-cycle';
 import { dcudMemoryBench } from './dcud-memory';
 import { wanBytesBench } from './wan-bytes';
+import { firmwareBench } from './firmware';
 
 /** `npm run bench [name…]`: runs the benchmarks, prints figures, writes bench/results/<name>.json. */
-const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, dcudMemoryBench, drainBench, wanBytesBench];
+const BENCHES: Bench[] = [protocolDecodeBench, securityBench, linkEfficiencyBench, fleetStartupBench, storeIngestBench, collectionCycleBench, dcudMemoryBench, drainBench, wanBytesBench, firmwareBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

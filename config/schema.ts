@@ -216,6 +216,23 @@ export const ConfigSchema = Type.Object(
         { ...strict, description: 'the local API (HTTPS + Unix socket): users with tokens, roles viewer/operator/admin, writes audited' },
       ),
     ),
+    firmware: Type.Object(
+      {
+        publicKeys: Type.Array(
+          Type.Object(
+            {
+              id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'key id a manifest names in keyId' }),
+              type: Type.Union([Type.Literal('ed25519'), Type.Literal('ecdsa-p256')], { description: 'signature algorithm (ECDSA P-256 with SHA-256, DER signature)' }),
+              key: Type.String({ minLength: 1, description: 'the public key, PEM (SPKI)' }),
+            },
+            strict,
+          ),
+          { default: [], description: "meter vendors' public keys that sign firmware images" },
+        ),
+        requireSignature: Type.Boolean({ default: false, description: 'refuse an image whose manifest has no valid signature by a configured key' }),
+      },
+      { ...strict, default: {}, description: 'firmware images and update campaigns (docs: README, firmware)' },
+    ),
     push: Type.Object(
       {
         tcp: Type.Optional(Type.String({ pattern: HOST_PORT, description: 'HOST:PORT where meters push over TCP (wrapper), e.g. 0.0.0.0:4059' })),

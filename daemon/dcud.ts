@@ -18,10 +18,13 @@ import { MeterRepository } from '../storage/meters';
 import { ReadingsStore } from '../storage/readings';
 import { JobStore } from '../storage/jobs';
 import { DiscoveryLog } from '../storage/discoveries';
+import { FirmwareStore } from '../storage/firmware';
 import { startApi, type RunningApi } from './api/http';
 import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
 import { Discovery } from './jobs/discovery';
+import { FirmwareCampaigns } from './firmware/campaigns';
+import { ImageLibrary } from './firmware/images';
 import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
@@ -54,6 +57,8 @@ export interface Daemon {
   readonly hes: HesCommands;
   /** The health snapshot (HES `status`, later the local API and data/health). */
   health(): Record<string, unknown>;
+  /** Firmware images (intake, verification) and update campaigns. */
+  readonly firmware: { readonly images: ImageLibrary; readonly campaigns: FirmwareCampaigns };
   /** Opt-in scans of serial lines for meters the registry does not know (lines[].discovery). */
   readonly discovery: Discovery;
   /** Retention pruning on its own timer (started with the collector). */
@@ -124,9 +129,13 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const jobs = new JobStore(db);
   const scheduler = new Scheduler({ ...shared, jobs, logger: logger.child({ part: 'jobs' }), ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }) });
   scheduler.start();
+  const fwStore = new FirmwareStore(db);
+  const images = new ImageLibrary({ config, clock, store: fwStore });
+  const firmware = { images, campaigns: new FirmwareCampaigns({ ...shared, db, store: fwStore, library: images, logger: logger.child({ part: 'firmware' }), ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }) }) };
+  firmware.campaigns.start();
   const startedAt = clock.now();
   const health = (): Record<string, unknown> => healthSnapshot({ id: config.id, db, clock, startedAt, lines, activeAttempts: () => scheduler.active });
-  const hes = new HesCommands({ config, clock, logger: logger.child({ part: 'hes' }), scheduler, meters, status: health });
+  const hes = new HesCommands({ config, clock, logger: logger.child({ part: 'hes' }), scheduler, meters, status: health, firmware });
   const readNow = (serial: string, what: readonly string[]): Promise<OnDemandResult> =>
     new Promise((resolve, reject) => {
       let jobId: string | undefined;
@@ -173,6 +182,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     scheduler,
     jobs,
     hes,
+    firmware,
     health,
     discovery,
     maintenance,
@@ -184,7 +194,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     readNow,
     api: () => (api === undefined ? undefined : { ...(api.port === undefined ? {} : { port: api.port }), ...(api.fingerprint === undefined ? {} : { fingerprint: api.fingerprint }) }),
     listen: async () => {
-      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }));
+      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }), firmware);
       api = await startApi({ config, clock, logger: logger.child({ part: 'api' }), db, meters, scheduler, jobs, hes, health, lines, uplink });
       pushListeners = await startPushListeners(config.push, pushes, clock);
       if (config.push.serial) {
@@ -195,7 +205,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
       await api?.close();
       await socket?.close();
       await pushListeners?.close();
-      await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop()]);
+      await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop(), firmware.campaigns.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       await uplink?.stop();
       db.close();

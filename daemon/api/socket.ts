@@ -22,6 +22,7 @@ import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
 import type { JobCounts, JobRecord, JobState } from '../../storage/jobs';
 import type { JobEvent, Submitted } from '../jobs/scheduler';
+import { isFirmwareCommand, runFirmwareCommand, type Firmware } from '../firmware/commands';
 
 export const SOCKET_FILE = 'dcud.sock';
 const MAX_REQUEST_BYTES = 256 * 1024;
@@ -39,7 +40,7 @@ function doneMessage(id: string, job: string, state: JobState | undefined, c: Jo
   return { id, type: 'done', job, state, exe: c.EXE, warn: c.WARN, fail: c.FAIL, cancelled: c.cancelled };
 }
 
-export function startLocalSocket(path: string, handlers: SocketHandlers, logger: Logger): Promise<{ close(): Promise<void> }> {
+export function startLocalSocket(path: string, handlers: SocketHandlers, logger: Logger, firmware?: Firmware): Promise<{ close(): Promise<void> }> {
   // A socket file left by a killed daemon: the state directory lock says we are the only one.
   if (existsSync(path)) unlinkSync(path);
   const subscriptions = new Set<() => void>();
@@ -110,6 +111,9 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
             if (!r.found) throw new DcuError(ErrorCode.Usage, `no job ${job}`);
             send({ id, type: 'cancelled', job, state: r.state });
           }
+        } else if (isFirmwareCommand(cmd) && firmware !== undefined) {
+          // fw-* (dcu firmware …): the same handlers as the HES commands.
+          send({ id, ...runFirmwareCommand(firmware, cmd, { ...rest, ...(jobId === undefined ? {} : { id: jobId }) }, 'local') });
         } else {
           throw new DcuError(ErrorCode.Usage, `unknown command ${JSON.stringify(cmd)}; known: ${COMMANDS.join(', ')}`);
         }

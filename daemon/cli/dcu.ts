@@ -5,6 +5,7 @@ import { registerConfig } from './config-command';
 import { registerDemo } from './demo-command';
 import { registerDiscovered } from './discovered-command';
 import { registerHes } from './hes-command';
+import { registerFirmware } from './firmware-command';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
@@ -40,6 +41,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerDemo(program, onExit, io);
   registerHes(program, onExit, io);
   registerApiCommands(program, onExit, io);
+  registerFirmware(program, onExit, io);
   return program;
 }
 

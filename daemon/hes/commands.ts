@@ -20,6 +20,7 @@ import type { Logger } from '../../protocol/common/log';
 import type { MeterRecord, MeterRepository } from '../../storage/meters';
 import { JobRequestSchema } from '../jobs/request';
 import type { Scheduler } from '../jobs/scheduler';
+import { FIRMWARE_COMMAND_BODIES, runFirmwareCommand, type Firmware } from '../firmware/commands';
 
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
@@ -46,6 +47,12 @@ export const COMMAND_SCHEMAS = {
   meters: command({ line: Type.Optional(Type.String()), stage: Type.Optional(Type.Union([Type.Literal('registered'), Type.Literal('linked'), Type.Literal('commissioned')])) }, 'list registered meters with their states'),
   'clock-sync': command({ ...Selection, id: jobProps.id, deadline: jobProps.deadline, priority: jobProps.priority }, 'set meter clocks now (a job)'),
   status: command({}, "the concentrator's health"),
+  'fw-image': command(FIRMWARE_COMMAND_BODIES['fw-image'].props, FIRMWARE_COMMAND_BODIES['fw-image'].description),
+  'fw-campaign-create': command(FIRMWARE_COMMAND_BODIES['fw-campaign-create'].props, FIRMWARE_COMMAND_BODIES['fw-campaign-create'].description),
+  'fw-campaign-status': command(FIRMWARE_COMMAND_BODIES['fw-campaign-status'].props, FIRMWARE_COMMAND_BODIES['fw-campaign-status'].description),
+  'fw-campaign-cancel': command(FIRMWARE_COMMAND_BODIES['fw-campaign-cancel'].props, FIRMWARE_COMMAND_BODIES['fw-campaign-cancel'].description),
+  'fw-campaign-retry': command(FIRMWARE_COMMAND_BODIES['fw-campaign-retry'].props, FIRMWARE_COMMAND_BODIES['fw-campaign-retry'].description),
+  'fw-campaign-activate': command(FIRMWARE_COMMAND_BODIES['fw-campaign-activate'].props, FIRMWARE_COMMAND_BODIES['fw-campaign-activate'].description),
 } as const;
 
 export type CommandName = keyof typeof COMMAND_SCHEMAS;
@@ -69,6 +76,8 @@ export interface HesCommandDeps {
   readonly meters: MeterRepository;
   /** The health snapshot the `status` command answers. */
   readonly status: () => Record<string, unknown>;
+  /** Firmware images and campaigns (fw-* commands). */
+  readonly firmware?: Firmware;
 }
 
 function meterSummary(m: MeterRecord): Record<string, unknown> {
@@ -180,6 +189,15 @@ export class HesCommands {
       }
       case 'status':
         answer({ type: 'ok', status: this.deps.status() });
+        return;
+      case 'fw-image':
+      case 'fw-campaign-create':
+      case 'fw-campaign-status':
+      case 'fw-campaign-cancel':
+      case 'fw-campaign-retry':
+      case 'fw-campaign-activate':
+        if (this.deps.firmware === undefined) throw new DcuError(ErrorCode.Internal, `command ${cmd}: firmware is not available in this daemon`);
+        answer(runFirmwareCommand(this.deps.firmware, cmd, body, 'hes'));
         return;
     }
   }

@@ -78,6 +78,8 @@ export const ErrorCode = {
   Unauthenticated: 812,
   Forbidden: 813,
   TooManyAttempts: 814,
+  /** A firmware image or its manifest is refused (size, hash, signature, model): nothing is sent to meters. */
+  ImageRejected: 815,
   Internal: 900,
 } as const;
 

@@ -96,7 +96,7 @@ export interface ImageStep {
   readonly effects: readonly ImageEffect[];
 }
 
-export type ImageConfig = Pick<ImageTransferOptions, 'maxImageSize' | 'verifyDelayMs' | 'activationDelayMs' | 'failVerification' | 'failActivation'>;
+export type ImageConfig = Pick<ImageTransferOptions, 'maxImageSize' | 'verifyDelayMs' | 'activationDelayMs' | 'failVerification' | 'failActivation' | 'acceptIdentifierPrefix'>;
 
 export function initialImageState(blockSize: number): ImageTransferState {
   return { status: 'not-initiated', enabled: true, identifier: new Uint8Array(0), size: 0, blockSize, received: new Uint8Array(0), image: new Uint8Array(0), badBlocks: [] };
@@ -165,6 +165,7 @@ export function imageTransferStep(s0: ImageTransferState, input: ImageInput, con
 function initiate(s: ImageTransferState, identifier: Uint8Array, size: number, config: ImageConfig): ImageStep {
   if (pending(s)) return refuse(s, 'busy');
   if (identifier.length === 0) return refuse(s, 'bad-identifier');
+  if (config.acceptIdentifierPrefix !== undefined && !new TextDecoder().decode(identifier).startsWith(config.acceptIdentifierPrefix)) return refuse(s, 'bad-identifier');
   if (!Number.isInteger(size) || size <= 0 || size > config.maxImageSize) return refuse(s, 'bad-size');
   const same = s.status !== 'not-initiated' && s.status !== 'activation-successful' && s.size === size && bytesEqual(s.identifier, identifier);
   if (same) return step(without(without({ ...s, status: 'initiated' }, 'signature'), 'dueAt'));

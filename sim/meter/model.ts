@@ -161,7 +161,8 @@ export function buildMeterModel(core: MeterCore): ObjectModel {
     clockObject(core),
     dataObject('logicalDeviceName', () => ascii(simLogicalDeviceName(spec.serial))),
     dataObject('serialNumber', () => ascii(spec.serial)),
-    dataObject('firmwareId', () => ascii(core.firmwareId)),
+    // A pending activation completes at its time, read or not: the active identifier follows it.
+    dataObject('firmwareId', () => ascii((core.imageState(), core.firmwareId))),
     ...ENERGY_KEYS.map((k) => register(k, energy(k))),
     register('voltage', () => u16(core.instantNow().voltageV * 10)),
     register('current', () => u16(core.instantNow().currentA * 100)),

@@ -17,6 +17,11 @@ export interface ImageTransferOptions {
   readonly failVerification: boolean;
   /** Fault injection: activation fails (the active firmware stays). */
   readonly failActivation: boolean;
+  /**
+   * Images meant for this meter: initiate refuses (other-reason) an image_identifier that does
+   * not start with this prefix, as meters refuse another model's image. Default: any.
+   */
+  readonly acceptIdentifierPrefix?: string;
 }
 
 export interface SimMeterOptions {

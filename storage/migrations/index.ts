@@ -14,6 +14,7 @@ import { m008Jobs } from './008-jobs';
 import { m009Retention } from './009-retention';
 import { m010OutboxStreams } from './010-outbox-streams';
 import { m011UsersAudit } from './011-users-audit';
+import { m012Firmware } from './012-firmware';
 
 export interface Migration {
   readonly version: number;
@@ -21,4 +22,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011UsersAudit];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011UsersAudit, m012Firmware];

@@ -136,6 +136,6 @@ describe('HES commands', () => {
   });
 
   it('knows the commands the contract lists', () => {
-    expect(COMMAND_NAMES).toEqual(['read', 'plan', 'cancel', 'meter-add', 'meter-update', 'meter-remove', 'meters', 'clock-sync', 'status']);
+    expect(COMMAND_NAMES).toEqual(['read', 'plan', 'cancel', 'meter-add', 'meter-update', 'meter-remove', 'meters', 'clock-sync', 'status', 'fw-image', 'fw-campaign-create', 'fw-campaign-status', 'fw-campaign-cancel', 'fw-campaign-retry', 'fw-campaign-activate']);
   });
 });

@@ -27,6 +27,15 @@ function run(inputs: readonly ImageInput[], config = CONFIG, s0 = initialImageSt
 const block = (n: number, len = 4): ImageInput => ({ type: 'block', number: n, value: new Uint8Array(len).fill(n) });
 
 describe('image transfer state machine', () => {
+  it('refuses an image not meant for the meter (identifier prefix), keeping what it had', () => {
+    const picky = { ...CONFIG, acceptIdentifierPrefix: 'SIM-' };
+    const before = run([{ type: 'initiate', identifier: new TextEncoder().encode('SIM-2'), size: 8 }, block(0)], picky).state;
+    const out = imageTransferStep(before, { type: 'initiate', identifier: new TextEncoder().encode('XYZ-2'), size: 8 }, picky);
+    expect(out.result).toBe(ActionResult.otherReason);
+    expect(out.reason).toBe('bad-identifier');
+    expect(out.state).toBe(before);
+  });
+
   it('initiate → blocks → verify → activate', () => {
     const { state, results } = run([{ type: 'initiate', identifier: id, size: 10 }, block(0), block(2, 2), block(1), { type: 'verify', now: 0 }, { type: 'activate', now: 0 }]);
     expect(results.every((r) => r === ActionResult.success)).toBe(true);

@@ -1,0 +1,218 @@
+/**
+ * `dcu firmware …`: firmware images and update campaigns in the running daemon, through its
+ * local socket (the same handlers as the HES fw-* commands):
+ *   upload FILE [--manifest M | --target-version V]   prints the image id
+ *   images
+ *   campaign create --image ID (--meters S1,S2 | --line NAME | --all) [--priority N] [--retries N]
+ *                   [--deadline 3d] [--window 22:00-06:00] [--activate now|at ISO|manual]   prints the campaign id
+ *   campaign status ID [--json] · list · cancel ID · retry ID · activate ID
+ * Exit 0 ok, 2 refused (bad request, image rejected), 3 daemon not reachable.
+ */
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { ask, notReachable } from './daemon-socket';
+import { ExitCode } from './exit-codes';
+import { table } from './render';
+import { stateDirOf, type StoreIo } from './store-commands';
+
+type Doc = Record<string, unknown>;
+const STATE_OPT = ['--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)'] as const;
+const list = (text: string | undefined): string[] | undefined => text?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** One request, its one answer. */
+async function call(io: StoreIo, onExit: (code: number) => void, command: string, stateDir: string, request: Doc, print: (a: Doc) => void): Promise<void> {
+  let code: number = ExitCode.ok;
+  try {
+    await ask(
+      stateDir,
+      request,
+      (raw) => {
+        const a = raw as unknown as Doc;
+        if (a.type === 'error') {
+          io.err(`${command}: ${(a.error as { message?: string } | undefined)?.message ?? 'refused'}`);
+          code = ExitCode.usage;
+          return;
+        }
+        print(a);
+      },
+      () => true,
+    );
+  } catch (e) {
+    io.err(notReachable(command, stateDir, e));
+    code = ExitCode.transport;
+  }
+  onExit(code);
+}
+
+/** The manifest for an upload: a file, or made here from the image and its target version. */
+export function uploadManifest(file: string, o: { manifest?: string; targetVersion?: string; id?: string }): Doc {
+  if ((o.manifest === undefined) === (o.targetVersion === undefined)) throw new DcuError(ErrorCode.Usage, 'give --manifest FILE (the vendor manifest) or --target-version V (the active firmware identifier after the update)');
+  if (o.manifest !== undefined) return JSON.parse(readFileSync(o.manifest, 'utf8')) as Doc;
+  const bytes = readFileSync(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { id: o.id ?? `img-${sha256.slice(0, 12)}`, version: o.targetVersion, size: bytes.length, sha256 };
+}
+
+/** --activate now | manual | at ISO (or the ISO instant alone). */
+export function activation(words: readonly string[] | undefined): string | undefined {
+  if (words === undefined || words.length === 0) return undefined;
+  const [first, second] = words;
+  if (first === 'now' || first === 'manual') return first;
+  const at = first === 'at' ? second : first;
+  if (at === undefined || Number.isNaN(Date.parse(at))) throw new DcuError(ErrorCode.Usage, `--activate is now, manual or "at ISO-INSTANT"; got "${words.join(' ')}"`);
+  return at;
+}
+
+interface CreateOptions {
+  image: string;
+  meters?: string;
+  line?: string;
+  all?: boolean;
+  priority?: string;
+  retries?: string;
+  retryInterval?: string;
+  deadline?: string;
+  window?: string;
+  concurrency?: string;
+  activate?: string[];
+  id?: string;
+  state?: string;
+}
+
+export function campaignRequest(o: CreateOptions): Doc {
+  const int = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n)) throw new DcuError(ErrorCode.Usage, `${flag} must be a whole number; got "${text}"`);
+    return n;
+  };
+  const doc: Doc = {
+    cmd: 'fw-campaign-create',
+    image: o.image,
+    meters: list(o.meters),
+    lines: list(o.line),
+    all: o.all,
+    priority: int('--priority', o.priority),
+    retries: int('--retries', o.retries),
+    retryInterval: o.retryInterval,
+    deadline: o.deadline,
+    window: list(o.window),
+    concurrency: int('--concurrency', o.concurrency),
+    activate: activation(o.activate),
+    jobId: o.id, // the socket's own "id" names the request
+  };
+  return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
+}
+
+function statusText(s: Doc): string {
+  const meters = (s.meters as Doc[] | undefined) ?? [];
+  const counts = Object.entries((s.counts as Record<string, number> | undefined) ?? {}).map(([k, n]) => `${n} ${k}`).join(', ');
+  const work = (s.fieldWorkOrder as Doc[] | undefined) ?? [];
+  return [
+    `${String(s.campaign)}  image ${String(s.image)}  ${String(s.state)}  deadline ${String(s.deadline)}`,
+    counts,
+    table(['meter', 'state', 'progress', 'attempts', 'reason', 'detail'], meters.map((m) => [String(m.meter), String(m.state), `${String(m.progress)} %`, String(m.attempts), typeof m.reason === 'string' ? m.reason : '', typeof m.detail === 'string' ? m.detail.slice(0, 80) : ''])),
+    work.length === 0 ? '' : `field work order: ${work.map((w) => `${String(w.meter)} (${String(w.reason)})`).join(', ')}`,
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+export function registerFirmware(program: Command, onExit: (code: number) => void, io: StoreIo): void {
+  const fw = program.command('firmware').description('firmware images and update campaigns in the running daemon');
+  const fail = (command: string, e: unknown): void => {
+    io.err(`${command}: ${e instanceof Error ? e.message : String(e)}`);
+    onExit(ExitCode.usage);
+  };
+  fw.command('upload <file>')
+    .description('store an image in the daemon (verified: size, SHA-256, signature); prints the image id')
+    .option('--manifest <file>', 'the vendor manifest (JSON: id, version, size, sha256, model, fromVersions, signature, keyId)')
+    .option('--target-version <v>', 'no manifest: the active firmware identifier the meters report once updated')
+    .option('--id <id>', 'image id with --target-version (default img-<sha256 prefix>)')
+    .option(...STATE_OPT)
+    .option('--json', 'print the answer as JSON')
+    .action(async (file: string, opts: { manifest?: string; targetVersion?: string; id?: string; state?: string; json?: boolean }) => {
+      let manifest;
+      try {
+        manifest = uploadManifest(file, opts);
+      } catch (e) {
+        fail('dcu firmware upload', e);
+        return;
+      }
+      await call(io, onExit, 'dcu firmware upload', stateDirOf(opts, io.env), { cmd: 'fw-upload', file: resolve(file), manifest }, (a) => {
+        const image = a.image as Doc;
+        io.out(opts.json === true ? JSON.stringify(a) : String(image.id));
+      });
+    });
+  fw.command('images')
+    .description('the images the daemon holds, with their state')
+    .option(...STATE_OPT)
+    .option('--json', 'print the answer as JSON')
+    .action(async (opts: { state?: string; json?: boolean }) => {
+      await call(io, onExit, 'dcu firmware images', stateDirOf(opts, io.env), { cmd: 'fw-images' }, (a) => {
+        const images = (a.images as Doc[] | undefined) ?? [];
+        if (opts.json === true) io.out(JSON.stringify(images, null, 2));
+        else io.out(table(['image', 'version', 'state', 'size', 'sha256', 'missing chunks'], images.map((i) => [String(i.id), String(i.version), String(i.state), String(i.size), String(i.sha256).slice(0, 16), String((i.missing as unknown[]).length)])));
+      });
+    });
+
+  const campaign = fw.command('campaign').description('firmware update campaigns: create, status, list, cancel, retry, activate');
+  campaign
+    .command('create')
+    .description('update meters with an image; prints the campaign id')
+    .requiredOption('--image <id>', 'the image id (dcu firmware images)')
+    .option('--meters <serials>', 'comma-separated serial numbers')
+    .option('--line <name>', 'every meter of this line (comma-separated for several)')
+    .option('--all', 'every registered meter')
+    .option('--priority <n>', 'order between campaigns, 0..9 (default 5)')
+    .option('--retries <n>', 'attempts after a failed one (default 5)')
+    .option('--retry-interval <duration>', 'first pause before a retry, doubling (default 30m)')
+    .option('--deadline <when>', 'duration (3d) or ISO instant (default 7d)')
+    .option('--window <list>', 'daily windows the transfer may use, e.g. 22:00-06:00')
+    .option('--concurrency <n>', 'meters at once per line (default the line capacity)')
+    .option('--activate <policy...>', 'now (default), manual, or at ISO-INSTANT')
+    .option('--id <id>', 'campaign id (a re-sent request with the same id is the same campaign)')
+    .option(...STATE_OPT)
+    .action(async (opts: CreateOptions) => {
+      let request;
+      try {
+        request = campaignRequest(opts);
+      } catch (e) {
+        fail('dcu firmware campaign create', e);
+        return;
+      }
+      await call(io, onExit, 'dcu firmware campaign create', stateDirOf(opts, io.env), request, (a) => io.out(`${String(a.campaign)}${a.created === false ? ' (exists already)' : ''}: ${String(a.meters)} meter(s)`));
+    });
+  campaign
+    .command('list')
+    .description('the campaigns with their state')
+    .option(...STATE_OPT)
+    .option('--json', 'print the answer as JSON')
+    .action(async (opts: { state?: string; json?: boolean }) => {
+      await call(io, onExit, 'dcu firmware campaign list', stateDirOf(opts, io.env), { cmd: 'fw-campaigns' }, (a) => {
+        const cs = (a.campaigns as Doc[] | undefined) ?? [];
+        io.out(opts.json === true ? JSON.stringify(cs, null, 2) : table(['campaign', 'image', 'state', 'deadline', 'created'], cs.map((c) => [c.campaign, c.image, c.state, c.deadline, c.createdAt].map(String))));
+      });
+    });
+  for (const [name, cmd, what] of [
+    ['status', 'fw-campaign-status', "a campaign's meters: state, progress, attempts, reasons, field work order"],
+    ['cancel', 'fw-campaign-cancel', 'cancel a campaign (meters not done end KO cancelled)'],
+    ['retry', 'fw-campaign-retry', 'queue the KO meters again'],
+    ['activate', 'fw-campaign-activate', 'activate now the meters of a campaign created with --activate manual'],
+  ] as const) {
+    campaign
+      .command(`${name} <id>`)
+      .description(what)
+      .option(...STATE_OPT)
+      .option('--json', 'print the answer as JSON')
+      .action(async (id: string, opts: { state?: string; json?: boolean }) => {
+        await call(io, onExit, `dcu firmware campaign ${name}`, stateDirOf(opts, io.env), { cmd, campaign: id }, (a) => {
+          if (opts.json === true) io.out(JSON.stringify(a.status, null, 2));
+          else io.out(`${name === 'retry' ? `${String(a.queued)} meter(s) queued again\n` : ''}${statusText(a.status as Doc)}`);
+        });
+      });
+  }
+}
