@@ -174,6 +174,7 @@ export const MqttSchema = Type.Object(
     appAck: Type.Boolean({ default: false, description: 'delete an outbox message only after the HES acknowledged it on the ack topic' }),
     appAckTimeout: Duration('with appAck: re-send what the HES has not acknowledged after', '5m'),
     encoding: Type.Union(MQTT_ENCODINGS.map((e) => Type.Literal(e)), { default: 'compact', description: 'data payload: compact (columnar profile rows, start + period) or json (rows as stored)' }),
+    deflate: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, description: 'streams (data classes) whose payloads are sent deflated (raw DEFLATE, RFC 1951), announced by the MQTT 5 user property contentEncoding: deflate; MQTT 5 only' })),
   },
   { ...strict, description: 'uplink to the HES (absent: no uplink, data stays in the outbox)' },
 );

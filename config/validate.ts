@@ -46,6 +46,9 @@ export function semanticProblems(config: Config): ConfigProblem[] {
   if (config.api !== undefined && (config.api.cert === undefined) !== (config.api.key === undefined)) {
     out.push({ path: config.api.cert === undefined ? 'api.cert' : 'api.key', message: 'api.cert and api.key go together: give both, or neither for a self-signed certificate' });
   }
+  if (config.mqtt !== undefined && config.mqtt.protocol === '3.1.1' && (config.mqtt.deflate?.length ?? 0) > 0) {
+    out.push({ path: 'mqtt.deflate', message: 'needs MQTT 5: over 3.1.1 a deflated payload has no way to say so (no user properties)' });
+  }
   const lines = new Map<string, LineConfig>();
   config.lines.forEach((line, i) => {
     const at = `lines[${i}]`;

@@ -11,6 +11,7 @@
 import type { Clock, TimerHandle } from '../../protocol/common/clock';
 import type { Logger } from '../../protocol/common/log';
 import type { OutboxDrain, OutboxRow } from '../../storage/outbox';
+import { deflateRawSync } from 'node:zlib';
 import { CONTENT_TYPE, encodeBatch, encodeItem, itemText, type Encoding } from './encode';
 import { backoffMs, pubackVerdict, reasonName } from './policy';
 
@@ -37,6 +38,8 @@ export interface DrainOptions {
   readonly appAck: boolean;
   readonly appAckTimeoutMs: number;
   readonly encoding: Encoding;
+  /** Streams whose payloads go deflated (raw DEFLATE, RFC 1951), announced by the user property `contentEncoding: deflate`. */
+  readonly deflate?: readonly string[];
   readonly messageExpiryS?: number;
   /** How often an idle drain looks for new outbox rows. */
   readonly pollMs: number;
@@ -225,7 +228,9 @@ export class Drain {
       last = r.seq;
     }
     if (first.batchEnd === null) this.outbox.sealBatch(stream, first.seq, last);
-    const payload = encodeBatch(this.opts.dcuId, stream, { first: first.seq, last }, texts, this.opts.encoding, this.clock.now());
+    const json = encodeBatch(this.opts.dcuId, stream, { first: first.seq, last }, texts, this.opts.encoding, this.clock.now());
+    const deflated = this.opts.deflate?.includes(stream) === true;
+    const payload = deflated ? deflateRawSync(json) : json;
     const batch: Batch = { stream, first: first.seq, last, items: texts.length, settled: false };
     s.cursor = last;
     s.inflight++;
@@ -235,7 +240,7 @@ export class Drain {
     batch.timer = this.clock.setTimer(this.opts.ackTimeoutMs, () => this.settle(s, batch, { failure: 'timeout', backoff: true }));
     const props: PublishProps = {
       contentType: CONTENT_TYPE[this.opts.encoding],
-      userProperties: { encoding: this.opts.encoding, id: `${this.opts.dcuId}/${stream}/${first.seq}` },
+      userProperties: { encoding: this.opts.encoding, id: `${this.opts.dcuId}/${stream}/${first.seq}`, ...(deflated ? { contentEncoding: 'deflate' } : {}) },
       ...(this.opts.messageExpiryS === undefined ? {} : { messageExpiryS: this.opts.messageExpiryS }),
     };
     publisher.publish(`${this.opts.prefix}data/${stream}`, payload, props).then(

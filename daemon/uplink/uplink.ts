@@ -83,6 +83,7 @@ export function startUplink(dcuId: string, config: MqttConfig, deps: UplinkDeps)
     appAck: config.appAck,
     appAckTimeoutMs: ms(config.appAckTimeout, 300_000),
     encoding: config.encoding,
+    deflate: config.deflate ?? [],
     ...(config.messageExpiry === undefined ? {} : { messageExpiryS: Math.ceil(ms(config.messageExpiry, 0) / 1000) }),
     pollMs: 1_000,
     random,

@@ -7,7 +7,8 @@ import { FakeClock } from '../../../protocol/common/clock';
 import { nullLogger, type Logger } from '../../../protocol/common/log';
 import { openStore, type Db } from '../../../storage/db';
 import { Outbox, OutboxDrain } from '../../../storage/outbox';
-import { Drain, type DrainOptions, type Publisher } from '../../../daemon/uplink/drain';
+import { inflateRawSync } from 'node:zlib';
+import { Drain, type DrainOptions, type Publisher, type PublishProps } from '../../../daemon/uplink/drain';
 import { backoffMs, pubackVerdict } from '../../../daemon/uplink/policy';
 
 interface Sent {
@@ -17,17 +18,24 @@ interface Sent {
   reject: (e: Error) => void;
 }
 
-function scripted(): Publisher & { sent: Sent[]; pending: () => Sent[] } {
+function scripted(): Publisher & { sent: Sent[]; pending: () => Sent[]; props: PublishProps[]; raw: Buffer[] } {
   const sent: Sent[] = [];
+  const props: PublishProps[] = [];
+  const raw: Buffer[] = [];
   const open = new Set<Sent>();
   return {
     sent,
+    props,
+    raw,
     pending: () => [...open],
-    publish: (topic, payload) =>
+    publish: (topic, payload, p) =>
       new Promise((resolve, reject) => {
+        props.push(p);
+        raw.push(payload);
+        const text = p.userProperties.contentEncoding === 'deflate' ? inflateRawSync(payload).toString() : payload.toString();
         const s: Sent = {
           topic,
-          body: JSON.parse(payload.toString()) as Sent['body'],
+          body: JSON.parse(text) as Sent['body'],
           resolve: (c) => {
             open.delete(s);
             resolve(c);
@@ -178,6 +186,28 @@ describe('Drain', () => {
     expect(pub.sent.map((s) => s.body.seq.first)).toEqual([1, 2, 3, 3]);
     drain.stop();
   });
+
+  it('deflates the streams configured for it, says so in a user property, and leaves the others as JSON', async () => {
+    for (let i = 0; i < 20; i++) box.append('events', { meter: 'm1', code: 'x', detail: 'y'.repeat(90), at: i }, i);
+    box.append('alarms', { meter: 'm1', code: 'power-up' }, 21);
+    const drain = new Drain(new OutboxDrain(db), clock, logger, options({ window: 8, maxMessageBytes: 64 * 1024, deflate: ['events'] }));
+    const pub = scripted();
+    drain.online(pub, 65535);
+    while (pub.pending().length > 0) {
+      pub.pending()[0]?.resolve(0);
+      await flush();
+    }
+    const byStream = (c: string): number => pub.sent.findIndex((s) => s.body.class === c);
+    const ev = byStream('events');
+    const al = byStream('alarms');
+    expect(pub.props[ev]?.userProperties.contentEncoding).toBe('deflate');
+    expect(pub.props[al]?.userProperties.contentEncoding).toBeUndefined();
+    expect(() => JSON.parse(pub.raw[ev]?.toString() ?? '') as unknown).toThrow(); // not JSON on the wire
+    expect(pub.sent[ev]?.body.items.map((i) => i.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(pub.raw[ev]?.length ?? 0).toBeLessThan(inflateRawSync(pub.raw[ev] ?? Buffer.alloc(0)).length / 3);
+    expect(rows()).toBe(0);
+    drain.stop();
+  });
 });
 
 describe('policy', () => {
@@ -191,4 +221,5 @@ describe('policy', () => {
     expect(backoffMs(3, 1000, 60_000, () => 0)).toBe(3200);
     expect(backoffMs(20, 1000, 60_000, () => 0.999)).toBeLessThanOrEqual(72_000);
   });
+
 });
