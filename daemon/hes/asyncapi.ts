@@ -9,6 +9,7 @@
  *
  * test/docs/asyncapi.test.ts fails when the file differs from what this would write.
  */
+import { FIRMWARE_RESULT_SCHEMAS } from '../firmware/messages';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
@@ -55,7 +56,19 @@ export function commandContract(names: readonly string[] = Object.keys(COMMAND_S
   channels['cmd-reply'] = { address: null, description: `dcu → HES: answers to commands. ${REPLY_DESCRIPTION}`, messages: answerRefs };
   channels['cmd-resp'] = { address: 'dcu/{dcuId}/resp/{command}', description: 'dcu → HES: answers to commands that named no response topic and no replyTo.', parameters: { ...DCU_ID, command: { description: 'the command name' } }, messages: answerRefs };
   operations['sendCmdResp'] = { action: 'send', channel: ref('channels/cmd-resp') };
-  return { channels, operations, messages, schemas: { cmdError: plain(ErrorAnswer) } };
+  return { channels, operations, messages, schemas: { cmdError: plain(ErrorAnswer), ...firmwareResultItems() } };
+}
+
+/** `data/results` items of firmware campaigns (daemon/firmware/messages.ts), with the envelope's `seq` per item. */
+export const FIRMWARE_ITEM_NAMES = Object.keys(FIRMWARE_RESULT_SCHEMAS).map((k) => `${k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())}Item`);
+
+function firmwareResultItems(): Doc {
+  const out: Doc = {};
+  Object.entries(FIRMWARE_RESULT_SCHEMAS).forEach(([, schema], i) => {
+    const s = plain(schema) as { properties?: Doc; required?: string[] };
+    out[FIRMWARE_ITEM_NAMES[i] ?? `fw${i}Item`] = { ...s, properties: { seq: ref('components/schemas/seq'), ...s.properties }, required: ['seq', ...(s.required ?? [])] };
+  });
+  return out;
 }
 
 const BLOCKS = [
