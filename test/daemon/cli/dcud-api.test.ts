@@ -3,7 +3,6 @@
  * the local API: over HTTPS with a token and a pinned fingerprint, and over the Unix socket on
  * the box. status, meters, read, export (equal to what the store holds), jobs cancel, users.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,10 +11,8 @@ import Database from 'better-sqlite3';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { call } from '../../helpers/api';
-import { DIST, runCli } from '../../helpers/cli';
-import { until } from '../../helpers/until';
-
-const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
+import { runCli } from '../../helpers/cli';
+import { startDcud, tcpMeterEntries, type DcudChild } from '../../helpers/dcud';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -31,8 +28,7 @@ describe('dcu through the local API of a running dcud', () => {
   let fleet: RunningFleet;
   let dir: string;
   let state: string;
-  let child: ChildProcess;
-  let log = '';
+  let dcud: DcudChild;
   let port: number;
   let tokenFile: string;
   let adminToken: string;
@@ -56,22 +52,17 @@ describe('dcu through the local API of a running dcud', () => {
         'lines:',
         '  - { name: ip, tcp: { concurrency: 2 }, timeout: 2s }',
         'meters:',
-        ...fleet.endpoints.map((m) => `  - { serial: ${m.serial}, line: ip, address: "127.0.0.1:${m.tcp?.port ?? 0}", client: 17, auth: low, password: "00000000" }`),
+        ...tcpMeterEntries(fleet.endpoints),
         'collection:',
         '  load-profile: { every: 1d, enabled: false }',
         '  clock: { every: 1d, enabled: false }',
         '',
       ].join('\n'),
     );
-    child = spawn(process.execPath, [DCUD, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await until(() => log.includes('dcud started'), 'dcud to start', 30_000);
+    dcud = await startDcud(file);
   }, 60_000);
   afterAll(async () => {
-    const exited = new Promise((resolve) => child.on('close', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await dcud.stop();
     await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   });

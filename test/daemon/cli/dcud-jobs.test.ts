@@ -4,23 +4,19 @@
  * list|show` read it back from the store, a plan outside its window waits and is cancelled
  * with `dcu jobs cancel`, a bad plan is refused with nothing queued.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
-import { DIST, runCli } from '../../helpers/cli';
+import { runCli } from '../../helpers/cli';
+import { startDcud, tcpMeterEntries, type DcudChild } from '../../helpers/dcud';
 import { freePortBlock } from '../../helpers/ports';
-import { until } from '../../helpers/until';
-
-const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
 
 describe('jobs: dcu plan, dcu jobs list|show|cancel against a running dcud', () => {
   let fleet: RunningFleet;
   let dir: string;
-  let child: ChildProcess;
-  let log = '';
+  let dcud: DcudChild;
   let state: string;
 
   beforeAll(async () => {
@@ -37,22 +33,17 @@ describe('jobs: dcu plan, dcu jobs list|show|cancel against a running dcud', () 
         'lines:',
         '  - { name: ip, tcp: { concurrency: 2 }, timeout: 2s }',
         'meters:',
-        ...fleet.endpoints.map((m) => `  - { serial: ${m.serial}, line: ip, address: "127.0.0.1:${m.tcp?.port ?? 0}", client: 17, auth: low, password: "00000000" }`),
+        ...tcpMeterEntries(fleet.endpoints),
         'collection:',
         '  load-profile: { every: 1d, enabled: false }',
         '  clock: { every: 1d, enabled: false }',
         '',
       ].join('\n'),
     );
-    child = spawn(process.execPath, [DCUD, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await until(() => log.includes('dcud started'), 'dcud to start', 30_000);
+    dcud = await startDcud(file);
   });
   afterAll(async () => {
-    const exited = new Promise((resolve) => child.on('close', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await dcud.stop();
     await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   });
