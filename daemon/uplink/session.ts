@@ -211,6 +211,8 @@ export class MqttSession {
     this.client = undefined;
     if (client === undefined) return;
     client.removeAllListeners('close');
+    // The guards below are real time on purpose: a stop must end even when the daemon runs
+    // on a FakeClock that nobody advances any more (tests, virtual lines).
     if (client.connected) {
       await new Promise<void>((resolve) => {
         const guard = setTimeout(resolve, 2000);
