@@ -171,6 +171,7 @@ export const MqttSchema = Type.Object(
     ackTimeout: Duration('a message without PUBACK this long is failed and retried', '30s'),
     retryMin: Duration('first pause before re-sending a refused message (doubles, jittered)', '5s'),
     retryMax: Duration('longest pause before re-sending a refused message', '10m'),
+    healthEvery: Type.Optional(Duration('how often the health snapshot goes to data/health (default 15m; 0s: never)')),
     appAck: Type.Boolean({ default: false, description: 'delete an outbox message only after the HES acknowledged it on the ack topic' }),
     appAckTimeout: Duration('with appAck: re-send what the HES has not acknowledged after', '5m'),
     encoding: Type.Union(MQTT_ENCODINGS.map((e) => Type.Literal(e)), { default: 'compact', description: 'data payload: compact (columnar profile rows, start + period) or json (rows as stored)' }),

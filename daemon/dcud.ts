@@ -11,7 +11,8 @@ import type { Clock } from '../protocol/common/clock';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { Logger } from '../protocol/common/log';
 import { SqliteCounterStore } from '../storage/counters';
-import { openStore, type Db } from '../storage/db';
+import { openStore, write, type Db } from '../storage/db';
+import { Outbox } from '../storage/outbox';
 import { EventLog } from '../storage/events';
 import { SqliteMetadataCache } from '../storage/meta-cache';
 import { MeterRepository } from '../storage/meters';
@@ -28,7 +29,7 @@ import { ImageLibrary } from './firmware/images';
 import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
-import { healthSnapshot } from './health';
+import { HealthReporter, healthSnapshot } from './health';
 import { LineRuntime, type SerialLineOpener } from './lines/line';
 import { Maintenance } from './maintenance';
 import { PushHandler } from './push/handler';
@@ -172,6 +173,17 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     lock.close();
     throw e;
   }
+  const healthOutbox = new Outbox(db);
+  const healthReports = new HealthReporter(
+    clock,
+    config.mqtt === undefined ? 0 : (parseDuration(config.mqtt.healthEvery ?? '15m') ?? 900_000),
+    () => {
+      write(db, 'the health report', () => healthOutbox.append('health', health(), clock.now()));
+      uplink?.kick();
+    },
+    (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'health report not stored'),
+  );
+  healthReports.start();
   let socket: { close(): Promise<void> } | undefined;
   let api: RunningApi | undefined;
   return {
@@ -205,6 +217,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
       await api?.close();
       await socket?.close();
       await pushListeners?.close();
+      healthReports.stop();
       await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop(), firmware.campaigns.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       await uplink?.stop();

@@ -2,7 +2,7 @@
  * The concentrator's health in one snapshot: the HES `status` command answers it, and the
  * local API, `dcu status` and the periodic `data/health` message will show the same figures.
  */
-import type { Clock } from '../protocol/common/clock';
+import type { Clock, TimerHandle } from '../protocol/common/clock';
 import type { Db } from '../storage/db';
 import type { LineRuntime } from './lines/line';
 
@@ -43,4 +43,40 @@ export function healthSnapshot(s: HealthSources): Record<string, unknown> {
     store: { bytes: pages * pageSize, maxBytes: maxPages * pageSize, fill: maxPages > 0 ? Math.round((pages / maxPages) * 1000) / 1000 : null },
     ...(s.extra?.() ?? {}),
   };
+}
+
+/**
+ * `data/health` on MQTT: the health snapshot appended to the outbox stream `health` every
+ * `everyMs` (mqtt.healthEvery), so the HES sees the box's state in order with its data — also
+ * what it was during an outage. A full store skips a report (logged), it never stops the timer.
+ */
+export class HealthReporter {
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly everyMs: number,
+    private readonly report: () => void,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.everyMs <= 0) return;
+    const tick = (): void => {
+      if (this.stopped) return;
+      try {
+        this.report();
+      } catch (e) {
+        this.onError(e);
+      }
+      this.timer = this.clock.setTimer(this.everyMs, tick);
+    };
+    this.timer = this.clock.setTimer(this.everyMs, tick);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
 }
