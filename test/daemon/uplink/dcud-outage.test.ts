@@ -14,6 +14,7 @@ import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { startDcud, tcpMeterEntries, type DcudChild } from '../../helpers/dcud';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto';
 import { freePortBlock } from '../../helpers/ports';
+import { countIn } from '../../helpers/store';
 import { until } from '../../helpers/until';
 
 jest.setTimeout(300_000);
@@ -82,18 +83,7 @@ describe('dcud through a 72-hour WAN outage', () => {
       ].join('\n'),
     );
     const store = join(dir, 'state', 'dcu.sqlite');
-    const count = (sql: string): number => {
-      try {
-        const db = new Database(store, { readonly: true, fileMustExist: true });
-        try {
-          return (db.prepare(sql).get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      } catch {
-        return -1;
-      }
-    };
+    const count = (sql: string): number => countIn(store, sql);
     dcud = await startDcud(file);
     const want = METERS * HOURS * 60;
     await until(() => count("SELECT count(*) AS n FROM profile_rows WHERE profile = '1.0.99.1.0.255'") >= want, `${HOURS} h of 1-minute load profile from ${METERS} meters collected with the broker down`, 180_000).catch((e: unknown) => {

@@ -15,6 +15,7 @@ import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { loadContract } from '../../helpers/asyncapi';
 import { DIST } from '../../helpers/cli';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto';
+import { countIn } from '../../helpers/store';
 import { until } from '../../helpers/until';
 
 jest.setTimeout(120_000);
@@ -61,18 +62,7 @@ describe('dcud with the MQTT uplink', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const store = join(dir, 'state', 'dcu.sqlite');
-    const count = (sql: string): number => {
-      try {
-        const db = new Database(store, { readonly: true, fileMustExist: true });
-        try {
-          return (db.prepare(sql).get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      } catch {
-        return -1;
-      }
-    };
+    const count = (sql: string): number => countIn(store, sql);
     const lpRows = (): number => count("SELECT count(*) AS n FROM profile_rows WHERE profile = '1.0.99.1.0.255'");
     try {
       await until(() => statuses.some((s) => s.state === 'online'), 'birth on status', 30_000);
