@@ -1,28 +1,23 @@
 import type { Apdu } from '../apdu';
-import type { Aare } from '../apdu/aarq';
 import { decodeApdu, encodeApdu } from '../apdu';
 import type { ActionRequest, ActionResponse } from '../apdu/action';
-import type { AccessSelection, AttributeDescriptor, MethodDescriptor } from '../apdu/descriptors';
+import type { AccessSelection, MethodDescriptor } from '../apdu/descriptors';
 import type { GetRequest, GetResponse } from '../apdu/get';
 import { invokeIdAndPriority, type InvokeIdAndPriority } from '../apdu/invoke';
-import { ActionResult, DataAccessResult, readGetDataResult, type GetDataResult } from '../apdu/results';
+import { ActionResult, DataAccessResult } from '../apdu/results';
 import type { SetRequest, SetResponse } from '../apdu/set';
 import { decodeData, encodeData } from '../axdr/codec';
-import { readSequence } from '../apdu/fields';
-import { ByteReader } from '../common/bytes';
 import type { Data } from '../axdr/data';
 import { systemClock } from '../common/clock';
 import { DcuError, ErrorCode, isDcuError } from '../common/errors';
 import { concatBytes } from '../common/hex';
 import { nullLogger, type Logger } from '../common/log';
 import type { CosemRef } from '../cosem/classes';
-import { obisToBytes, type Obis } from '../cosem/obis';
 import { isSerialTransport, type ByteTransport } from '../transport/types';
-import { encodeUserInformation, type UserInformation } from '../apdu/initiate';
-import { ReplayGuard, generateChallenge, isCipheredTag } from '../security';
-import { acceptAare, buildAarq, initiateRequest, type Negotiated } from './association';
-import { gmacProver, sha256ClientTitle, sha256Prover, type HlsProver } from './hls-auth';
-import { counterValue, hlsChallenge, openSecureAare } from './secure-association';
+import { ReplayGuard, isCipheredTag } from '../security';
+import type { Negotiated } from './association';
+import { counterValue } from './secure-association';
+import { associatePlain, associateSecure, type AssociationHost } from './associate';
 import { CIPHER_OVERHEAD, SecureChannel } from './secure-channel';
 import { LinkDriver } from './driver';
 import { GENERAL_BLOCK_TRANSFER_TAG, GbtChannel, type GbtIo, type GbtParams, nextOrSilence } from './gbt';
@@ -31,14 +26,9 @@ import { createClientLink } from './links';
 import { DEFAULT_CLIENT_OPTIONS, DEFAULT_GBT_WINDOW, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
 import { DEFAULT_MAX_REASSEMBLED_BYTES } from './options';
 import { Deadline, planDeadline } from './deadline';
+import { attributeDescriptor, decodeGetDataResults, methodDescriptor, toGetOutcome, type ActionOutcome, type GetOutcome } from './outcomes';
 
-/** A meter's answer to a read: the value, or its DataAccessResult (a result, not an exception). */
-export type GetOutcome = { ok: true; data: Data } | { ok: false; result: DataAccessResult };
-
-export interface ActionOutcome {
-  result: ActionResult;
-  returnValue?: GetOutcome;
-}
+export type { ActionOutcome, GetOutcome } from './outcomes';
 
 export type ClientOptionsInput = Partial<Omit<ClientOptions, 'hdlc'>> & { framing: Framing; hdlc?: Partial<ClientOptions['hdlc']> };
 
@@ -53,32 +43,9 @@ const SERVICE_RESPONSE_TAGS: ReadonlySet<number> = new Set([0xc4, 0xc5, 0xc7]);
 
 /** Default invocation counter object (Data, attribute 2) of security setup 0. */
 const DEFAULT_COUNTER_OBIS = [0, 0, 43, 1, 0, 255] as const;
-const CURRENT_ASSOCIATION: Obis = [0, 0, 40, 0, 0, 255];
-
-type SecureAttempt = { ok: true; negotiated: Negotiated } | { ok: false; error: DcuError };
 
 /** Bytes of a SET/ACTION block request besides the block's raw data (tag, choice, invoke, descriptor, flags, number, length). */
 const BLOCK_OVERHEAD = 24;
-
-function toGetOutcome(r: GetDataResult): GetOutcome {
-  return r.kind === 'data' ? { ok: true, data: r.data } : { ok: false, result: r.error };
-}
-
-/** The raw data of a list answer sent in blocks: SEQUENCE OF Get-Data-Result. */
-function decodeGetDataResults(raw: Uint8Array): GetDataResult[] {
-  const r = new ByteReader(raw);
-  const results = readSequence(r, 'GET with list results', readGetDataResult);
-  r.expectEnd('GET with list results');
-  return results;
-}
-
-function attributeDescriptor(ref: CosemRef): AttributeDescriptor {
-  return { classId: ref.classId, instanceId: obisToBytes(ref.obis), attributeId: ref.index };
-}
-
-function methodDescriptor(ref: CosemRef): MethodDescriptor {
-  return { classId: ref.classId, instanceId: obisToBytes(ref.obis), methodId: ref.index };
-}
 
 /**
  * One association with one meter. Open with connect(), then get/set/action; release() ends
@@ -99,6 +66,7 @@ export class DlmsClient {
   private gbt: GbtChannel;
   /** Overall deadline of the request or association in progress. */
   private deadline: Deadline | undefined;
+  private readonly host: AssociationHost;
 
   constructor(
     private readonly transport: ByteTransport,
@@ -115,6 +83,7 @@ export class DlmsClient {
     this.guard = this.options.security?.replayGuard ?? new ReplayGuard();
     this.gbt = new GbtChannel(this.log);
     this.driver = this.attach();
+    this.host = this.makeHost();
   }
 
   private attach(): LinkDriver {
@@ -170,66 +139,30 @@ export class DlmsClient {
     if (!this.transport.isOpen) await this.transport.open();
     this.gbt = new GbtChannel(this.log);
     const sec = this.options.security;
-    if (sec !== undefined) return this.connectSecure(sec);
-    const auth = this.options.authentication;
-    if (auth.mechanism === 'high-gmac') {
-      throw new DcuError(ErrorCode.SecurityUnsupported, 'HLS-GMAC needs the security options (system title, block key, authentication key, counter store)');
-    }
-    // HLS-SHA256 without ciphering: plain LN context, but our system title and CtoS go in the AARQ.
-    const sha256 = auth.mechanism === 'high-sha256' ? { title: sha256ClientTitle(auth.systemTitle, undefined), secret: auth.secret } : undefined;
-    await this.driver.connect(this.exchangeTimeoutMs);
-    const ctos = sha256 === undefined ? undefined : generateChallenge(16);
-    const aarq =
-      sha256 === undefined || ctos === undefined
-        ? buildAarq(this.options)
-        : buildAarq(this.options, {
-            systemTitle: sha256.title,
-            ciphered: false,
-            userInformation: { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, undefined, this.options.gbt?.enabled !== false) },
-            ctos,
-          });
-    const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
-    if (answer.type === 'exception-response') throw exceptionError(answer);
-    if (answer.type !== 'aare') throw unexpected('AARQ', answer.type);
-    this.negotiatedValue = acceptAare(answer, this.options);
-    if (sha256 !== undefined && ctos !== undefined) await this.hlsPass34(answer, ctos, sha256Prover(sha256.secret, sha256.title));
-    this.log.debug(
-      { conformance: [...this.negotiatedValue.conformance], serverMaxPdu: this.negotiatedValue.serverMaxPduSize },
-      'associated',
-    );
-    return this.negotiatedValue;
+    return sec === undefined ? associatePlain(this.host) : associateSecure(this.host, sec);
   }
 
-  /**
-   * Secured association. Invocation counter recovery ('auto'): when the store has no counter
-   * for this key yet, or the meter refuses our AARQ as undecipherable (or answers
-   * invocation-counter-error), read the meter's invocation counter object with the public
-   * client, continue at value + 1, and try once more. A second refusal is the keys' fault:
-   * AssociationAuthFailed.
-   */
-  private async connectSecure(sec: ClientSecurity): Promise<Negotiated> {
-    const sync = sec.counterSync ?? 'auto';
-    // HLS-SHA256 on a plain context uses no invocation counter at all.
-    const usesCounters = sec.policy !== 'none' || this.options.authentication.mechanism === 'high-gmac';
-    let synced = false;
-    if (usesCounters && (sync === 'always' || (sync === 'auto' && (await sec.counterStore.peek(sec.counterKeyId)) === 0))) {
-      await this.syncCounter(sec);
-      synced = true;
-    }
-    const attempt = (): Promise<SecureAttempt> =>
-      this.bounded('secured association', 'association', async () => {
-        await this.driver.connect(this.exchangeTimeoutMs);
-        return this.associateSecure(sec);
-      });
-    const first = await attempt();
-    if (first.ok) return first.negotiated;
-    if (synced || sync === 'never' || !usesCounters) throw first.error;
-    this.log.info({ keyId: sec.counterKeyId }, 'meter refused the AARQ: reading its invocation counter and retrying once');
-    await this.driver.disconnect(this.options.responseTimeoutMs);
-    await this.syncCounter(sec);
-    const second = await attempt();
-    if (second.ok) return second.negotiated;
-    throw second.error;
+  /** What association establishment (associate.ts) reaches of this client. */
+  private makeHost(): AssociationHost {
+    return {
+      options: this.options,
+      log: this.log,
+      guard: this.guard,
+      connectLink: () => this.driver.connect(this.exchangeTimeoutMs),
+      disconnectLink: () => this.driver.disconnect(this.options.responseTimeoutMs),
+      exchangeRaw: (request, what) => this.exchangeRaw(request, what),
+      action: (ref, parameters) => this.action(ref, parameters),
+      bounded: (what, fn) => this.bounded(what, 'association', fn),
+      syncCounter: (sec) => this.syncCounter(sec),
+      opened: (negotiated, channel) => {
+        this.negotiatedValue = negotiated;
+        this.channel = channel;
+      },
+      closed: () => {
+        this.negotiatedValue = undefined;
+        this.channel = undefined;
+      },
+    };
   }
 
   /** Reads 0.0.43.1.x.255 as the public client on the same line and moves the store above it. */
@@ -246,63 +179,6 @@ export class DlmsClient {
     } finally {
       await pub.detach();
       this.driver = this.attach();
-    }
-  }
-
-  private async associateSecure(sec: ClientSecurity): Promise<SecureAttempt> {
-    const channel = new SecureChannel({ ...sec, replayGuard: this.guard });
-    const auth = this.options.authentication;
-    const prover: HlsProver | undefined =
-      auth.mechanism === 'high-gmac' ? gmacProver(channel) : auth.mechanism === 'high-sha256' ? sha256Prover(auth.secret, sha256ClientTitle(auth.systemTitle, sec.systemTitle)) : undefined;
-    const ctos = prover === undefined ? undefined : generateChallenge(16, channel.random);
-    const initiate: UserInformation = { kind: 'initiate-request', request: initiateRequest(this.options.maxPduSize, channel.dedicatedKey, this.options.gbt?.enabled !== false) };
-    const userInformation: UserInformation = channel.ciphered ? { kind: 'raw', bytes: await channel.protect(encodeUserInformation(initiate), 'global') } : initiate;
-    const aarq = buildAarq(this.options, { systemTitle: sec.systemTitle, ciphered: channel.ciphered, userInformation, ...(ctos === undefined ? {} : { ctos }) });
-    const answer = await this.exchangeRaw(encodeApdu(aarq), 'association request');
-    if (answer.type === 'exception-response') {
-      const error = exceptionError(answer);
-      if (answer.serviceError.kind !== 'invocation-counter-error') throw error;
-      await sec.counterStore.advanceTo(sec.counterKeyId, Math.min(answer.serviceError.invocationCounter + 1, 0x1_0000_0000));
-      return { ok: false, error };
-    }
-    if (answer.type !== 'aare') throw unexpected('AARQ', answer.type);
-    const opened = openSecureAare(answer, channel);
-    if (!opened.ok) return opened;
-    this.negotiatedValue = acceptAare(opened.aare, this.options);
-    this.channel = channel.ciphered ? channel : undefined;
-    if (prover !== undefined && ctos !== undefined) await this.hlsPass34(opened.aare, ctos, prover);
-    this.log.debug(
-      { conformance: [...this.negotiatedValue.conformance], serverMaxPdu: this.negotiatedValue.serverMaxPduSize, policy: sec.policy, dedicated: channel.dedicatedKey !== undefined },
-      'associated (secured)',
-    );
-    return { ok: true, negotiated: this.negotiatedValue };
-  }
-
-  /**
-   * HLS pass 3/4: f(StoC) through reply_to_HLS_authentication, then the meter's f(CtoS)
-   * checked. Any failure leaves no association behind (AssociationAuthFailed for a refusal
-   * or an answer that does not verify).
-   */
-  private async hlsPass34(aare: Aare, ctos: Uint8Array, prover: HlsProver): Promise<void> {
-    try {
-      const { stoc, serverSystemTitle } = hlsChallenge(aare, prover.label);
-      const x = { ctos, stoc, serverSystemTitle };
-      const outcome = await this.action({ classId: 15, obis: CURRENT_ASSOCIATION, index: 1 }, { type: 'octet-string', value: await prover.reply(x) });
-      if (outcome.result !== ActionResult.success) {
-        throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter refused our ${prover.label} reply (action result ${outcome.result}): ${prover.refusalHint}`, {
-          context: { result: outcome.result },
-        });
-      }
-      const rv = outcome.returnValue;
-      if (rv?.ok !== true || rv.data.type !== 'octet-string') {
-        const what = rv === undefined ? 'nothing' : rv.ok ? rv.data.type : `data-access-result ${rv.result}`;
-        throw new DcuError(ErrorCode.AssociationAuthFailed, `the meter answered reply_to_HLS_authentication without f(CtoS) (${what})`);
-      }
-      prover.verify(rv.data.value, x);
-    } catch (e) {
-      this.negotiatedValue = undefined;
-      this.channel = undefined;
-      throw e;
     }
   }
 
