@@ -46,6 +46,16 @@ export function createMetrics(deps: ApiDeps): ApiMetrics {
     },
   });
   new Counter({
+    name: 'dcu_line_frames_retried_total',
+    help: 'frames sent again on the line after a timeout or a reported loss (HDLC SNRM/DISC repeats, RR polls, retransmitted I-frames; GBT acknowledgements) since start',
+    labelNames: ['line'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of lines.values()) this.inc({ line: l.name }, l.traffic.framesRetried);
+    },
+  });
+  new Counter({
     name: 'dcu_line_session_seconds_total',
     help: 'time meter sessions were open on the line since start; rate() / capacity is the busy ratio over time',
     labelNames: ['line'],
