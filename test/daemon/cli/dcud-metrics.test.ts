@@ -1,7 +1,8 @@
 /**
  * /metrics of a running dcud (child process) with simulated meters on two serial lines, one of
  * them flaky (the simulator loses 30 % of the frames each way on it): the flaky line shows
- * frames retried, and every metric the README lists is there with the type it says.
+ * frames retried, a collection cycle's meters count as job results of class scheduled, and every
+ * metric the README lists is there with the type it says.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +74,7 @@ describe('dcud /metrics with a flaky line', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows frames retried on the flaky line, and every metric the README lists with its type', async () => {
+  it('shows frames retried on the flaky line, collection results as class scheduled, and every metric the README lists with its type', async () => {
     let text = '';
     const scrape = async (): Promise<string> => {
       const r = await call(api, 'GET', '/metrics', { token });
@@ -90,6 +91,12 @@ describe('dcud /metrics with a flaky line', () => {
     expect(retried).toBeGreaterThan(0);
     expect(sample(text, 'dcu_line_frames_retried_total{line="plc0"}')).toBeDefined();
     expect(sample(text, 'dcu_line_bytes_total{line="plc1",direction="received"}')).toBeGreaterThan(0);
+    // the clean meter's first collection cycle counts as a job result of class scheduled, with its duration
+    while ((sample(await scrape(), 'dcu_job_results_total{class="scheduled",status="EXE"}') ?? 0) === 0) {
+      if (Date.now() > deadline) throw new Error(`no scheduled result\n${text}\n${dcud.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(sample(text, 'dcu_job_result_seconds_count{class="scheduled"}')).toBeGreaterThanOrEqual(1);
 
     const listed = readmeMetrics();
     expect(listed.size).toBeGreaterThanOrEqual(10);
