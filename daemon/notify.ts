@@ -55,6 +55,16 @@ export class Notifier {
     return this.notify(['READY=1', `STATUS=${status}`]);
   }
 
+  /**
+   * A reload starts: RELOADING=1 with MONOTONIC_USEC (CLOCK_MONOTONIC, which is what
+   * process.hrtime reads on Linux). systemd 252 (Debian 12) keeps the unit "reloading" until the
+   * next READY=1 and ignores MONOTONIC_USEC; from 253 Type=notify-reload matches it against
+   * its own reload request. systemd-notify 252 has no --reloading: the fields go as they are.
+   */
+  reloading(status = 'reloading the configuration', monotonicUsec: bigint = process.hrtime.bigint() / 1000n): Promise<void> {
+    return this.notify(['RELOADING=1', `MONOTONIC_USEC=${monotonicUsec}`, `STATUS=${status}`]);
+  }
+
   stopping(status = 'stopping'): Promise<void> {
     return this.notify(['STOPPING=1', `STATUS=${status}`]);
   }

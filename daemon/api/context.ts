@@ -12,6 +12,7 @@ import type { Db } from '../../storage/db';
 import type { JobStore } from '../../storage/jobs';
 import type { MeterRepository } from '../../storage/meters';
 import type { AuditLog, Role, UserRecord, UserStore } from '../../storage/users';
+import type { Collector } from '../collect/collector';
 import type { HesCommands } from '../hes/commands';
 import type { Scheduler } from '../jobs/scheduler';
 import type { LineRuntime } from '../lines/line';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly health: () => Record<string, unknown>;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   readonly uplink: Uplink | undefined;
+  /** Scheduled collection cycles: their meters count in the job metrics as class `scheduled`. */
+  readonly collector?: Pick<Collector, 'onMeter'>;
 }
 
 export interface ApiContext {

@@ -46,6 +46,16 @@ export function createMetrics(deps: ApiDeps): ApiMetrics {
     },
   });
   new Counter({
+    name: 'dcu_line_frames_retried_total',
+    help: 'frames sent again on the line after a timeout or a reported loss (HDLC SNRM/DISC repeats, RR polls, retransmitted I-frames; GBT acknowledgements) since start',
+    labelNames: ['line'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of lines.values()) this.inc({ line: l.name }, l.traffic.framesRetried);
+    },
+  });
+  new Counter({
     name: 'dcu_line_session_seconds_total',
     help: 'time meter sessions were open on the line since start; rate() / capacity is the busy ratio over time',
     labelNames: ['line'],
@@ -100,13 +110,23 @@ export function createMetrics(deps: ApiDeps): ApiMetrics {
       for (const r of db.prepare<[], { state: string; n: number }>("SELECT state, count(*) AS n FROM job_meters WHERE state IN ('queued', 'running') GROUP BY state").all()) this.set({ state: r.state }, r.n);
     },
   });
-  const results = new Counter({ name: 'dcu_job_results_total', help: 'meter results of jobs by job class and status', labelNames: ['class', 'status'], registers: [registry] });
+  const results = new Counter({ name: 'dcu_job_results_total', help: 'meter results by job class (jobs by their priority; scheduled collection cycles as scheduled) and status', labelNames: ['class', 'status'], registers: [registry] });
   const durations = new Histogram({ name: 'dcu_job_result_seconds', help: 'duration of a meter attempt by job class', labelNames: ['class'], buckets: [0.5, 1, 2, 5, 10, 30, 60, 300], registers: [registry] });
-  const off = deps.scheduler.on((e) => {
+  const offJobs = deps.scheduler.on((e) => {
     if (e.type !== 'result') return;
     const cls = jobs.get(e.job)?.priority ?? 'unknown';
     results.inc({ class: cls, status: e.result.status });
     durations.observe({ class: cls }, Math.max(0, (e.result.finishedAt - e.result.requestedAt) / 1000));
   });
-  return { registry, stop: off };
+  const offCollection = deps.collector?.onMeter((e) => {
+    results.inc({ class: 'scheduled', status: e.status });
+    durations.observe({ class: 'scheduled' }, Math.max(0, e.ms / 1000));
+  });
+  return {
+    registry,
+    stop: () => {
+      offJobs();
+      offCollection?.();
+    },
+  };
 }

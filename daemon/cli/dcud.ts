@@ -5,7 +5,9 @@
  * garbage a small one collects early, for the same collection time — peak RSS ~130 MB instead
  * of ~150 MB with 1,024 meters (bench dcud-memory). A bad configuration exits 2 with every
  * problem named and nothing started. SIGTERM/SIGINT: the request in flight finishes,
- * associations are released, the store is closed, exit 0. SIGHUP reloads the meter list.
+ * associations are released, the store is closed, exit 0. SIGHUP reloads the configuration
+ * (daemon/reload.ts: the meter list now, other changes after a restart), framed by
+ * RELOADING=1 … READY=1 for systemd.
  */
 import { Command, CommanderError } from 'commander';
 import { mkdirSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { isDcuError } from '../../protocol/common/errors';
 import { startDaemon } from '../dcud';
 import { createLogger } from '../log';
 import { Notifier } from '../notify';
+import { planReload } from '../reload';
 import { statusLine, uplinkLiveness, Watchdog } from '../watchdog';
 import { ExitCode, exitCodeFor } from './exit-codes';
 
@@ -92,13 +95,30 @@ async function main(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
+    let current = config;
+    // Synchronous from RELOADING=1 to READY=1: a second SIGHUP is handled after this one.
+    const reload = (): void => {
+      if (stopping) return;
+      void notifier.reloading();
       try {
-        running.applyMeters(loadConfig(opts.config).config);
+        const next = loadConfig(opts.config).config;
+        const plan = planReload(current, next);
+        running.applyMeters({ ...current, meters: plan.meters });
+        current = { ...current, meters: next.meters };
+        for (const part of plan.restartNeeded) {
+          logger.warn({ section: part }, `SIGHUP: "${part}" changed in ${opts.config}; it takes effect after a restart (systemctl restart dcud): dcud keeps running with the old ${part}`);
+        }
+        for (const m of plan.meterOnUnknownLine) {
+          logger.warn(m, `SIGHUP: meter ${m.serial} is on line "${m.line}", which does not run: not applied (add the line, then restart dcud)`);
+        }
+        logger.info({ applied: ['meters'], restartNeeded: plan.restartNeeded }, 'configuration reloaded');
       } catch (e) {
-        logger.error({ err: e instanceof Error ? e.message : String(e) }, 'SIGHUP: configuration not reloaded');
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, `SIGHUP: configuration not reloaded, dcud keeps running with the previous one: fix ${opts.config} (dcu config check) and reload again`);
+      } finally {
+        void notifier.ready(summary());
       }
-    });
+    };
+    process.on('SIGHUP', reload);
     // Started only once the handlers are in place: a signal right after "dcud started" is handled, not fatal.
     logger.info({ id: config.id, stateDir: config.stateDir, lines: config.lines.length, meters: running.meters.list().length, push: running.pushPorts() }, 'dcud started');
     running.collector.start();

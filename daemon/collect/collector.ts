@@ -45,6 +45,13 @@ export interface MeterOutcome {
   readonly results?: Partial<Record<CollectClass, CollectProfileResult>>;
 }
 
+/** A meter a scheduled collection cycle finished with (metrics: job class `scheduled`). */
+export interface CollectedMeter {
+  readonly meter: string;
+  readonly status: MeterOutcome['status'];
+  /** From the meter's turn in the cycle to its outcome (line waits included). */
+  readonly ms: number;
+}
 
 /** How late a planned cycle may start, and how long a cycle may go without a meter finishing, before the watchdog calls the collector stalled. */
 const LIVENESS_GRACE_MS = 60_000;
@@ -66,6 +73,7 @@ export class Collector {
   private readonly clockCheckedAt = new Map<string, number>();
   private readonly clockPolicy: ClockPolicy;
   private readonly clockEveryMs: number;
+  private readonly meterListeners = new Set<(e: CollectedMeter) => void>();
 
   constructor(private readonly deps: CollectorDeps) {
     this.backoff = new MeterBackoff(deps.random ?? Math.random);
@@ -73,6 +81,12 @@ export class Collector {
     this.clockPolicy = { syncAboveMs: parseDuration(c.clock.syncAbove) ?? 300_000, eventAboveMs: parseDuration(c.clock.eventAbove) ?? 600_000 };
     const plan = c.collection.clock;
     this.clockEveryMs = plan?.enabled === false ? Number.POSITIVE_INFINITY : (parseDuration(plan?.every ?? '1d') ?? 86_400_000);
+  }
+
+  /** Each meter a scheduled cycle finishes; returns the unsubscribe. */
+  onMeter(listener: (e: CollectedMeter) => void): () => void {
+    this.meterListeners.add(listener);
+    return () => this.meterListeners.delete(listener);
   }
 
   /** Read through a method: stop() flips it while a collection awaits. */
@@ -150,6 +164,7 @@ export class Collector {
       meters.map(async (m) => {
         const o = await this.collectMeter(m, 'scheduled', classes);
         this.progressAt = this.deps.clock.now();
+        for (const l of this.meterListeners) l({ meter: m.serial, status: o.status, ms: this.progressAt - now });
         if (o.status !== 'FAIL') this.backoff.succeeded(m.serial);
         else if (o.code !== ErrorCode.StorageFull && !this.isStopping()) {
           const at = this.backoff.failed(m.serial, this.deps.clock.now());

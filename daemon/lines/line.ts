@@ -61,8 +61,8 @@ export class LineRuntime {
   private multidrop: MultidropLine | undefined;
   /** Serial lines: frames no session owns (meters pushing); set before the line opens. */
   onUnsolicited: UnclaimedFrameHook | undefined;
-  /** Since start: bytes through sessions, and session-milliseconds (open to close; /metrics). */
-  readonly traffic = { sentBytes: 0, receivedBytes: 0, sessionMs: 0 };
+  /** Since start: bytes through sessions, session-milliseconds (open to close), frames sent again after a timeout or a loss (/metrics). */
+  readonly traffic = { sentBytes: 0, receivedBytes: 0, sessionMs: 0, framesRetried: 0 };
 
   constructor(
     readonly config: LineConfig,

@@ -73,6 +73,9 @@ export function clientOptionsFor(m: MeterRecord, line: LineRuntime, address: Met
     authentication: authenticationOf(m),
     responseTimeoutMs: line.timeoutMs,
     retries: line.retries,
+    onRetry: (frames) => {
+      line.traffic.framesRetried += frames;
+    },
     clock: deps.clock,
     logger: deps.logger,
     deviationConvention: a.deviationSign,

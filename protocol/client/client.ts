@@ -271,6 +271,7 @@ export class DlmsClient {
       },
       next: (timeoutMs) => nextOrSilence((ms) => this.driver.nextApdu(ms), timeoutMs),
       progress: (bytes) => this.deadline?.progress(bytes),
+      retried: () => this.options.onRetry?.(1),
     };
   }
 

@@ -39,6 +39,8 @@ export interface GbtIo {
   next(timeoutMs: number): Promise<Uint8Array | undefined>;
   /** A block moved the exchange on (new data in sequence, or our blocks acknowledged): the deadline's measure. */
   progress?(bytes: number): void;
+  /** An APDU is sent again because the meter stayed silent (a lost block or acknowledgement). */
+  retried?(): void;
 }
 
 /**
@@ -154,6 +156,7 @@ export class GbtChannel {
         this.silence(retries--, 'acknowledgement or answer', p);
         // Our last block (or the meter's acknowledgement) was lost: ask where the meter is.
         io.send(encodeGbt(false, false, window, sent, 0, new Uint8Array(0)));
+        io.retried?.();
         next = total + 1;
         continue;
       }
@@ -242,6 +245,7 @@ export class GbtChannel {
         this.silence(retries--, 'block', p);
         this.log.debug({ acked, held: held.size }, 'GBT block overdue: acknowledging again');
         acknowledge();
+        io.retried?.();
         g = undefined;
         continue;
       }

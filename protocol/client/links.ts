@@ -40,6 +40,7 @@ class HdlcAdapter implements DriverLink {
       maxApduSize: maxApduSize(options),
       clock: options.clock,
       notify,
+      ...(options.onRetry === undefined ? {} : { onRetried: options.onRetry }),
     });
     this.description = `hdlc client ${options.clientAddress} → server ${logical}${physical === undefined ? '' : `/${physical}`}`;
   }

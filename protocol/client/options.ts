@@ -126,6 +126,12 @@ export interface ClientOptions {
   responseTimeoutMs: number;
   /** Retransmissions per frame before giving up (HDLC); whole-request retries for the wrapper. */
   retries: number;
+  /**
+   * Told of every retry on the link: HDLC frames sent again after a timeout or a reported loss
+   * (SNRM/DISC repeats, RR polls, retransmitted I-frames), GBT acknowledgements sent again after
+   * a silence. The daemon counts them per line (/metrics).
+   */
+  onRetry?: (frames: number) => void;
   /** Client max receive PDU size proposed in the AARQ. */
   maxPduSize: number;
   hdlc: HdlcOptions;

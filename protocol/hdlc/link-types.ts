@@ -65,6 +65,8 @@ export interface HdlcClientLinkOptions {
   readonly clock: Clock;
   /** Called whenever output or events become available, including from timers. */
   readonly notify?: () => void;
+  /** Called with the frames just sent again (see LinkStats.retried): a line's metrics count them. */
+  readonly onRetried?: (frames: number) => void;
 }
 
 export interface LinkStats {
@@ -76,4 +78,9 @@ export interface LinkStats {
   badFrames: number;
   retransmissions: number;
   timeouts: number;
+  /**
+   * Frames sent again because no answer came in time or the meter reported a loss: repeated
+   * SNRM/DISC, RR polls after a timeout or a lost frame, retransmitted I-frames.
+   */
+  retried: number;
 }

@@ -66,6 +66,7 @@ export class HdlcClientLink {
     badFrames: 0,
     retransmissions: 0,
     timeouts: 0,
+    retried: 0,
   };
 
   constructor(private readonly opts: HdlcClientLinkOptions) {
@@ -318,7 +319,7 @@ export class HdlcClientLink {
     }
     if (this.tx.outstanding > 0) {
       // The meter's N(R) says frames from there on were lost: go back N.
-      if (this.countRetry('the meter did not receive all I-frames')) this.sendSegments(this.tx.retransmit(), true);
+      if (this.countRetry('the meter did not receive all I-frames')) this.retried(this.sendSegments(this.tx.retransmit(), true));
       return;
     }
     if (this.tx.hasQueued) {
@@ -327,7 +328,11 @@ export class HdlcClientLink {
     }
     if (what === 'loss' || this.rx.inProgress) {
       // Ask for the next segment, or for a retransmission from V(R).
-      if (what === 'data' || this.countRetry('I-frames from the meter were lost or repeated')) this.sendRr();
+      if (what === 'data') this.sendRr();
+      else if (this.countRetry('I-frames from the meter were lost or repeated')) {
+        this.sendRr();
+        this.retried(1);
+      }
       return;
     }
     if (this.awaitingResponse && what === 'ready') {
@@ -372,13 +377,15 @@ export class HdlcClientLink {
     this.sendSegments(this.tx.sendNew(this.negotiated.windowTx), false);
   }
 
-  private sendSegments(segments: readonly Segment[], again: boolean): void {
+  /** Returns the number of frames sent. */
+  private sendSegments(segments: readonly Segment[], again: boolean): number {
     segments.forEach((s, i) => {
       const pf = i === segments.length - 1;
       if (again) this.stats.retransmissions++;
       this.emit({ kind: 'I', ns: s.ns, nr: this.rx.vr, pf }, s.info, s.segmented);
     });
     this.startResponseTimer();
+    return segments.length;
   }
 
   private sendRr(): void {
@@ -430,16 +437,24 @@ export class HdlcClientLink {
     switch (this.st) {
       case 'connecting':
         this.sendSnrm();
-        return;
+        break;
       case 'disconnecting':
         this.sendU('DISC');
-        return;
+        break;
       case 'connected':
         this.sendRr(); // the answer tells what the meter has and has not received
-        return;
+        break;
       case 'disconnected':
         return;
     }
+    this.retried(1);
+  }
+
+  /** Frames just sent again after a timeout or a reported loss. */
+  private retried(frames: number): void {
+    if (frames <= 0) return;
+    this.stats.retried += frames;
+    this.opts.onRetried?.(frames);
   }
 
   /** Counts one retry; when they are exhausted, fails the link and returns false. */

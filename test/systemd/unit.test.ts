@@ -35,7 +35,7 @@ it('passes systemd-analyze verify', () => {
 it('is a hardened Type=notify service with a watchdog, fed through systemd-notify', () => {
   const unit = readFileSync(UNIT, 'utf8');
   const has = (line: string): void => expect(unit.split('\n')).toContain(line);
-  for (const l of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=60', 'Restart=on-failure', 'User=dcu', 'SupplementaryGroups=dialout', 'StateDirectory=dcu', 'ConfigurationDirectory=dcu', 'ProtectSystem=strict', 'ProtectHome=yes', 'NoNewPrivileges=yes', 'DevicePolicy=closed']) has(l);
+  for (const l of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=60', 'Restart=on-failure', 'User=dcu', 'SupplementaryGroups=dialout', 'StateDirectory=dcu', 'ConfigurationDirectory=dcu', 'ProtectSystem=strict', 'ProtectHome=yes', 'NoNewPrivileges=yes', 'DevicePolicy=closed', 'ExecReload=/bin/kill -HUP $MAINPID']) has(l);
   for (const g of ['ttyS', 'ttyUSB', 'ttyACM', 'ttyAMA']) has(`DeviceAllow=char-${g} rw`);
   expect(unit).not.toMatch(/^PrivateDevices=/m);
   expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);

@@ -96,6 +96,43 @@ describe('local API', () => {
     expect(state()).toEqual(before);
   });
 
+  it('the table above holds every endpoint the API serves (GET /api/v1 lists them)', async () => {
+    const tree = (await call(https, 'GET', '/api/v1', { token: tokens.viewer })).json().endpoints as string[];
+    const stack: string[] = [];
+    const served = tree.flatMap((line) => {
+      const m = /^([│ ]*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
+      if (m === null) return [];
+      stack.length = (m[1] ?? '').length / 4;
+      stack.push(m[2] ?? '');
+      return (m[3] ?? '').split(', ').filter((x) => x !== '' && x !== 'HEAD').map((method) => ({ method, route: stack.join('') }));
+    });
+    expect(served.length).toBeGreaterThanOrEqual(ENDPOINTS.length);
+    const pattern = (route: string): RegExp => new RegExp(`^${route.replace(/:\w+/g, '[^/?]+')}(\\?.*)?$`);
+    const untested = served.filter(({ method, route }) => !ENDPOINTS.some((e) => e.method === method && pattern(route).test(e.path)));
+    expect(untested).toEqual([]);
+  });
+
+  it('audits every write endpoint, a refused one too (403 below its role)', async () => {
+    const audit = new AuditLog(daemon.db);
+    const writes = ENDPOINTS.filter((e) => e.method !== 'GET');
+    const before = state();
+    for (const { method, path, role, body } of writes) {
+      const lower = LOWER[role];
+      if (lower === undefined) throw new Error(`${method} ${path}: a write any viewer may do`);
+      expect((await call(https, method, path, { body, token: tokens[lower] })).status).toBe(403);
+    }
+    expect(state()).toEqual(before);
+    const rows = audit.list(writes.length).reverse();
+    expect(rows).toHaveLength(writes.length);
+    rows.forEach((r, i) => {
+      const e = writes[i]!;
+      expect({ user: r.user, status: r.status, result: r.result }).toEqual({ user: `${LOWER[e.role]}-1`, status: 403, result: 'forbidden' });
+      const [method, route] = r.action.split(' ');
+      expect(method).toBe(e.method);
+      expect(e.path).toMatch(new RegExp(`^${(route ?? '').replace(/:\w+/g, '[^/]+')}$`));
+    });
+  });
+
   it('answers /live on the socket without a token, and the socket is 0660', async () => {
     const live = await call(unix, 'GET', '/live');
     expect(live.status).toBe(200);
@@ -154,6 +191,8 @@ describe('local API', () => {
     expect(cancel.status).toBe(200);
     const plan = await call(https, 'POST', '/api/v1/plan', { token: tokens.operator, body: { id: 'p-audit', meters: ['NEW000001'], what: ['daily'], window: ['03:00-03:01'] } });
     expect(plan.status).toBe(202);
+    const read = await call(https, 'POST', '/api/v1/read', { token: tokens.operator, body: { meters: ['NEW000001'], what: ['registers'], retries: 0 } });
+    expect(read.status).toBe(200);
     const remove = await call(https, 'DELETE', '/api/v1/meters/NEW000001', { token: tokens.operator });
     expect(remove.status).toBe(200);
     const user = await call(https, 'POST', '/api/v1/users', { token: tokens.admin, body: { name: 'tech-2', role: 'viewer' } });
@@ -167,6 +206,7 @@ describe('local API', () => {
       ['operator-1', 'POST /api/v1/meters/:serial/commission', 202, 'ok'],
       ['operator-1', 'POST /api/v1/jobs/:id/cancel', 200, 'ok'],
       ['operator-1', 'POST /api/v1/plan', 202, 'ok'],
+      ['operator-1', 'POST /api/v1/read', 200, 'ok'],
       ['operator-1', 'DELETE /api/v1/meters/:serial', 200, 'ok'],
       ['admin-1', 'POST /api/v1/users', 201, 'ok'],
       ['admin-1', 'DELETE /api/v1/users/:name', 404, 'usage'],

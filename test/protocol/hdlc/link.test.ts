@@ -114,6 +114,23 @@ describe('HdlcClientLink data transfer', () => {
     expect(loop.link.stats).toMatchObject({ timeouts: 1, retransmissions: 1 });
   });
 
+  it('counts every frame sent again (stats.retried) and tells onRetried', () => {
+    const told: number[] = [];
+    const loop = connected({ link: { onRetried: (n) => told.push(n) } });
+    loop.up = (f, n) => (n === 0 ? 'drop' : 'pass');
+    loop.request(Uint8Array.of(9, 9));
+    // the RR poll after the timeout, then the I-frame the meter's N(R) says it lacks
+    expect(loop.link.stats.retried).toBe(2);
+    expect(told).toEqual([1, 1]);
+    const snrm = new HdlcLoop({ link: { retries: 2, onRetried: (n) => told.push(n) } });
+    snrm.up = () => 'drop';
+    snrm.connect(10_000);
+    expect(snrm.link.stats.retried).toBe(2); // two repeated SNRMs; the third timeout gives up
+    const clean = connected();
+    clean.request(Uint8Array.of(1));
+    expect(clean.link.stats.retried).toBe(0);
+  });
+
   it('recovers a lost RR from the client during a segmented answer', () => {
     const loop = connected({ handler: () => bytes(300) });
     loop.up = (f, n) => (f.control.kind === 'RR' && n === 1 ? 'drop' : 'pass');
