@@ -388,8 +388,11 @@ describe('firmware campaign at full scale through dcud, mosquitto and simulated 
     expect(status.meters.filter((m) => m.state === 'KO').map((m) => [m.meter, m.reason]).sort()).toEqual(silentSerials.map((s) => [s, 'unreachable']));
     expect(status.fieldWorkOrder.map((w) => [w.meter, w.reason]).sort()).toEqual(silentSerials.map((s) => [s, 'unreachable']));
     const items = [...results.values()];
-    const final = new Map(items.filter((r) => r.type === 'fw-meter-result').map((r) => [r.meter as string, r]));
+    const finals = items.filter((r) => r.type === 'fw-meter-result');
+    const final = new Map(finals.map((r) => [r.meter as string, r]));
     expect(final.size).toBe(200);
+    expect(finals.length).toBe(200); // one result per meter, whatever the kills (re-sends keep their seq)
+    expect(items.filter((r) => r.type === 'fw-campaign-done' || r.type === 'field-work-order').map((r) => r.type).sort()).toEqual(['field-work-order', 'fw-campaign-done']);
     for (const m of reachable) expect(final.get(m.serial)).toMatchObject({ status: 'OK', firmware: NEW, transferred: true });
     for (const m of silentAlways) expect(final.get(m.serial)).toMatchObject({ status: 'KO', reason: 'unreachable', attempts: 5 });
     expect(items.find((r) => r.type === 'fw-campaign-done')).toMatchObject({ campaign: 'scale', state: 'done', ok: 196, ko: 4 });
