@@ -361,7 +361,7 @@ describe('firmware campaign at full scale through dcud, mosquitto and simulated 
 
     // ---------------------------------------------------------------- bytes per line
     const stats = serialFleet.stats();
-    const rows = [...stats.lines.map((l) => ({ line: l.name, in: l.bytesIn, out: l.bytesOut })), { line: 'ip', in: tcpFleet.stats().tcpBytes.in, out: tcpFleet.stats().tcpBytes.out }];
+    const rows = [...stats.lines.map((l) => ({ line: l.name, in: l.bytesIn, out: l.bytesOut, frames: `, ${l.frames} HDLC frames in` })), { line: 'ip', in: tcpFleet.stats().tcpBytes.in, out: tcpFleet.stats().tcpBytes.out, frames: '' }];
     const report: string[] = [`campaign ${(campaignMs / 1000).toFixed(1)} s wall; kills at ${kills.map((k) => k.blocks).join(', ')} of ${expected} blocks`];
     const within: { line: string; payload: number; withinBound: boolean }[] = [];
     for (const r of rows) {
@@ -369,7 +369,7 @@ describe('firmware campaign at full scale through dcud, mosquitto and simulated 
       const payload = meters.filter((m) => m.group === r.line).reduce((a, m) => a + (seen.get(m.serial)?.payload ?? 0), 0);
       const bound = 1.1 * SIZE * onLine.length;
       const overhead = r.in + r.out - payload;
-      report.push(`${r.line}: image payload ${payload} B (bound ${Math.round(bound)}: ${onLine.length} meters × ${SIZE} B × 1.1), line bytes in ${r.in} out ${r.out}, protocol overhead ${overhead} B (${Math.round(overhead / onLine.length)} B per meter)`);
+      report.push(`${r.line}: image payload ${payload} B (bound ${Math.round(bound)}: ${onLine.length} meters × ${SIZE} B × 1.1), line bytes in ${r.in} out ${r.out}${r.frames}, protocol overhead ${overhead} B (${Math.round(overhead / onLine.length)} B per meter)`);
       within.push({ line: r.line, payload, withinBound: payload <= bound });
     }
     process.stdout.write(`${report.join('\n')}\n`);
