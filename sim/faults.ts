@@ -142,6 +142,14 @@ export class FaultInjector {
     return frame;
   }
 
+  /**
+   * Unreachable from now for `ms`, power untouched: a silent period that starts (and, with 0,
+   * ends) when a test decides. It replaces the outage in course, if any.
+   */
+  silenceFor(ms: number): void {
+    this.outageUntil = this.clock.now() + ms;
+  }
+
   /** Records a power cut now: silent for powerOutageMs. */
   powerCut(): void {
     this.stats.powerCuts++;

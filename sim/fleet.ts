@@ -71,6 +71,8 @@ export interface FleetStats {
   readonly created: number;
   readonly lines: readonly (SimLineStats & { readonly name: string })[];
   readonly tcpConnections: number;
+  /** TCP meters: bytes received from clients and answer bytes sent, over every meter and connection. */
+  readonly tcpBytes: { readonly in: number; readonly out: number };
 }
 
 export interface RunningFleet {
@@ -336,6 +338,7 @@ export async function startFleet(config: FleetConfig, deps: FleetDeps = {}): Pro
       created: slots.filter((s) => s.created).length,
       lines: lines.map((l) => ({ name: l.name, ...l.stats })),
       tcpConnections: tcp.reduce((n, t) => n + t.connectionCount, 0),
+      tcpBytes: tcp.reduce((b, t) => ({ in: b.in + t.stats.bytesIn, out: b.out + t.stats.bytesOut }), { in: 0, out: 0 }),
     }),
     save,
     stop() {

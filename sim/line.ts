@@ -41,6 +41,8 @@ export interface SimLineOptions {
 
 export interface SimLineStats extends RouterStats {
   answers: number;
+  /** Bytes the meters' side read from the line (every request byte, whoever it was for). */
+  bytesIn: number;
   bytesOut: number;
   writeErrors: number;
 }
@@ -51,6 +53,7 @@ export class SimLine {
   private readonly log: Logger;
   private unsubscribe: (() => void)[] = [];
   private answers = 0;
+  private bytesIn = 0;
   private writeErrors = 0;
 
   constructor(private readonly opts: SimLineOptions) {
@@ -83,7 +86,7 @@ export class SimLine {
   }
 
   get stats(): SimLineStats {
-    return { ...this.router.stats, answers: this.answers, bytesOut: this.tx.bytesSent, writeErrors: this.writeErrors };
+    return { ...this.router.stats, answers: this.answers, bytesIn: this.bytesIn, bytesOut: this.tx.bytesSent, writeErrors: this.writeErrors };
   }
 
   /** Opens the port and starts answering. */
@@ -114,6 +117,7 @@ export class SimLine {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.bytesIn += chunk.length;
     for (const answer of this.router.push(chunk)) {
       const jitter = this.opts.jitterMs !== undefined && this.opts.jitterMs > 0 ? this.opts.rng.int(this.opts.jitterMs + 1) : 0;
       const delay = this.opts.latencyMs + jitter + answer.slot.faults.extraLatencyMs;

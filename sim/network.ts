@@ -75,6 +75,9 @@ export interface SimTcpStats {
   handlerErrors: number;
   /** Frames refused: wrapper frames for another logical device or malformed; HDLC frames with a bad check sequence. */
   framingErrors: number;
+  /** Bytes received from clients, and answer bytes sent to them, over all connections. */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 let connectionCounter = 0;
@@ -169,6 +172,7 @@ class Connection {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.stats.bytesIn += chunk.length;
     this.touch();
     this.held.push(chunk);
     this.drainInput();
@@ -213,6 +217,7 @@ class Connection {
   }
 
   private send(bytes: Uint8Array): void {
+    this.stats.bytesOut += bytes.length;
     this.buffered += bytes.length;
     this.stats.peakBufferedBytes = Math.max(this.stats.peakBufferedBytes, this.buffered);
     void this.tx.send(bytes, this.delay()).then(() => {
@@ -238,7 +243,7 @@ export class SimTcpEndpoint {
   private readonly connections = new Set<Connection>();
   private unsubscribeCut: (() => void) | undefined;
   private readonly log: Logger;
-  private readonly counters: SimTcpStats = { accepted: 0, refused: 0, idleClosed: 0, pauses: 0, peakBufferedBytes: 0, handlerErrors: 0, framingErrors: 0 };
+  private readonly counters: SimTcpStats = { accepted: 0, refused: 0, idleClosed: 0, pauses: 0, peakBufferedBytes: 0, handlerErrors: 0, framingErrors: 0, bytesIn: 0, bytesOut: 0 };
   /** Errors counted by connections already closed. */
   private closedErrors = { handler: 0, framing: 0 };
 

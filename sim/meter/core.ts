@@ -14,6 +14,8 @@ import type { SimMeterOptions } from './options';
 import { type SimMeterSnapshot, SNAPSHOT_FORMAT, imageFromSnapshot, imageToSnapshot, parseSnapshot } from './snapshot';
 import { type EnergyReadings, type InstantReadings, type LoadParams, energyWith, instantWith, loadParams } from './values';
 
+export type ImageStepListener = (input: ImageInput, before: ImageTransferState, step: ImageStep) => void;
+
 /** What the meter would push: alarm bits that became set, or mains lost ("last gasp"). */
 export type MeterPushEvent = { readonly kind: 'alarm'; readonly raised: number; readonly register: number } | { readonly kind: 'power-down'; readonly register: number };
 
@@ -25,6 +27,7 @@ export class MeterCore {
   disconnect: DisconnectState;
   private alarmWord = 0;
   private readonly pushListeners = new Set<(e: MeterPushEvent) => void>();
+  private readonly imageListeners = new Set<ImageStepListener>();
   readonly standardLog: EventLog;
   readonly powerFailureLog: EventLog;
   private image: ImageTransferState;
@@ -147,8 +150,10 @@ export class MeterCore {
   }
 
   imageStep(input: ImageInput): ImageStep {
+    const before = this.image;
     const out = imageTransferStep(this.image, input, this.options.imageTransfer);
     this.image = out.state;
+    for (const l of this.imageListeners) l(input, before, out);
     const t = this.clock.now();
     for (const e of out.effects) {
       switch (e.type) {
@@ -170,6 +175,15 @@ export class MeterCore {
       }
     }
     return out;
+  }
+
+  /**
+   * Every image transfer input with the state it met and the step it gave (tests check that
+   * no block lands under another image's identifier). Returns unsubscribe.
+   */
+  onImageStep(listener: ImageStepListener): () => void {
+    this.imageListeners.add(listener);
+    return () => this.imageListeners.delete(listener);
   }
 
   // ---------------------------------------------------------------- state

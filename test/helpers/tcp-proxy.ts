@@ -1,7 +1,9 @@
 /**
  * A TCP proxy between a client and a server that can turn into a black hole: `blackhole()`
  * keeps the connections open but forwards nothing either way (a half-open cellular link:
- * no FIN, no RST, just silence). New connections are forwarded normally.
+ * no FIN, no RST, just silence). New connections are forwarded normally. `cut()` is a WAN
+ * outage: live connections go silent and so do new ones (accepted, never answered) until
+ * `restore()`, which resets the silent ones (the carrier lost their state) and forwards again.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 
@@ -9,6 +11,10 @@ export interface TcpProxy {
   readonly port: number;
   /** Live connections stop forwarding, silently. */
   blackhole(): void;
+  /** WAN down: live and new connections forward nothing. */
+  cut(): void;
+  /** WAN back: the silent connections are reset, new ones are forwarded. */
+  restore(): void;
   /** Bytes forwarded so far: client → server and server → client (TCP payload, MQTT headers included). */
   bytes(): { readonly up: number; readonly down: number };
   close(): Promise<void>;
@@ -18,9 +24,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs: { a: Socket; b: Socket; dead: boolean }[] = [];
   let up = 0;
   let down = 0;
+  let wanDown = false;
   const server = createServer((a) => {
     const b = createConnection({ port: targetPort, host: '127.0.0.1' });
-    const pair = { a, b, dead: false };
+    const pair = { a, b, dead: wanDown };
     pairs.push(pair);
     a.on('data', (d) => {
       if (pair.dead) return;
@@ -50,6 +57,21 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     bytes: () => ({ up, down }),
     blackhole: () => {
       for (const p of pairs) p.dead = true;
+    },
+    cut: () => {
+      wanDown = true;
+      for (const p of pairs) p.dead = true;
+    },
+    restore: () => {
+      wanDown = false;
+      for (const p of pairs.splice(0)) {
+        if (!p.dead) {
+          pairs.push(p);
+          continue;
+        }
+        p.a.destroy();
+        p.b.destroy();
+      }
     },
     close: async () => {
       for (const p of pairs) {

@@ -46,6 +46,20 @@ describe('silent schedules', () => {
     expect(inj.dropIncoming()).toBe(false);
     expect(inj.stats.silenced).toBe(1);
   });
+
+  it('is silent from now for a while when told (silenceFor), and speaks again with 0', () => {
+    const clock = new FakeClock();
+    const inj = new FaultInjector({}, createRng(1), clock, clock.now());
+    inj.silenceFor(100);
+    expect(inj.dropIncoming()).toBe(true);
+    clock.advance(100);
+    expect(inj.dropIncoming()).toBe(false);
+    inj.silenceFor(1_000);
+    expect(inj.dropIncoming()).toBe(true);
+    inj.silenceFor(0);
+    expect(inj.dropIncoming()).toBe(false);
+    expect(inj.stats).toMatchObject({ silenced: 2, powerCuts: 0 });
+  });
 });
 
 describe('fault injection', () => {

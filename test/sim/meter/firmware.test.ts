@@ -83,6 +83,21 @@ describe('simulated meter: firmware upgrade through image transfer (IC 18)', () 
     await c.close();
   });
 
+  it('tells listeners every image input with the identifier the meter held then', () => {
+    const { meter } = newMeter({ imageTransfer: { blockSize: 4 } });
+    const seen: string[] = [];
+    const off = meter.core.onImageStep((input, before, step) => {
+      if (input.type === 'block') seen.push(`${new TextDecoder().decode(before.identifier)}:${input.number}:${step.result}`);
+    });
+    meter.core.imageStep({ type: 'initiate', identifier: te.encode('A'), size: 8 });
+    meter.core.imageStep({ type: 'block', number: 0, value: Uint8Array.of(1, 2, 3, 4) });
+    meter.core.imageStep({ type: 'initiate', identifier: te.encode('B'), size: 8 });
+    meter.core.imageStep({ type: 'block', number: 1, value: Uint8Array.of(5, 6, 7, 8) });
+    off();
+    meter.core.imageStep({ type: 'block', number: 0, value: Uint8Array.of(5, 6, 7, 8) });
+    expect(seen).toEqual([`A:0:${ActionResult.success}`, `B:1:${ActionResult.success}`]);
+  });
+
   it('resumes an interrupted transfer after snapshot → new meter → restore', async () => {
     const { meter, clock, spec } = newMeter();
     const c = await connect(meter.handler, 'manager');
