@@ -1,7 +1,8 @@
 /**
  * A TCP proxy between a client and a server that can turn into a black hole: `blackhole()`
  * keeps the connections open but forwards nothing either way (a half-open cellular link:
- * no FIN, no RST, just silence). New connections are forwarded normally.
+ * no FIN, no RST, just silence). New connections are forwarded normally. `hold()` keeps what
+ * the server answers until `release()` (a meter as slow as the test wants, deterministically).
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 
@@ -9,6 +10,10 @@ export interface TcpProxy {
   readonly port: number;
   /** Live connections stop forwarding, silently. */
   blackhole(): void;
+  /** The server's answers wait (all connections, new ones too) until release(). */
+  hold(): void;
+  /** Delivers what was held, and forwards as usual again. */
+  release(): void;
   /** Bytes forwarded so far: client → server and server → client (TCP payload, MQTT headers included). */
   bytes(): { readonly up: number; readonly down: number };
   close(): Promise<void>;
@@ -18,6 +23,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs: { a: Socket; b: Socket; dead: boolean }[] = [];
   let up = 0;
   let down = 0;
+  let held: { a: Socket; d: Buffer }[] | undefined;
   const server = createServer((a) => {
     const b = createConnection({ port: targetPort, host: '127.0.0.1' });
     const pair = { a, b, dead: false };
@@ -30,7 +36,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     b.on('data', (d) => {
       if (pair.dead) return;
       down += d.length;
-      a.write(d);
+      if (held !== undefined) held.push({ a, d });
+      else a.write(d);
     });
     const end = (): void => {
       if (pair.dead) return; // a black hole never tells anyone
@@ -48,6 +55,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     port: addr.port,
     bytes: () => ({ up, down }),
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const { a, d } of waiting) a.write(d);
+    },
     blackhole: () => {
       for (const p of pairs) p.dead = true;
     },
