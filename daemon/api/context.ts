@@ -15,6 +15,7 @@ import type { AuditLog, Role, UserRecord, UserStore } from '../../storage/users'
 import type { HesCommands } from '../hes/commands';
 import type { Scheduler } from '../jobs/scheduler';
 import type { LineRuntime } from '../lines/line';
+import type { LogRing } from '../log-ring';
 import type { Uplink } from '../uplink/uplink';
 import type { Authenticator } from './auth';
 
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly health: () => Record<string, unknown>;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   readonly uplink: Uplink | undefined;
+  /** The daemon's recent log lines (GET /api/v1/logs); none in tests that pass no ring. */
+  readonly logs?: LogRing;
 }
 
 export interface ApiContext {

@@ -97,6 +97,8 @@ export interface Call {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
+  /** Ends the call (a --follow stopped with Ctrl-C): the answer just stops, no error. */
+  readonly signal?: AbortSignal;
 }
 
 /** The API's typed error as a DcuError (401/403/429 count as authentication failures: exit 4). */
@@ -125,6 +127,7 @@ export async function send(t: ApiTarget, c: Call): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const options = { method: c.method, path: c.path, headers, ...(tls === undefined ? { socketPath: t.socket } : { createConnection: () => tls, host: t.host }) };
     const req: ClientRequest = request(options);
+    c.signal?.addEventListener('abort', () => req.destroy(), { once: true });
     req.on('error', (e: NodeJS.ErrnoException) => reject(new DcuError(ErrorCode.TransportOpenFailed, `cannot reach the concentrator at ${describeTarget(t)} (${e.code ?? e.message}): is dcud running${t.socket === undefined ? ' with api.listen' : ' with this --state'}?`, { cause: e })));
     req.on('response', (res) => {
       if ((res.statusCode ?? 500) < 300) resolve(res);
@@ -146,12 +149,17 @@ export async function callLines(t: ApiTarget, c: Call, onLine: (line: string) =>
   const res = await send(t, c);
   res.setEncoding('utf8');
   let buffer = '';
-  for await (const chunk of res) {
-    buffer += String(chunk);
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
+  try {
+    for await (const chunk of res) {
+      buffer += String(chunk);
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        onLine(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
     }
+  } catch (e) {
+    if (c.signal?.aborted === true) return;
+    throw new DcuError(ErrorCode.TransportVanished, `the answer from ${describeTarget(t)} broke off (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); try again`, { cause: e });
   }
   if (buffer !== '') onLine(buffer);
 }

@@ -6,8 +6,9 @@
 import type { ApiRouteModule } from '../context';
 import { dataRoutes } from './data';
 import { jobRoutes } from './jobs';
+import { logRoutes } from './logs';
 import { meterRoutes } from './meters';
 import { statusRoutes } from './status';
 import { userRoutes } from './users';
 
-export const API_ROUTES: readonly ApiRouteModule[] = [statusRoutes, meterRoutes, jobRoutes, dataRoutes, userRoutes];
+export const API_ROUTES: readonly ApiRouteModule[] = [statusRoutes, meterRoutes, jobRoutes, dataRoutes, userRoutes, logRoutes];
