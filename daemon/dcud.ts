@@ -210,7 +210,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     api: () => (api === undefined ? undefined : { ...(api.port === undefined ? {} : { port: api.port }), ...(api.fingerprint === undefined ? {} : { fingerprint: api.fingerprint }) }),
     listen: async () => {
       socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }), firmware, logs);
-      api = await startApi({ config, clock, logger: logger.child({ part: 'api' }), db, meters, scheduler, jobs, hes, health, lines, uplink, logs });
+      api = await startApi({ config, clock, logger: logger.child({ part: 'api' }), db, meters, scheduler, jobs, hes, health, lines, uplink, logs, firmware });
       pushListeners = await startPushListeners(config.push, pushes, clock);
       if (config.push.serial) {
         for (const l of lines.values()) l.listenUnsolicited().catch((e: unknown) => logger.warn({ line: l.name, err: (e as Error).message }, 'cannot listen for pushes on the line yet (it opens with the next read)'));

@@ -12,6 +12,7 @@ import type { Db } from '../../storage/db';
 import type { JobStore } from '../../storage/jobs';
 import type { MeterRepository } from '../../storage/meters';
 import type { AuditLog, Role, UserRecord, UserStore } from '../../storage/users';
+import type { Firmware } from '../firmware/commands';
 import type { HesCommands } from '../hes/commands';
 import type { Scheduler } from '../jobs/scheduler';
 import type { LineRuntime } from '../lines/line';
@@ -43,6 +44,8 @@ export interface ApiDeps {
   readonly health: () => Record<string, unknown>;
   readonly lines: ReadonlyMap<string, LineRuntime>;
   readonly uplink: Uplink | undefined;
+  /** Firmware images (POST /api/v1/firmware/images). */
+  readonly firmware?: Firmware;
   /** The daemon's recent log lines (GET /api/v1/logs); none in tests that pass no ring. */
   readonly logs?: LogRing;
 }

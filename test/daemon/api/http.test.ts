@@ -49,6 +49,7 @@ const ENDPOINTS: { method: string; path: string; role: Role; body?: unknown }[] 
   { method: 'GET', path: '/api/v1/users', role: 'admin' },
   { method: 'POST', path: '/api/v1/users', role: 'admin', body: { name: 'nobody', role: 'viewer' } },
   { method: 'DELETE', path: '/api/v1/users/nobody', role: 'admin' },
+  { method: 'POST', path: '/api/v1/firmware/images', role: 'admin' },
 ];
 const LOWER: Record<Role, Role | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
 
@@ -133,6 +134,8 @@ describe('local API', () => {
     { what: 'logs of an unknown level', method: 'GET', path: '/api/v1/logs?level=loud', status: 400, code: 800 },
     { what: 'logs since a non-date', method: 'GET', path: '/api/v1/logs?since=yesterday-ish', status: 400, code: 800 },
     { what: 'logs with a huge limit', method: 'GET', path: '/api/v1/logs?limit=1000000', status: 400, code: 800 },
+    { what: 'firmware image without its manifest', method: 'POST', path: '/api/v1/firmware/images', raw: 'not an image', contentType: 'application/octet-stream', status: 400, code: 800 },
+    { what: 'firmware image sent as JSON', method: 'POST', path: '/api/v1/firmware/images', body: { image: 'AAAA' }, status: 415, code: 800 },
     { what: 'jobs with a bad limit', method: 'GET', path: '/api/v1/jobs?limit=-3', status: 400, code: 800 },
     { what: 'user with a bad role', method: 'POST', path: '/api/v1/users', body: { name: 'eve', role: 'root' }, status: 400, code: 800 },
     { what: 'user with a bad name', method: 'POST', path: '/api/v1/users', body: { name: '../eve', role: 'viewer' }, status: 400, code: 800 },

@@ -4,8 +4,10 @@
  * over the local socket — `dcu plan --follow` streams over --host with the socket's exit
  * codes, and `dcu logs --follow` shows a line the daemon wrote after it started. The slow
  * meter is slow on demand: a proxy holds its answers until the test has seen the fast one's
- * result, so the ordering is checked without any timing.
+ * result, so the ordering is checked without any timing. `dcu firmware upload --host` sends
+ * an image through the API (admin only).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +28,7 @@ describe('dcu live output from a running dcud', () => {
   let dcud: DcudChild;
   let token: string;
   let remote: string[];
+  let pin: string[];
   let fast: string;
   let slow: string;
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, DCU_HOST: '', DCU_TOKEN: '' });
@@ -63,7 +66,8 @@ describe('dcu live output from a running dcud', () => {
     const tokenFile = join(dir, 'tech.token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const status = await call({ socket: join(state, API_SOCKET_FILE) }, 'GET', '/api/v1/status', { token });
-    remote = ['--host', `127.0.0.1:${base + 2}`, '--token-file', tokenFile, '--fingerprint', status.json().tls.fingerprint as string];
+    pin = ['--host', `127.0.0.1:${base + 2}`, '--fingerprint', status.json().tls.fingerprint as string];
+    remote = [...pin, '--token-file', tokenFile];
   }, 60_000);
   afterAll(async () => {
     await dcud.stop();
@@ -153,4 +157,20 @@ describe('dcu live output from a running dcud', () => {
     const bad = await runCli('dcu', ['logs', '--state', state, '--level', 'loud'], 20_000, env());
     expect(bad.code).toBe(2);
   }, 90_000);
+
+  it('firmware upload over --host: an admin sends the image, an operator is refused before any byte is kept', async () => {
+    const image = join(dir, 'fw.bin');
+    writeFileSync(image, randomBytes(300_000));
+    const refused = await runCli('dcu', ['firmware', 'upload', image, '--target-version', '2.0.0', '--id', 'img-live', ...remote], 30_000, env());
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/needs the admin role/);
+    const boss = await runCli('dcu', ['users', 'add', 'boss', '--role', 'admin', '--state', state, '--json'], 20_000, env());
+    const adminEnv = { ...env(), DCU_TOKEN: (JSON.parse(boss.stdout) as { token: string }).token };
+    const sent = await runCli('dcu', ['firmware', 'upload', image, '--target-version', '2.0.0', '--id', 'img-live', ...pin, '--json'], 30_000, adminEnv);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ image: { id: 'img-live', state: 'complete', size: 300_000 } });
+    const images = await runCli('dcu', ['firmware', 'images', '--state', state], 20_000, env());
+    expect(images.stdout).toMatch(/^img-live\s+2\.0\.0\s+complete\s+300000\s/m);
+  }, 60_000);
 });
