@@ -142,7 +142,8 @@ export class Progress {
 
   private draw(): void {
     const now = this.clock.now();
-    this.stream.write(`${ERASE}${progressText(this.label, this.state, now - this.started, this.stream.columns ?? 80)}`);
+    const columns = this.stream.columns ?? 0; // 0 when the terminal does not say (script, some serial consoles)
+    this.stream.write(`${ERASE}${progressText(this.label, this.state, now - this.started, columns > 0 ? columns : 80)}`);
     this.shown = true;
     this.lastDraw = now;
     // the elapsed seconds move on while nothing else does
