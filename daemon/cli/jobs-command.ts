@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { JobStore, type JobState } from '../../storage/jobs';
 import { READ_WHAT } from '../jobs/request';
-import { ask, notReachable, type Answer } from './daemon-socket';
+import { ask, notReachable, socketPath, type Answer } from './daemon-socket';
 import { ExitCode } from './exit-codes';
 import { progressFor, type Progress } from './progress';
 import { aboveBar, jobProgress, resultText } from './read-command';
@@ -62,11 +62,13 @@ export function planRequest(o: PlanOptions): Record<string, unknown> {
 
 async function viaSocket(io: StoreIo, onExit: (code: number) => void, command: string, stateDir: string, request: object, last: (a: Answer) => boolean, print: (a: Answer) => void, bar?: Progress): Promise<void> {
   let code: number = ExitCode.ok;
+  let ended = false as boolean; // set by the answer handler
   try {
     await ask(
       stateDir,
       request,
       (a) => {
+        ended ||= a.type === 'error' || last(a);
         if (a.type === 'error') {
           bar?.finish();
           io.err(`${command}: ${a.error?.message ?? 'refused'}`);
@@ -78,6 +80,11 @@ async function viaSocket(io: StoreIo, onExit: (code: number) => void, command: s
       },
       last,
     );
+    if (!ended) {
+      bar?.finish();
+      io.err(`${command}: the daemon closed ${socketPath(stateDir)} before the answer ended (stopped?)`);
+      code = ExitCode.transport;
+    }
   } catch (e) {
     bar?.finish();
     io.err(notReachable(command, stateDir, e));

@@ -13,7 +13,7 @@ import { isDcuError } from '../../protocol/common/errors';
 import { parseAttributeRef } from '../../protocol/cosem/classes';
 import type { OnDemandResult } from '../jobs/on-demand';
 import { isReadWhat, READ_WHAT } from '../jobs/request';
-import { ask, notReachable } from './daemon-socket';
+import { ask, notReachable, socketPath } from './daemon-socket';
 import { ExitCode } from './exit-codes';
 import { progressFor, type Progress } from './progress';
 import { remoteJob, remoteOf } from './remote-commands';
@@ -104,8 +104,17 @@ export function registerRead(program: Command, onExit: (code: number) => void, i
         onExit(exitCodeFor(e));
         return;
       }
+      let ended = false as boolean; // set by print
       try {
-        await ask(stateDir, { cmd: 'read', meters: serials, what }, print);
+        await ask(stateDir, { cmd: 'read', meters: serials, what }, (a) => {
+          ended ||= a.type === 'done' || a.type === 'error';
+          print(a);
+        });
+        if (!ended) {
+          bar.finish();
+          io.err(`dcu read: the daemon closed ${socketPath(stateDir)} before the job ended (stopped?); the job is kept: dcu jobs list`);
+          code = ExitCode.transport;
+        }
       } catch (e) {
         bar.finish();
         io.err(notReachable('dcu read', stateDir, e));

@@ -137,9 +137,10 @@ describe('dcu live output from a running dcud', () => {
     for (const where of [remote, ['--state', state]]) {
       const follow = startCli('dcu', ['logs', '--follow', ...where], env());
       await follow.waitForLine((l) => / INFO {2}dcud started/.test(l));
-      const read = await runCli('dcu', ['read', fast, '--what', 'registers', '--state', state, '--json'], 30_000, env());
-      const job = (JSON.parse(read.stdout.split('\n')[0] ?? '{}') as { job: string }).job;
-      await follow.waitForLine((l) => l.includes('job requested on the local socket') && l.includes(`job=${job}`));
+      // a line the daemon writes now: a refused request to a path nobody used before
+      const marker = `/api/v1/jobs/marker-${where.length}`;
+      expect((await call({ socket: join(state, API_SOCKET_FILE) }, 'GET', marker, { token: 'dcu_nobody_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' })).status).toBe(401);
+      await follow.waitForLine((l) => l.includes('WARN  API request refused: not authenticated') && l.includes(`url=${marker}`));
       follow.child.kill('SIGINT');
       const r = await follow.exited;
       expect(r.code).toBe(0);
