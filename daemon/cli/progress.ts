@@ -5,9 +5,11 @@
  * TERM not dumb, DCU_NO_PROGRESS unset); it appears once the work has lasted `delayMs`, is
  * redrawn in place at most every `throttleMs` (and each second for the elapsed time), and is
  * wiped before anything else is printed (`above`), at the end (`finish`), on exit and on
- * Ctrl-C. No dependency: a carriage return and "erase line" are all it takes.
+ * Ctrl-C. No dependency: a carriage return and "erase line" are all it takes. (`dcu probe
+ * flash` keeps its own richer bar with rate and ETA, probe/progress.ts; bytes read the same.)
  */
 import { systemClock, type Clock, type TimerHandle } from '../../protocol/common/clock';
+import { formatBytes } from './probe/progress';
 
 export interface ProgressStream {
   readonly isTTY?: boolean;
@@ -38,11 +40,10 @@ export interface ProgressState {
 const ERASE = '\r\x1b[2K';
 const BAR = 20;
 
-export const byteText = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
 
 /** The text of one progress line (no escape codes), cut to `width`. */
 export function progressText(label: string, s: ProgressState, elapsedMs: number, width = 80): string {
-  const count = s.unit === 'bytes' ? (s.total === undefined ? byteText(s.done) : `${byteText(s.done)}/${byteText(s.total)}`) : s.total === undefined ? `${s.done} ${s.unit}` : `${s.done}/${s.total} ${s.unit}`;
+  const count = s.unit === 'bytes' ? (s.total === undefined ? formatBytes(s.done) : `${formatBytes(s.done)}/${formatBytes(s.total)}`) : s.total === undefined ? `${s.done} ${s.unit}` : `${s.done}/${s.total} ${s.unit}`;
   let bar = '';
   if (s.total !== undefined && s.total > 0) {
     const full = Math.max(0, Math.min(BAR, Math.floor((s.done / s.total) * BAR)));

@@ -29,8 +29,8 @@ function fakeTty(isTTY = true): { isTTY: boolean; columns: number; writes: strin
 describe('progress line', () => {
   it('formats counts, bars, bytes and cuts to the terminal width', () => {
     expect(progressText('read', { done: 3, total: 8, unit: 'meters' }, 12_345)).toBe('read [#######-------------] 3/8 meters  12 s');
-    expect(progressText('export', { done: 1_234_567, unit: 'bytes', detail: '10234 rows' }, 3_000)).toBe('export 1.2 MB, 10234 rows  3 s');
-    expect(progressText('upload', { done: 512, total: 2048, unit: 'bytes' }, 0)).toBe('upload [#####---------------] 512 B/2.0 kB  0 s');
+    expect(progressText('export', { done: 1_234_567, unit: 'bytes', detail: '10234 rows' }, 3_000)).toBe('export 1.18 MiB, 10234 rows  3 s');
+    expect(progressText('upload', { done: 512, total: 2048, unit: 'bytes' }, 0)).toBe('upload [#####---------------] 512 B/2.0 KiB  0 s');
     const cut = progressText('read', { done: 1, total: 2, unit: 'meters', detail: 'x'.repeat(100) }, 0, 40);
     expect(cut).toHaveLength(39);
     expect(cut.endsWith('…')).toBe(true);
