@@ -21,6 +21,8 @@ import { JobStore } from '../storage/jobs';
 import { DiscoveryLog } from '../storage/discoveries';
 import { FirmwareStore } from '../storage/firmware';
 import { startApi, type RunningApi } from './api/http';
+import { logRingOf } from './log';
+import { LogRing } from './log-ring';
 import { SOCKET_FILE, startLocalSocket } from './api/socket';
 import { Collector } from './collect/collector';
 import { Discovery } from './jobs/discovery';
@@ -105,6 +107,7 @@ export function lockStateDir(stateDir: string, now: number): Database.Database {
 
 export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const { clock, logger } = deps;
+  const logs = logRingOf(logger) ?? new LogRing(); // dcu logs: the recent lines (an empty ring under a test logger)
   const lock = lockStateDir(config.stateDir, clock.now());
   let db: Db;
   try {
@@ -206,8 +209,8 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     readNow,
     api: () => (api === undefined ? undefined : { ...(api.port === undefined ? {} : { port: api.port }), ...(api.fingerprint === undefined ? {} : { fingerprint: api.fingerprint }) }),
     listen: async () => {
-      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }), firmware);
-      api = await startApi({ config, clock, logger: logger.child({ part: 'api' }), db, meters, scheduler, jobs, hes, health, lines, uplink, collector });
+      socket = await startLocalSocket(join(config.stateDir, SOCKET_FILE), scheduler, logger.child({ part: 'socket' }), firmware, logs);
+      api = await startApi({ config, clock, logger: logger.child({ part: 'api' }), db, meters, scheduler, jobs, hes, health, lines, uplink, logs, firmware, collector });
       pushListeners = await startPushListeners(config.push, pushes, clock);
       if (config.push.serial) {
         for (const l of lines.values()) l.listenUnsolicited().catch((e: unknown) => logger.warn({ line: l.name, err: (e as Error).message }, 'cannot listen for pushes on the line yet (it opens with the next read)'));

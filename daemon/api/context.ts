@@ -13,9 +13,11 @@ import type { JobStore } from '../../storage/jobs';
 import type { MeterRepository } from '../../storage/meters';
 import type { AuditLog, Role, UserRecord, UserStore } from '../../storage/users';
 import type { Collector } from '../collect/collector';
+import type { Firmware } from '../firmware/commands';
 import type { HesCommands } from '../hes/commands';
 import type { Scheduler } from '../jobs/scheduler';
 import type { LineRuntime } from '../lines/line';
+import type { LogRing } from '../log-ring';
 import type { Uplink } from '../uplink/uplink';
 import type { Authenticator } from './auth';
 
@@ -45,6 +47,10 @@ export interface ApiDeps {
   readonly uplink: Uplink | undefined;
   /** Scheduled collection cycles: their meters count in the job metrics as class `scheduled`. */
   readonly collector?: Pick<Collector, 'onMeter'>;
+  /** Firmware images (POST /api/v1/firmware/images). */
+  readonly firmware?: Firmware;
+  /** The daemon's recent log lines (GET /api/v1/logs); none in tests that pass no ring. */
+  readonly logs?: LogRing;
 }
 
 export interface ApiContext {

@@ -14,6 +14,9 @@
  *   ← {"id":"2","type":"accepted",…}                                        (add "follow":true to stream)
  *   → {"id":"3","cmd":"cancel","job":"j-…"}     ← {"id":"3","type":"cancelled","job":"j-…","state":"cancelled"}
  *   → {"id":"4","cmd":"follow","job":"j-…"}     ← results as they come, then done
+ *   → {"id":"5","cmd":"logs","since":"2026-12-01T10:00:00Z","level":"warn","limit":200,"follow":true}
+ *   ← {"id":"5","type":"log","line":{"level":40,"time":…,"msg":"…",…}}   (kept lines, then new ones with follow)
+ *   ← {"id":"5","type":"end"}                                               (without follow: after the kept lines)
  *   ← {"id":"1","type":"error","error":{"code":800,"message":"…"}}          (bad request: nothing queued)
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
@@ -23,10 +26,11 @@ import type { Logger } from '../../protocol/common/log';
 import type { JobCounts, JobRecord, JobState } from '../../storage/jobs';
 import type { JobEvent, Submitted } from '../jobs/scheduler';
 import { isFirmwareCommand, runFirmwareCommand, type Firmware } from '../firmware/commands';
+import { isLogLevelName, LOG_LEVELS, LogRing } from '../log-ring';
 
 export const SOCKET_FILE = 'dcud.sock';
 const MAX_REQUEST_BYTES = 256 * 1024;
-const COMMANDS = ['read', 'plan', 'cancel', 'follow'] as const;
+const COMMANDS = ['read', 'plan', 'cancel', 'follow', 'logs'] as const;
 
 /** What the socket needs of the scheduler. */
 export interface SocketHandlers {
@@ -40,7 +44,7 @@ function doneMessage(id: string, job: string, state: JobState | undefined, c: Jo
   return { id, type: 'done', job, state, exe: c.EXE, warn: c.WARN, fail: c.FAIL, cancelled: c.cancelled };
 }
 
-export function startLocalSocket(path: string, handlers: SocketHandlers, logger: Logger, firmware?: Firmware): Promise<{ close(): Promise<void> }> {
+export function startLocalSocket(path: string, handlers: SocketHandlers, logger: Logger, firmware?: Firmware, logs: LogRing = new LogRing()): Promise<{ close(): Promise<void> }> {
   // A socket file left by a killed daemon: the state directory lock says we are the only one.
   if (existsSync(path)) unlinkSync(path);
   const subscriptions = new Set<() => void>();
@@ -80,6 +84,28 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
         stop();
       }
     };
+    /** The kept log lines that match, then (follow) each new one until the client leaves. */
+    const tail = (id: string, doc: Record<string, unknown>): void => {
+      const { since, level, limit, follow: keep } = doc;
+      if (level !== undefined && !isLogLevelName(level)) throw new DcuError(ErrorCode.Usage, `"level" is one of ${Object.keys(LOG_LEVELS).join(', ')}`);
+      const from = since === undefined ? undefined : typeof since === 'string' ? Date.parse(since) : Number.NaN;
+      if (from !== undefined && Number.isNaN(from)) throw new DcuError(ErrorCode.Usage, '"since" is an ISO date-time, e.g. 2026-12-01T10:00:00Z');
+      const n = limit === undefined ? 200 : Number(limit);
+      if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new DcuError(ErrorCode.Usage, '"limit" is a whole number from 1 to 10000');
+      for (const l of logs.query({ ...(from === undefined ? {} : { since: from }), ...(level === undefined ? {} : { level }), limit: n })) send({ id, type: 'log', line: l });
+      if (keep !== true) {
+        send({ id, type: 'end' });
+        return;
+      }
+      const off = logs.follow(level, (l) => send({ id, type: 'log', line: l }));
+      const stop = (): void => {
+        off();
+        mine.delete(stop);
+        subscriptions.delete(stop);
+      };
+      mine.add(stop);
+      subscriptions.add(stop);
+    };
     const handle = (line: string): void => {
       let doc: unknown;
       try {
@@ -111,6 +137,8 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
             if (!r.found) throw new DcuError(ErrorCode.Usage, `no job ${job}`);
             send({ id, type: 'cancelled', job, state: r.state });
           }
+        } else if (cmd === 'logs') {
+          tail(id, doc as Record<string, unknown>);
         } else if (isFirmwareCommand(cmd) && firmware !== undefined) {
           // fw-* (dcu firmware …): the same handlers as the HES commands.
           send({ id, ...runFirmwareCommand(firmware, cmd, { ...rest, ...(jobId === undefined ? {} : { id: jobId }) }, 'local') });

@@ -97,6 +97,31 @@ export interface Call {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
+  /** Ends the call (a --follow stopped with Ctrl-C): the answer just stops, no error. */
+  readonly signal?: AbortSignal;
+  /** A raw body (firmware image) instead of JSON, written in slices; `onSent` after each. */
+  readonly upload?: { readonly data: Uint8Array; readonly type: string; readonly headers?: Readonly<Record<string, string>>; readonly onSent?: (bytes: number) => void };
+}
+
+const SLICE = 64 * 1024;
+
+/** Writes a raw body slice by slice, waiting when the socket's buffer is full, counting what went out. */
+function writeSlices(req: ClientRequest, u: NonNullable<Call['upload']>): void {
+  let at = 0;
+  const next = (): void => {
+    while (at < u.data.length) {
+      const slice = u.data.subarray(at, Math.min(u.data.length, at + SLICE));
+      at += slice.length;
+      const sent = at;
+      const more = req.write(slice, () => u.onSent?.(sent));
+      if (!more) {
+        req.once('drain', next);
+        return;
+      }
+    }
+    req.end();
+  };
+  next();
 }
 
 /** The API's typed error as a DcuError (401/403/429 count as authentication failures: exit 4). */
@@ -121,16 +146,19 @@ export async function send(t: ApiTarget, c: Call): Promise<IncomingMessage> {
   const payload = c.body === undefined ? undefined : JSON.stringify(c.body);
   const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json' };
   if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (c.upload !== undefined) Object.assign(headers, c.upload.headers, { 'content-type': c.upload.type, 'content-length': String(c.upload.data.length) });
   const tls = t.socket === undefined ? await pinnedSocket(t) : undefined;
   return new Promise((resolve, reject) => {
     const options = { method: c.method, path: c.path, headers, ...(tls === undefined ? { socketPath: t.socket } : { createConnection: () => tls, host: t.host }) };
     const req: ClientRequest = request(options);
+    c.signal?.addEventListener('abort', () => req.destroy(), { once: true });
     req.on('error', (e: NodeJS.ErrnoException) => reject(new DcuError(ErrorCode.TransportOpenFailed, `cannot reach the concentrator at ${describeTarget(t)} (${e.code ?? e.message}): is dcud running${t.socket === undefined ? ' with api.listen' : ' with this --state'}?`, { cause: e })));
     req.on('response', (res) => {
       if ((res.statusCode ?? 500) < 300) resolve(res);
       else failure(res, t).then(reject, reject);
     });
-    req.end(payload);
+    if (c.upload !== undefined) writeSlices(req, c.upload);
+    else req.end(payload);
   });
 }
 
@@ -146,12 +174,17 @@ export async function callLines(t: ApiTarget, c: Call, onLine: (line: string) =>
   const res = await send(t, c);
   res.setEncoding('utf8');
   let buffer = '';
-  for await (const chunk of res) {
-    buffer += String(chunk);
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
+  try {
+    for await (const chunk of res) {
+      buffer += String(chunk);
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        onLine(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
     }
+  } catch (e) {
+    if (c.signal?.aborted === true) return;
+    throw new DcuError(ErrorCode.TransportVanished, `the answer from ${describeTarget(t)} broke off (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); try again`, { cause: e });
   }
   if (buffer !== '') onLine(buffer);
 }

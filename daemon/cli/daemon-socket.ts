@@ -8,7 +8,7 @@ import { SOCKET_FILE } from '../api/socket';
 import type { OnDemandResult } from '../jobs/on-demand';
 
 export interface Answer {
-  readonly type: 'accepted' | 'attempt' | 'result' | 'done' | 'cancelled' | 'error';
+  readonly type: 'accepted' | 'attempt' | 'result' | 'done' | 'cancelled' | 'error' | 'log' | 'end';
   readonly job?: string;
   readonly meters?: number;
   readonly created?: boolean;
@@ -19,14 +19,24 @@ export interface Answer {
   readonly warn?: number;
   readonly fail?: number;
   readonly cancelled?: number;
+  /** `log`: one pino line of the daemon. */
+  readonly line?: Record<string, unknown>;
 }
 
 export const socketPath = (stateDir: string): string => join(stateDir, SOCKET_FILE);
 
 /** Resolves after the answer `last` says is the last one (or an error, or the daemon closing). */
-export function ask(stateDir: string, request: object, onAnswer: (a: Answer) => void, last: (a: Answer) => boolean = (a) => a.type === 'done'): Promise<void> {
+export function ask(stateDir: string, request: object, onAnswer: (a: Answer) => void, last: (a: Answer) => boolean = (a) => a.type === 'done', signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath(stateDir));
+    signal?.addEventListener(
+      'abort',
+      () => {
+        socket.destroy();
+        resolve();
+      },
+      { once: true },
+    );
     let buffer = '';
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${JSON.stringify({ id: String(process.pid), ...request })}\n`));

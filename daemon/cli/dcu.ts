@@ -10,6 +10,7 @@ import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
 import { registerJobs } from './jobs-command';
+import { registerLogs } from './logs-command';
 import { registerRead } from './read-command';
 import { registerStoreCommands } from './store-commands';
 import { runProbe } from './probe/run';
@@ -42,6 +43,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerHes(program, onExit, io);
   registerApiCommands(program, onExit, io);
   registerFirmware(program, onExit, io);
+  registerLogs(program, onExit, io);
   return program;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `dcu firmware …`: firmware images and update campaigns in the running daemon, through its
  * local socket (the same handlers as the HES fw-* commands):
- *   upload FILE [--manifest M | --target-version V]   prints the image id
+ *   upload FILE [--manifest M | --target-version V]   prints the image id (also with --host: the
+ *                   API, admin, with the bytes sent on a progress line)
  *   images
  *   campaign create --image ID (--meters S1,S2 | --line NAME | --all) [--priority N] [--retries N]
  *                   [--deadline 3d] [--window 22:00-06:00] [--activate now|at ISO|manual]   prints the campaign id
@@ -13,8 +14,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { MANIFEST_HEADER } from '../api/routes/firmware';
+import { callJson, type ApiTarget } from './api-client';
 import { ask, notReachable } from './daemon-socket';
 import { ExitCode } from './exit-codes';
+import { progressFor, type Progress } from './progress';
+import { remoteOf, runAsync } from './remote-commands';
 import { table } from './render';
 import { stateDirOf, type StoreIo } from './store-commands';
 
@@ -54,6 +59,22 @@ export function uploadManifest(file: string, o: { manifest?: string; targetVersi
   const bytes = readFileSync(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { id: o.id ?? `img-${sha256.slice(0, 12)}`, version: o.targetVersion, size: bytes.length, sha256 };
+}
+
+/** Sends the image over the API (admin) with the bytes sent on the progress line. */
+export async function remoteUpload(t: ApiTarget, file: string, manifest: Doc, bar: Progress): Promise<Doc> {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (e) {
+    throw new DcuError(ErrorCode.Usage, `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
+  }
+  const headers = { [MANIFEST_HEADER]: Buffer.from(JSON.stringify(manifest)).toString('base64url') };
+  try {
+    return await callJson<Doc>(t, { method: 'POST', path: '/api/v1/firmware/images', upload: { data, type: 'application/octet-stream', headers, onSent: (done) => bar.update({ done, total: data.length, unit: 'bytes' }) } });
+  } finally {
+    bar.finish();
+  }
 }
 
 /** --activate now | manual | at ISO (or the ISO instant alone). */
@@ -134,7 +155,7 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
     .option('--id <id>', 'image id with --target-version (default img-<sha256 prefix>)')
     .option(...STATE_OPT)
     .option('--json', 'print the answer as JSON')
-    .action(async (file: string, opts: { manifest?: string; targetVersion?: string; id?: string; state?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { manifest?: string; targetVersion?: string; id?: string; state?: string; json?: boolean }, cmd: Command) => {
       let manifest;
       try {
         manifest = uploadManifest(file, opts);
@@ -142,10 +163,16 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
         fail('dcu firmware upload', e);
         return;
       }
-      await call(io, onExit, 'dcu firmware upload', stateDirOf(opts, io.env), { cmd: 'fw-upload', file: resolve(file), manifest }, (a) => {
+      const print = (a: Doc): void => {
         const image = a.image as Doc;
         io.out(opts.json === true ? JSON.stringify(a) : String(image.id));
-      });
+      };
+      const remote = remoteOf(cmd, io.env);
+      if (remote !== undefined) {
+        await runAsync(io, onExit, () => remoteUpload(remote, file, manifest, progressFor('upload', { json: opts.json, env: io.env })).then(print));
+        return;
+      }
+      await call(io, onExit, 'dcu firmware upload', stateDirOf(opts, io.env), { cmd: 'fw-upload', file: resolve(file), manifest }, print);
     });
   fw.command('images')
     .description('the images the daemon holds, with their state')

@@ -2,15 +2,18 @@
  * `dcu plan` (a mass plan: meters × commands × window × deadline × retries, queued in the
  * running daemon) and `dcu jobs list|show|cancel`. list/show read the store on this box
  * (read-only, works while the daemon runs or not); plan and cancel go through the daemon's
- * local socket. Exit 0 ok, 2 bad request, 3 daemon not reachable, 5 a meter failed (--follow).
+ * local socket, or the API with --host (`plan --follow` streams there too). With --follow on a
+ * terminal a progress line (meters done / total) stays below the results. Exit 0 ok, 2 bad
+ * request, 3 daemon not reachable, 4 token refused, 5 a meter failed or was cancelled (--follow).
  */
 import type { Command } from 'commander';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { JobStore, type JobState } from '../../storage/jobs';
 import { READ_WHAT } from '../jobs/request';
-import { ask, notReachable, type Answer } from './daemon-socket';
+import { ask, notReachable, socketPath, type Answer } from './daemon-socket';
 import { ExitCode } from './exit-codes';
-import { resultText } from './read-command';
+import { progressFor, type Progress } from './progress';
+import { aboveBar, jobProgress, resultText } from './read-command';
 import { remoteJob, remoteJobsCancel, remoteJobsList, remoteJobsShow, remoteOf, runAsync } from './remote-commands';
 import { table } from './render';
 import { iso, openReadOnly, run, stateDirOf, type StoreIo } from './store-commands';
@@ -57,14 +60,17 @@ export function planRequest(o: PlanOptions): Record<string, unknown> {
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
 }
 
-async function viaSocket(io: StoreIo, onExit: (code: number) => void, command: string, stateDir: string, request: object, last: (a: Answer) => boolean, print: (a: Answer) => void): Promise<void> {
+async function viaSocket(io: StoreIo, onExit: (code: number) => void, command: string, stateDir: string, request: object, last: (a: Answer) => boolean, print: (a: Answer) => void, bar?: Progress): Promise<void> {
   let code: number = ExitCode.ok;
+  let ended = false as boolean; // set by the answer handler
   try {
     await ask(
       stateDir,
       request,
       (a) => {
+        ended ||= a.type === 'error' || last(a);
         if (a.type === 'error') {
+          bar?.finish();
           io.err(`${command}: ${a.error?.message ?? 'refused'}`);
           code = ExitCode.usage;
           return;
@@ -74,10 +80,17 @@ async function viaSocket(io: StoreIo, onExit: (code: number) => void, command: s
       },
       last,
     );
+    if (!ended) {
+      bar?.finish();
+      io.err(`${command}: the daemon closed ${socketPath(stateDir)} before the answer ended (stopped?)`);
+      code = ExitCode.transport;
+    }
   } catch (e) {
+    bar?.finish();
     io.err(notReachable(command, stateDir, e));
     code = ExitCode.transport;
   }
+  bar?.finish();
   onExit(code);
 }
 
@@ -108,20 +121,24 @@ export function registerJobs(program: Command, onExit: (code: number) => void, i
         onExit(ExitCode.usage);
         return;
       }
+      const bar = progressFor('plan', { json: opts.json === true || opts.follow !== true, env: io.env });
+      const track = jobProgress(bar);
+      const show = aboveBar(io, bar);
       const print = (a: Answer): void => {
-        if (opts.json === true) io.out(JSON.stringify(a));
-        else if (a.type === 'accepted') io.out(`${a.job ?? '?'} ${a.created === false ? 'exists already' : 'queued'}: ${a.meters ?? 0} meter(s)`);
-        else if (a.type === 'result' && a.result !== undefined) io.out(resultText(a.result));
-        else if (a.type === 'done') io.out(`${a.job ?? ''} ${a.state ?? ''}: ${a.exe ?? 0} EXE, ${a.warn ?? 0} WARN, ${a.fail ?? 0} FAIL, ${a.cancelled ?? 0} cancelled`);
+        track(a);
+        if (opts.json === true) show.out(JSON.stringify(a));
+        else if (a.type === 'accepted') show.out(`${a.job ?? '?'} ${a.created === false ? 'exists already' : 'queued'}: ${a.meters ?? 0} meter(s)`);
+        else if (a.type === 'result' && a.result !== undefined) show.out(resultText(a.result));
+        else if (a.type === 'done') show.out(`${a.job ?? ''} ${a.state ?? ''}: ${a.exe ?? 0} EXE, ${a.warn ?? 0} WARN, ${a.fail ?? 0} FAIL, ${a.cancelled ?? 0} cancelled`);
       };
       const remote = remoteOf(cmd, io.env);
       if (remote !== undefined) {
-        // over the API a plan is accepted and left to run: follow it with dcu jobs show
+        // over the API: POST /api/v1/plan, with ?follow=true answered as NDJSON until the plan ends
         const body = Object.fromEntries(Object.entries(request).filter(([k]) => k !== 'cmd' && k !== 'follow').map(([k, v]) => [k === 'jobId' ? 'id' : k, v]));
-        await runAsync(io, onExit, () => remoteJob(remote, 'plan', body, print));
+        await runAsync(io, onExit, () => remoteJob(remote, 'plan', body, print, opts.follow === true).finally(() => bar.finish()));
         return;
       }
-      await viaSocket(io, onExit, 'dcu plan', stateDirOf(opts, io.env), request, (a) => (opts.follow === true ? a.type === 'done' : a.type === 'accepted'), print);
+      await viaSocket(io, onExit, 'dcu plan', stateDirOf(opts, io.env), request, (a) => (opts.follow === true ? a.type === 'done' : a.type === 'accepted'), print, bar);
     });
 
   const jobs = program.command('jobs').description('jobs of the concentrator (reads, plans): list, show, cancel');

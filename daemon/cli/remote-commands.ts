@@ -5,9 +5,11 @@
  */
 import type { Command } from 'commander';
 import { iso } from '../export';
-import { callJson, callLines, remoteTarget, type ApiTarget, type GlobalOptions } from './api-client';
+import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { callJson, callLines, describeTarget, remoteTarget, type ApiTarget, type GlobalOptions } from './api-client';
 import type { Answer } from './daemon-socket';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import type { Progress } from './progress';
 import { table } from './render';
 
 interface Io {
@@ -61,20 +63,36 @@ export async function remoteMetersShow(t: ApiTarget, serial: string, json: boole
   io.out(json ? JSON.stringify(doc, null, 2) : Object.entries(doc).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v as string}`).join('\n'));
 }
 
-export async function remoteExport(t: ApiTarget, o: { from: string; to: string; meters?: string; class: string; format: string }, io: Io): Promise<void> {
+/** Streams an export to stdout; the progress line (bytes, rows) counts as it comes. */
+export async function remoteExport(t: ApiTarget, o: { from: string; to: string; meters?: string; class: string; format: string }, io: Io, bar?: Progress): Promise<void> {
   const path = `/api/v1/export${query({ from: o.from, to: o.to, class: o.class, format: o.format, meters: o.meters?.replace(/\s/g, '') })}`;
-  await callLines(t, { method: 'GET', path }, (line) => io.out(line));
+  let bytes = 0;
+  let lines = 0;
+  try {
+    await callLines(t, { method: 'GET', path }, (line) => {
+      io.out(line);
+      bytes += Buffer.byteLength(line) + 1;
+      lines++;
+      bar?.update({ done: bytes, unit: 'bytes', ...(o.format === 'csv' ? { detail: `${Math.max(0, lines - 1)} rows` } : {}) });
+    });
+  } finally {
+    bar?.finish();
+  }
 }
 
 /** Streams a job's NDJSON answers (read, plan --follow) to `onAnswer`; the exit code from `done`. */
-export async function remoteJob(t: ApiTarget, kind: 'read' | 'plan', body: Record<string, unknown>, onAnswer: (a: Answer) => void): Promise<number> {
+export async function remoteJob(t: ApiTarget, kind: 'read' | 'plan', body: Record<string, unknown>, onAnswer: (a: Answer) => void, follow = false): Promise<number> {
   let code: number = ExitCode.ok;
+  let ended = false as boolean; // set by handle()
   const handle = (a: Answer): void => {
+    if (a.type === 'done') ended = true;
     if (a.type === 'done' && (a.fail ?? 0) + (a.cancelled ?? 0) > 0) code = ExitCode.meter;
     onAnswer(a);
   };
-  if (kind === 'read') await callLines(t, { method: 'POST', path: '/api/v1/read', body }, (line) => handle(JSON.parse(line) as Answer));
-  else handle({ type: 'accepted', ...(await callJson<{ job: string; meters: number; created: boolean }>(t, { method: 'POST', path: '/api/v1/plan', body })) });
+  if (kind === 'read' || follow) {
+    await callLines(t, { method: 'POST', path: kind === 'read' ? '/api/v1/read' : '/api/v1/plan?follow=true', body }, (line) => handle(JSON.parse(line) as Answer));
+    if (!ended) throw new DcuError(ErrorCode.TransportVanished, `the concentrator at ${describeTarget(t)} ended the answer before the job did (restarted?); the job goes on: see dcu jobs list / dcu jobs show ID`);
+  } else handle({ type: 'accepted', ...(await callJson<{ job: string; meters: number; created: boolean }>(t, { method: 'POST', path: '/api/v1/plan', body })) });
   return code;
 }
 

@@ -11,6 +11,7 @@ import { MeterRepository } from '../../storage/meters';
 import { STORE_FILE } from '../dcud';
 import { csvCell, EXPORT_CLASSES, exportRows, iso, meterJson, type ExportClass } from '../export';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { progressFor } from './progress';
 import { remoteExport, remoteMetersList, remoteMetersShow, remoteOf, runAsync } from './remote-commands';
 import { describeInstant, parseRange } from './instant';
 import { table } from './render';
@@ -107,7 +108,8 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
     .option('--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)')
     .action((opts: { from: string; to: string; meters?: string; class: string; format: string; state?: string }, cmd: Command) => {
       const remote = remoteOf(cmd, io.env);
-      if (remote !== undefined) return runAsync(io, onExit, () => remoteExport(remote, opts, io));
+      // the progress line only when the data goes to a file or a pipe, not between its lines on the terminal
+      if (remote !== undefined) return runAsync(io, onExit, () => remoteExport(remote, opts, io, progressFor('export', { json: process.stdout.isTTY, env: io.env })));
       return run(io, onExit, () => {
         const range = parseRange(opts.from, opts.to);
         if (range === undefined) throw new DcuError(ErrorCode.Usage, '--from and --to are required');

@@ -4,6 +4,7 @@
  * no FIN, no RST, just silence). New connections are forwarded normally. `cut()` is a WAN
  * outage: live connections go silent and so do new ones (accepted, never answered) until
  * `restore()`, which resets the silent ones (the carrier lost their state) and forwards again.
+ * `hold()` keeps what the server answers until `release()` (a meter as slow as the test wants, deterministically).
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 
@@ -15,6 +16,10 @@ export interface TcpProxy {
   cut(): void;
   /** WAN back: the silent connections are reset, new ones are forwarded. */
   restore(): void;
+  /** The server's answers wait (all connections, new ones too) until release(). */
+  hold(): void;
+  /** Delivers what was held, and forwards as usual again. */
+  release(): void;
   /** Bytes forwarded so far: client → server and server → client (TCP payload, MQTT headers included). */
   bytes(): { readonly up: number; readonly down: number };
   close(): Promise<void>;
@@ -25,6 +30,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let up = 0;
   let down = 0;
   let wanDown = false;
+  let held: { a: Socket; d: Buffer }[] | undefined;
   const server = createServer((a) => {
     const b = createConnection({ port: targetPort, host: '127.0.0.1' });
     const pair = { a, b, dead: wanDown };
@@ -37,7 +43,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     b.on('data', (d) => {
       if (pair.dead) return;
       down += d.length;
-      a.write(d);
+      if (held !== undefined) held.push({ a, d });
+      else a.write(d);
     });
     const end = (): void => {
       if (pair.dead) return; // a black hole never tells anyone
@@ -55,6 +62,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     port: addr.port,
     bytes: () => ({ up, down }),
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const { a, d } of waiting) a.write(d);
+    },
     blackhole: () => {
       for (const p of pairs) p.dead = true;
     },

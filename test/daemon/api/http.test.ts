@@ -38,6 +38,9 @@ const ENDPOINTS: { method: string; path: string; role: Role; body?: unknown }[] 
   { method: 'POST', path: '/api/v1/meters/SIM000001/commission', role: 'operator' },
   { method: 'POST', path: '/api/v1/read', role: 'operator', body: { meters: ['SIM000001'], what: ['registers'] } },
   { method: 'POST', path: '/api/v1/plan', role: 'operator', body: { meters: ['SIM000001'], what: ['daily'] } },
+  { method: 'POST', path: '/api/v1/plan?follow=true', role: 'operator', body: { meters: ['SIM000001'], what: ['daily'] } },
+  { method: 'GET', path: '/api/v1/logs', role: 'operator' },
+  { method: 'GET', path: '/api/v1/logs?follow=true&level=warn', role: 'operator' },
   { method: 'GET', path: '/api/v1/jobs', role: 'viewer' },
   { method: 'GET', path: '/api/v1/jobs/nope', role: 'viewer' },
   { method: 'POST', path: '/api/v1/jobs/nope/cancel', role: 'operator' },
@@ -46,6 +49,7 @@ const ENDPOINTS: { method: string; path: string; role: Role; body?: unknown }[] 
   { method: 'GET', path: '/api/v1/users', role: 'admin' },
   { method: 'POST', path: '/api/v1/users', role: 'admin', body: { name: 'nobody', role: 'viewer' } },
   { method: 'DELETE', path: '/api/v1/users/nobody', role: 'admin' },
+  { method: 'POST', path: '/api/v1/firmware/images', role: 'admin' },
 ];
 const LOWER: Record<Role, Role | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
 
@@ -163,6 +167,12 @@ describe('local API', () => {
     { what: 'export of an unknown class', method: 'GET', path: '/api/v1/export?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&class=secrets', status: 400, code: 800 },
     { what: 'export of an unknown meter', method: 'GET', path: '/api/v1/export?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&meters=NOPE00001', status: 404, code: 809 },
     { what: 'export with from after to', method: 'GET', path: '/api/v1/export?from=2026-02-01T00:00:00Z&to=2026-01-02T00:00:00Z', status: 400, code: 800 },
+    { what: 'plan with a bad follow flag', method: 'POST', path: '/api/v1/plan?follow=maybe', body: { meters: ['SIM000001'], what: ['daily'] }, status: 400, code: 800 },
+    { what: 'logs of an unknown level', method: 'GET', path: '/api/v1/logs?level=loud', status: 400, code: 800 },
+    { what: 'logs since a non-date', method: 'GET', path: '/api/v1/logs?since=yesterday-ish', status: 400, code: 800 },
+    { what: 'logs with a huge limit', method: 'GET', path: '/api/v1/logs?limit=1000000', status: 400, code: 800 },
+    { what: 'firmware image without its manifest', method: 'POST', path: '/api/v1/firmware/images', raw: 'not an image', contentType: 'application/octet-stream', status: 400, code: 800 },
+    { what: 'firmware image sent as JSON', method: 'POST', path: '/api/v1/firmware/images', body: { image: 'AAAA' }, status: 415, code: 800 },
     { what: 'jobs with a bad limit', method: 'GET', path: '/api/v1/jobs?limit=-3', status: 400, code: 800 },
     { what: 'user with a bad role', method: 'POST', path: '/api/v1/users', body: { name: 'eve', role: 'root' }, status: 400, code: 800 },
     { what: 'user with a bad name', method: 'POST', path: '/api/v1/users', body: { name: '../eve', role: 'viewer' }, status: 400, code: 800 },

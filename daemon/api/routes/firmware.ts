@@ -1,0 +1,40 @@
+/**
+ * Firmware images over the API (admin): `POST /api/v1/firmware/images` takes the image's
+ * bytes as the body (`Content-Type: application/octet-stream`, up to MAX_IMAGE_BYTES) and its
+ * manifest as JSON in the `Dcu-Manifest` header, base64url-encoded; the answer is the image's
+ * status, as `dcu firmware upload` on the box gets it. The same ImageLibrary.upload checks
+ * (size, SHA-256, signature policy) decide; a rejected image leaves nothing behind. The token
+ * and role are checked before a byte of the body is read.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { MAX_IMAGE_BYTES } from '../../firmware/images';
+import type { ApiContext } from '../context';
+
+export const MANIFEST_HEADER = 'dcu-manifest';
+
+function manifestOf(req: FastifyRequest): unknown {
+  const raw = req.headers[MANIFEST_HEADER];
+  if (typeof raw !== 'string' || raw === '') throw new DcuError(ErrorCode.Usage, `the ${MANIFEST_HEADER} header is missing: send the manifest as base64url JSON there (dcu firmware upload --host does)`);
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    throw new DcuError(ErrorCode.InvalidJson, `the ${MANIFEST_HEADER} header is not base64url-encoded JSON; encode the manifest file with base64url`);
+  }
+}
+
+export function firmwareRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const firmware = ctx.deps.firmware;
+  // its own plugin: only this route takes a raw body, every other one stays JSON-only (415)
+  void app.register((scope: FastifyInstance, _opts: object, done: (err?: Error) => void) => {
+    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_IMAGE_BYTES }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body));
+    scope.post('/api/v1/firmware/images', { config: { role: 'admin' }, bodyLimit: MAX_IMAGE_BYTES }, async (req, reply) => {
+      if (firmware === undefined) throw new DcuError(ErrorCode.Usage, 'this daemon has no firmware library', { context: { status: 404 } });
+      if (!Buffer.isBuffer(req.body)) throw new DcuError(ErrorCode.Usage, 'send the image bytes with Content-Type: application/octet-stream', { context: { status: 415 } });
+      const image = firmware.images.upload(manifestOf(req), req.body);
+      ctx.deps.logger.info({ image: image.id, bytes: req.body.length, user: req.user?.name }, 'firmware image uploaded over the API');
+      return reply.code(201).send({ type: 'ok', image });
+    });
+    done();
+  });
+}
