@@ -5,9 +5,10 @@
  */
 import type { ApiRouteModule } from '../context';
 import { dataRoutes } from './data';
+import { firmwareRoutes } from './firmware';
 import { jobRoutes } from './jobs';
 import { meterRoutes } from './meters';
 import { statusRoutes } from './status';
 import { userRoutes } from './users';
 
-export const API_ROUTES: readonly ApiRouteModule[] = [statusRoutes, meterRoutes, jobRoutes, dataRoutes, userRoutes];
+export const API_ROUTES: readonly ApiRouteModule[] = [statusRoutes, meterRoutes, jobRoutes, dataRoutes, userRoutes, firmwareRoutes];

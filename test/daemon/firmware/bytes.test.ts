@@ -6,6 +6,7 @@
  * mid-transfer and the daemon stopped and started again, the re-sent blocks are counted and
  * the ratio stays ≤ 1.1 per line; the counts come back after the restart.
  */
+import Ajv from 'ajv';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { startVirtualDcu, type VirtualDcu } from '../../../bench/virtual-dcu';
 import { startDaemon, type Daemon } from '../../../daemon/dcud';
 import { IMAGE_BYTES_GOAL } from '../../../daemon/firmware/bytes';
 import type { CampaignStatus } from '../../../daemon/firmware/campaigns';
+import { CAMPAIGN_STATUS_SCHEMA } from '../../../daemon/firmware/messages';
 import { nullLogger } from '../../../protocol/common/log';
 import { meterSerial } from '../../../sim/config';
 import type { FaultSpec } from '../../../sim/faults';
@@ -56,6 +58,9 @@ describe('firmware campaign byte counts', () => {
       while (fw.status(id).state === 'running') await v.runUntil(v.clock.now() + 10 * MIN);
       const s = fw.status(id);
       expect(s.counts).toEqual({ OK: 3 });
+      // The status as the HES (fw-campaign-status) and `dcu firmware campaign status --json` get it.
+      const ajv = new Ajv({ strict: false });
+      expect([ajv.validate(CAMPAIGN_STATUS_SCHEMA, s), ajv.errors]).toEqual([true, null]);
       for (const m of s.meters) {
         expect([m.meter, m.bytes.imageBytesSent, m.bytes.ratio]).toEqual([m.meter, IMAGE.length, 1]);
         expect(m.bytes.imageBytes).toBe(IMAGE.length);
