@@ -262,7 +262,7 @@ async function campaignStatus(id: string, opts: { state?: string; json?: boolean
     return;
   }
   if (opts.watch === true) {
-    const tty = process.stdout.isTTY === true && opts.json !== true;
+    const tty = process.stdout.isTTY && opts.json !== true;
     const code = await watchCampaign(
       { fetch, tty, json: opts.json === true, intervalMs: 1000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), rows: process.stdout.rows, columns: process.stdout.columns },
       { out: io.out, err: (t) => io.err(`${command}: ${t}`), write: (t) => process.stdout.write(t) },
