@@ -164,6 +164,11 @@ async function transferBlocks(client: DlmsClient, s: SliceInput): Promise<SliceO
       if (!s.keepGoing()) return { kind: 'paused', state: 'transferring' };
       const bad = await send(n);
       if (bad !== undefined) return bad;
+      // Progress unchanged; persists what was counted (bytes) as often as the first pass does.
+      if (++sinceSaved >= 16) {
+        s.onProgress('transferring', -1, -1);
+        sinceSaved = 0;
+      }
     }
   }
   s.onProgress('transferring', total, total);
