@@ -113,6 +113,7 @@ export async function watchCampaign(o: WatchOptions, io: WatchIo): Promise<numbe
         return exitCodeFor(err);
       }
       const now = o.now();
+      drawn = 0; // a message went to the terminal: the next view starts below it
       if (downSince === undefined) {
         downSince = now;
         if (!o.json) io.err(`${err.message}; waiting for it (up to ${Math.round(giveUp / 1000)} s)`);
