@@ -14,6 +14,7 @@ import { validateConfig } from '../config/validate';
 import { startDaemon, type Daemon } from '../daemon/dcud';
 import { FakeClock } from '../protocol/common/clock';
 import { nullLogger, type Logger } from '../protocol/common/log';
+import type { ByteTransport } from '../protocol/transport/types';
 import { parseFleetConfig } from '../sim/config';
 import type { FaultSpec } from '../sim/faults';
 import { startFleet, type RunningFleet } from '../sim/fleet';
@@ -49,6 +50,8 @@ export interface VirtualDcuOptions {
   readonly logger?: Logger;
   /** SQLite directory (default: a new temporary one, removed by stop()). */
   readonly stateDir?: string;
+  /** Wraps the daemon's end of each serial line (a bench taps the bytes both ways). */
+  readonly wrapLine?: (transport: ByteTransport, path: string) => ByteTransport;
 }
 
 export interface VirtualDcu {
@@ -92,7 +95,8 @@ export async function startVirtualDcu(o: VirtualDcuOptions): Promise<VirtualDcu>
   );
   let daemon: Daemon;
   try {
-    daemon = startDaemon(config, { clock, logger: o.logger ?? nullLogger, openSerialLine: (l) => lines.open(l.serial.path, l.serial.baud) });
+    const wrap = o.wrapLine ?? ((t: ByteTransport) => t);
+    daemon = startDaemon(config, { clock, logger: o.logger ?? nullLogger, openSerialLine: (l) => wrap(lines.open(l.serial.path, l.serial.baud), l.serial.path) });
   } catch (e) {
     await fleet.stop();
     if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });

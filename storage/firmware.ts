@@ -55,13 +55,39 @@ export interface CampaignMeterRecord {
   readonly reason: KoReason | null;
   readonly detail: string | null;
   readonly updatedAt: number;
+  /** Image payload sent in image_block_transfer, re-sent blocks included (migration 013). */
+  readonly imageBytesSent: number;
+  /** Every byte of this meter's firmware sessions, dcu → meter and meter → dcu. */
+  readonly lineBytesSent: number;
+  readonly lineBytesReceived: number;
 }
 
-export type CampaignMeterPatch = Partial<Pick<CampaignMeterRecord, 'state' | 'blocksDone' | 'blocksTotal' | 'attempts' | 'nextAt' | 'reason' | 'detail'>>;
+/** Bytes counted since the last write, added to the meter's totals in the same transaction as the progress. */
+export interface ByteCounts {
+  readonly image: number;
+  readonly sent: number;
+  readonly received: number;
+}
+
+export type CampaignMeterPatch = Partial<Pick<CampaignMeterRecord, 'state' | 'blocksDone' | 'blocksTotal' | 'attempts' | 'nextAt' | 'reason' | 'detail'>> & { readonly addBytes?: ByteCounts };
 
 type ImageRow = { id: string; manifest: string; size: number; sha256: string; chunks: number; state: string; file: string | null; reason: string | null; created_at: number; updated_at: number };
 type CampaignRow = { id: string; image: string; source: string; request: string; state: string; deadline: number; created_at: number; finished_at: number | null };
-type MeterRow = { campaign: string; meter: string; state: string; blocks_done: number; blocks_total: number; attempts: number; next_at: number; reason: string | null; detail: string | null; updated_at: number };
+type MeterRow = {
+  campaign: string;
+  meter: string;
+  state: string;
+  blocks_done: number;
+  blocks_total: number;
+  attempts: number;
+  next_at: number;
+  reason: string | null;
+  detail: string | null;
+  updated_at: number;
+  image_bytes_sent: number;
+  line_bytes_sent: number;
+  line_bytes_received: number;
+};
 
 const image = (r: ImageRow): ImageRecord => ({
   id: r.id,
@@ -96,6 +122,9 @@ const meterRow = (r: MeterRow): CampaignMeterRecord => ({
   reason: r.reason as KoReason | null,
   detail: r.detail,
   updatedAt: r.updated_at,
+  imageBytesSent: r.image_bytes_sent,
+  lineBytesSent: r.line_bytes_sent,
+  lineBytesReceived: r.line_bytes_received,
 });
 
 const FINAL = "('OK', 'KO')";
@@ -216,6 +245,11 @@ export class FirmwareStore {
         if (v === undefined) continue;
         sets.push(`${c} = ?`);
         args.push(v);
+      }
+      const b = p.addBytes;
+      if (b !== undefined) {
+        sets.push('image_bytes_sent = image_bytes_sent + ?', 'line_bytes_sent = line_bytes_sent + ?', 'line_bytes_received = line_bytes_received + ?');
+        args.push(b.image, b.sent, b.received);
       }
       sets.push('updated_at = ?');
       args.push(now);

@@ -6,8 +6,10 @@
  *   images
  *   campaign create --image ID (--meters S1,S2 | --line NAME | --all) [--priority N] [--retries N]
  *                   [--deadline 3d] [--window 22:00-06:00] [--activate now|at ISO|manual]   prints the campaign id
- *   campaign status ID [--json] · list · cancel ID · retry ID · activate ID
- * Exit 0 ok, 2 refused (bad request, image rejected), 3 daemon not reachable.
+ *   campaign status ID [--json] [--watch] · list · cancel ID · retry ID · activate ID
+ * `campaign status` also goes to a remote box with --host (GET /api/v1/firmware/campaigns/ID).
+ * Exit 0 ok, 2 refused (bad request, image rejected), 3 daemon not reachable; --watch: 5 when a
+ * meter ended KO.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
@@ -17,7 +19,8 @@ import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { MANIFEST_HEADER } from '../api/routes/firmware';
 import { callJson, type ApiTarget } from './api-client';
 import { ask, notReachable } from './daemon-socket';
-import { ExitCode } from './exit-codes';
+import { ExitCode, exitCodeFor } from './exit-codes';
+import { bytesText, kb, watchCampaign } from './firmware-watch';
 import { progressFor, type Progress } from './progress';
 import { remoteOf, runAsync } from './remote-commands';
 import { table } from './render';
@@ -128,14 +131,32 @@ export function campaignRequest(o: CreateOptions): Doc {
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
 }
 
-function statusText(s: Doc): string {
+type Bytes = Parameters<typeof bytesText>[0];
+
+export function statusText(s: Doc): string {
   const meters = (s.meters as Doc[] | undefined) ?? [];
   const counts = Object.entries((s.counts as Record<string, number> | undefined) ?? {}).map(([k, n]) => `${n} ${k}`).join(', ');
   const work = (s.fieldWorkOrder as Doc[] | undefined) ?? [];
+  const lines = (s.lines as { line: string; meters: number; bytes: Bytes }[] | undefined) ?? [];
+  const b = (m: Doc): NonNullable<Bytes> | undefined => m.bytes as Bytes;
   return [
     `${String(s.campaign)}  image ${String(s.image)}  ${String(s.state)}  deadline ${String(s.deadline)}`,
     counts,
-    table(['meter', 'state', 'progress', 'attempts', 'reason', 'detail'], meters.map((m) => [String(m.meter), String(m.state), `${String(m.progress)} %`, String(m.attempts), typeof m.reason === 'string' ? m.reason : '', typeof m.detail === 'string' ? m.detail.slice(0, 80) : ''])),
+    table(
+      ['meter', 'state', 'progress', 'attempts', 'image sent', 'ratio', 'overhead', 'reason', 'detail'],
+      meters.map((m) => [
+        String(m.meter),
+        String(m.state),
+        `${String(m.progress)} %`,
+        String(m.attempts),
+        b(m) === undefined ? '-' : kb(b(m)?.imageBytesSent ?? 0),
+        b(m) === undefined ? '-' : `×${(b(m)?.ratio ?? 0).toFixed(3)}`,
+        b(m) === undefined ? '-' : kb(b(m)?.overheadBytes ?? 0),
+        typeof m.reason === 'string' ? m.reason : '',
+        typeof m.detail === 'string' ? m.detail.slice(0, 80) : '',
+      ]),
+    ),
+    ...lines.map((l) => `${l.line}: ${l.meters} meter(s), ${bytesText(l.bytes)}`),
     work.length === 0 ? '' : `field work order: ${work.map((w) => `${String(w.meter)} (${String(w.reason)})`).join(', ')}`,
   ]
     .filter((l) => l !== '')
@@ -224,8 +245,16 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
         io.out(opts.json === true ? JSON.stringify(cs, null, 2) : table(['campaign', 'image', 'state', 'deadline', 'created'], cs.map((c) => [c.campaign, c.image, c.state, c.deadline, c.createdAt].map(String))));
       });
     });
+  campaign
+    .command('status <id>')
+    .description("a campaign's meters: state, progress, attempts, bytes on the line, reasons, field work order (with --host: a remote box)")
+    .option(...STATE_OPT)
+    .option('--json', 'print the answer as JSON (with --watch: one document per change, NDJSON)')
+    .option('--watch', 'follow the campaign until it ends: progress redrawn every second on a terminal, a line per change otherwise; exit 5 when a meter ends KO')
+    .action(async (id: string, opts: { state?: string; json?: boolean; watch?: boolean }, cmd: Command) => {
+      await campaignStatus(id, opts, cmd, io, onExit);
+    });
   for (const [name, cmd, what] of [
-    ['status', 'fw-campaign-status', "a campaign's meters: state, progress, attempts, reasons, field work order"],
     ['cancel', 'fw-campaign-cancel', 'cancel a campaign (meters not done end KO cancelled)'],
     ['retry', 'fw-campaign-retry', 'queue the KO meters again'],
     ['activate', 'fw-campaign-activate', 'activate now the meters of a campaign created with --activate manual'],
@@ -242,4 +271,49 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
         });
       });
   }
+}
+
+/** `campaign status ID [--json] [--watch]`, on the box (socket) or with --host (the API). */
+async function campaignStatus(id: string, opts: { state?: string; json?: boolean; watch?: boolean }, cmd: Command, io: StoreIo, onExit: (code: number) => void): Promise<void> {
+  const command = 'dcu firmware campaign status';
+  let fetch: () => Promise<Doc>;
+  try {
+    const remote = remoteOf(cmd, io.env);
+    const stateDir = stateDirOf(cmd.optsWithGlobals<{ state?: string }>(), io.env);
+    fetch = remote !== undefined ? () => callJson<Doc>(remote, { method: 'GET', path: `/api/v1/firmware/campaigns/${encodeURIComponent(id)}` }) : () => localStatus(stateDir, id, command);
+  } catch (e) {
+    io.err(`${command}: ${e instanceof Error ? e.message : String(e)}`);
+    onExit(exitCodeFor(e));
+    return;
+  }
+  if (opts.watch === true) {
+    const tty = process.stdout.isTTY && opts.json !== true;
+    const code = await watchCampaign(
+      { fetch, tty, json: opts.json === true, intervalMs: 1000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), rows: process.stdout.rows, columns: process.stdout.columns },
+      { out: io.out, err: (t) => io.err(`${command}: ${t}`), write: (t) => process.stdout.write(t) },
+    );
+    onExit(code);
+    return;
+  }
+  try {
+    const s = await fetch();
+    io.out(opts.json === true ? JSON.stringify(s, null, 2) : statusText(s));
+    onExit(ExitCode.ok);
+  } catch (e) {
+    io.err(`${command}: ${e instanceof Error ? e.message : String(e)}`);
+    onExit(exitCodeFor(e));
+  }
+}
+
+/** One fw-campaign-status through the daemon's socket: the status, or a typed error (refused: command layer; not reachable: transport). */
+async function localStatus(stateDir: string, id: string, command: string): Promise<Doc> {
+  let answer: Doc | undefined;
+  try {
+    await ask(stateDir, { cmd: 'fw-campaign-status', campaign: id }, (a) => (answer = a as unknown as Doc), () => true);
+  } catch (e) {
+    throw new DcuError(ErrorCode.TransportOpenFailed, notReachable(command, stateDir, e).replace(`${command}: `, ''), { cause: e });
+  }
+  if (answer === undefined) throw new DcuError(ErrorCode.TransportClosed, `the daemon on ${stateDir} closed the socket without answering: is it stopping? try again`);
+  if (answer.type === 'error') throw new DcuError(ErrorCode.Usage, (answer.error as { message?: string } | undefined)?.message ?? 'refused');
+  return answer.status as Doc;
 }

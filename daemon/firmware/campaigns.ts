@@ -12,10 +12,11 @@ import { parseDuration } from '../../config/units';
 import type { TimerHandle } from '../../protocol/common/clock';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import type { Db } from '../../storage/db';
-import type { CampaignMeterRecord, CampaignMeterState, CampaignRecord, FirmwareStore, KoReason } from '../../storage/firmware';
+import type { ByteCounts, CampaignMeterRecord, CampaignMeterState, CampaignRecord, FirmwareStore, KoReason } from '../../storage/firmware';
 import type { JobDeps } from '../jobs/deps';
 import { inWindows, nextWindowStart, parseWindow } from '../jobs/windows';
 import { withMeterSession } from '../meters/session';
+import { lineBytes, meterBytes, type CampaignBytes, type LineCampaignBytes } from './bytes';
 import { checkCoherence, registerBaseline } from './coherence';
 import type { ImageLibrary, Manifest } from './images';
 import { CAMPAIGN_DEFAULTS, deadlineOf, parseCampaignRequest, type CampaignRequest } from './request';
@@ -44,8 +45,10 @@ export interface CampaignStatus {
   readonly state: CampaignRecord['state'];
   readonly deadline: string;
   readonly counts: Readonly<Record<string, number>>;
-  readonly meters: readonly { meter: string; state: CampaignMeterState; progress: number; attempts: number; reason: KoReason | null; detail: string | null }[];
+  readonly meters: readonly { meter: string; state: CampaignMeterState; progress: number; attempts: number; reason: KoReason | null; detail: string | null; line: string; bytes: CampaignBytes }[];
   readonly fieldWorkOrder: readonly { meter: string; reason: KoReason; detail: string | null }[];
+  /** Per line: what the campaign put on it (bytes.ts). */
+  readonly lines: readonly LineCampaignBytes[];
 }
 
 interface Running {
@@ -144,14 +147,17 @@ export class FirmwareCampaigns {
     const meters = this.deps.store.meters(id);
     const counts: Record<string, number> = {};
     for (const m of meters) counts[m.state] = (counts[m.state] ?? 0) + 1;
+    const size = this.deps.store.image(c.image)?.size ?? 0;
+    const rows = meters.map((m) => ({ meter: m.meter, state: m.state, progress: progressOf(m), attempts: m.attempts, reason: m.reason, detail: m.detail, line: this.deps.meters.get(m.meter)?.line ?? '', bytes: meterBytes(m, size) }));
     return {
       campaign: c.id,
       image: c.image,
       state: c.state,
       deadline: new Date(c.deadline).toISOString(),
       counts,
-      meters: meters.map((m) => ({ meter: m.meter, state: m.state, progress: progressOf(m), attempts: m.attempts, reason: m.reason, detail: m.detail })),
+      meters: rows,
       fieldWorkOrder: fieldWork(meters),
+      lines: lineBytes(rows),
     };
   }
 
@@ -276,6 +282,13 @@ export class FirmwareCampaigns {
     let blocksDone = row.blocksDone;
     let blocksTotal = row.blocksTotal;
     let lastSaved = row.state;
+    // Bytes since the last write: they go into the store with the progress they belong to.
+    const counted = { image: 0, sent: 0, received: 0 };
+    const take = (): ByteCounts => {
+      const b = { ...counted };
+      counted.image = counted.sent = counted.received = 0;
+      return b;
+    };
     let outcome;
     try {
       const sliceStart = clock.now();
@@ -301,45 +314,56 @@ export class FirmwareCampaigns {
             if (total >= 0) blocksTotal = total;
             const changed = s !== lastSaved;
             lastSaved = s;
-            store.update(c.id, row.meter, { state: s, blocksDone, blocksTotal }, clock.now(), changed ? { payload: progressMessage(c.id, row.meter, s, blocksDone, blocksTotal, clock.now()) } : undefined);
+            store.update(c.id, row.meter, { state: s, blocksDone, blocksTotal, addBytes: take() }, clock.now(), changed ? { payload: progressMessage(c.id, row.meter, s, blocksDone, blocksTotal, clock.now()) } : undefined);
+          },
+          onBlockSent: (n) => {
+            counted.image += n;
           },
           ...(row.state === 'queued' ? { beforeTransfer: () => registerBaseline(client, this.deps.readings, row.meter, clock.now()) } : {}),
         });
         const warnings = out.kind === 'ok' && out.transferred ? await checkCoherence(client, { db: this.deps.db, readings: this.deps.readings, meter: row.meter, now: clock.now(), since: c.createdAt }).catch((e: unknown) => [`coherence not checked: ${(e as Error).message}`]) : [];
         return { out, warnings };
+      }, (sent, received) => {
+        counted.sent += sent;
+        counted.received += received;
       });
     } finally {
       lease.release();
     }
     const now = clock.now();
     const fresh = { ...row, state, blocksDone, blocksTotal };
-    if (signal.aborted) return; // cancelled (the meter is KO cancelled) or stopping (resumes after the start)
+    const addBytes = take();
+    if (signal.aborted) {
+      // Cancelled (the meter is KO cancelled) or stopping (resumes after the start): only the bytes are kept.
+      if (addBytes.sent + addBytes.received > 0) store.update(c.id, row.meter, { addBytes }, now);
+      return;
+    }
     if (!outcome.ok) {
       const reason: KoReason = outcome.code === ErrorCode.MeterIdentityMismatch || (outcome.code !== undefined && outcome.code >= 300 && outcome.code < 400) ? 'not-commissioned' : 'unreachable';
-      this.conclude(c, fresh, { kind: 'ko', reason, detail: outcome.reason });
+      this.conclude(c, fresh, { kind: 'ko', reason, detail: outcome.reason }, [], addBytes);
       return;
     }
     const { out, warnings } = outcome.value;
     if (out.kind === 'paused') {
-      store.update(c.id, row.meter, { nextAt: now }, now);
+      store.update(c.id, row.meter, { nextAt: now, addBytes }, now);
     } else if (out.kind === 'pending') {
-      store.update(c.id, row.meter, { state: out.state, nextAt: now + (parseDuration(req.pollInterval ?? CAMPAIGN_DEFAULTS.pollInterval) ?? 60_000) }, now);
+      store.update(c.id, row.meter, { state: out.state, nextAt: now + (parseDuration(req.pollInterval ?? CAMPAIGN_DEFAULTS.pollInterval) ?? 60_000), addBytes }, now);
     } else if (out.kind === 'ready') {
       const at = req.activate === undefined || req.activate === 'manual' ? c.deadline : Date.parse(req.activate);
-      store.update(c.id, row.meter, { state: 'ready', nextAt: Math.min(c.deadline, Math.max(now, at)) }, now);
+      store.update(c.id, row.meter, { state: 'ready', nextAt: Math.min(c.deadline, Math.max(now, at)), addBytes }, now);
     } else {
-      this.conclude(c, fresh, out, warnings);
+      this.conclude(c, fresh, out, warnings, addBytes);
     }
   }
 
   /** OK, or KO: retried later when a retry may help and there are retries left, final otherwise. */
-  private conclude(c: CampaignRecord, row: CampaignMeterRecord, out: Extract<SliceOutcome, { kind: 'ok' | 'ko' }>, warnings: readonly string[] = []): void {
+  private conclude(c: CampaignRecord, row: CampaignMeterRecord, out: Extract<SliceOutcome, { kind: 'ok' | 'ko' }>, warnings: readonly string[] = [], addBytes?: ByteCounts): void {
     const { store, clock, logger } = this.deps;
     const now = clock.now();
     const req = c.request as CampaignRequest;
     if (out.kind === 'ok') {
       const payload = { type: 'fw-meter-result', campaign: c.id, meter: row.meter, status: 'OK', firmware: out.firmware, transferred: out.transferred, ...(warnings.length > 0 ? { warn: warnings } : {}), attempts: row.attempts + 1, at: now };
-      store.update(c.id, row.meter, { state: 'OK', blocksDone: row.blocksTotal, reason: null, detail: warnings.length > 0 ? `WARN: ${warnings.join('; ')}` : null }, now, { payload });
+      store.update(c.id, row.meter, { state: 'OK', blocksDone: row.blocksTotal, reason: null, detail: warnings.length > 0 ? `WARN: ${warnings.join('; ')}` : null, ...(addBytes === undefined ? {} : { addBytes }) }, now, { payload });
       logger.info({ campaign: c.id, meter: row.meter, firmware: out.firmware, warnings }, 'firmware update confirmed');
       return;
     }
@@ -352,13 +376,13 @@ export class FirmwareCampaigns {
       if (at < c.deadline) {
         // A meter that failed verification starts its transfer again; one unreachable resumes.
         const state = out.reason === 'unreachable' ? row.state : 'queued';
-        store.update(c.id, row.meter, { state, attempts, nextAt: at, detail: `${out.reason}: ${out.detail}` }, now);
+        store.update(c.id, row.meter, { state, attempts, nextAt: at, detail: `${out.reason}: ${out.detail}`, ...(addBytes === undefined ? {} : { addBytes }) }, now);
         logger.info({ campaign: c.id, meter: row.meter, attempts, reason: out.reason, next: new Date(at).toISOString() }, 'firmware attempt failed: retried later');
         return;
       }
     }
     const payload = { type: 'fw-meter-result', campaign: c.id, meter: row.meter, status: 'KO', reason: out.reason, detail: out.detail, attempts, at: now };
-    store.update(c.id, row.meter, { state: 'KO', attempts, reason: out.reason, detail: out.detail }, now, { payload });
+    store.update(c.id, row.meter, { state: 'KO', attempts, reason: out.reason, detail: out.detail, ...(addBytes === undefined ? {} : { addBytes }) }, now, { payload });
     logger.warn({ campaign: c.id, meter: row.meter, reason: out.reason, detail: out.detail }, 'firmware update KO');
   }
 }

@@ -47,3 +47,44 @@ export const FIRMWARE_RESULT_SCHEMAS = {
     { additionalProperties: false, description: 'meters a technician must update on site (optical probe), with the reason' },
   ),
 } as const;
+
+const Bytes = Type.Object(
+  {
+    imageBytes: Type.Integer({ minimum: 0, description: 'image size (× meters for a line)' }),
+    imageBytesSent: Type.Integer({ minimum: 0, description: 'image payload sent in image_block_transfer, re-sent blocks included' }),
+    ratio: Type.Number({ minimum: 0, description: 'imageBytesSent ÷ imageBytes; the goal is ≤ 1.1' }),
+    lineBytesSent: Type.Integer({ minimum: 0, description: "bytes of the firmware sessions, concentrator → meter (associations, blocks, status reads, polls, HDLC framing, release)" }),
+    lineBytesReceived: Type.Integer({ minimum: 0, description: 'bytes of the firmware sessions, meter → concentrator (answers, RR)' }),
+    overheadBytes: Type.Integer({ minimum: 0, description: 'lineBytesSent + lineBytesReceived − imageBytesSent: protocol overhead as counted' }),
+  },
+  { additionalProperties: false, description: 'what the firmware sessions put on the line, counted by the concentrator (persisted with the progress)' },
+);
+
+/** A campaign's state (fw-campaign-status|cancel|retry|activate answers, `dcu firmware campaign status --json`). */
+export const CAMPAIGN_STATUS_SCHEMA = Type.Object(
+  {
+    campaign: Campaign,
+    image: Type.String(),
+    state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')]),
+    deadline: Type.String({ description: 'ISO instant' }),
+    counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'meters per state' }),
+    meters: Type.Array(
+      Type.Object(
+        {
+          meter: Serial,
+          state: Type.Union(CAMPAIGN_METER_STATES.map((s) => Type.Literal(s))),
+          progress: Type.Integer({ minimum: 0, maximum: 100, description: 'blocks the meter has, %' }),
+          attempts: Type.Integer({ minimum: 0 }),
+          reason: Type.Union([Reason, Type.Null()]),
+          detail: Type.Union([Type.String(), Type.Null()], { description: 'last error, or WARN: … for an OK meter not coherent after the update' }),
+          line: Type.String({ description: 'the line the meter is on ("" when it is not registered any more)' }),
+          bytes: Bytes,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    fieldWorkOrder: Type.Array(Type.Object({ meter: Serial, reason: Reason, detail: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: false })),
+    lines: Type.Array(Type.Object({ line: Type.String(), meters: Type.Integer({ minimum: 0 }), bytes: Bytes }, { additionalProperties: false }), { description: 'per line: the bytes of its meters together' }),
+  },
+  { additionalProperties: false, description: "a firmware campaign's state: counts, each meter's state, progress and bytes, the field-work-order list, bytes per line" },
+);

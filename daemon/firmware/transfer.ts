@@ -42,6 +42,8 @@ export interface SliceInput {
   readonly keepGoing: () => boolean;
   /** Persists each state change and the block progress. */
   readonly onProgress: (state: CampaignMeterState, blocksDone: number, blocksTotal: number) => void;
+  /** The image payload of each image_block_transfer as it goes out (re-sent blocks too). */
+  readonly onBlockSent?: (payloadBytes: number) => void;
   /** Called once, before the first block goes out (coherence baseline). */
   readonly beforeTransfer?: () => Promise<void>;
 }
@@ -135,6 +137,7 @@ async function transferBlocks(client: DlmsClient, s: SliceInput): Promise<SliceO
   s.onProgress('transferring', first, total);
   const send = async (n: number): Promise<SliceOutcome | undefined> => {
     const value = s.image.subarray(n * blockSize, Math.min(size, (n + 1) * blockSize));
+    s.onBlockSent?.(value.length);
     const r = await action(client, 2, { type: 'structure', items: [{ type: 'uint32', value: n }, { type: 'octet-string', value }] });
     if (r === ActionResult.temporaryFailure) return { kind: 'pending', state: 'transferring' };
     if (r !== ActionResult.success) return refusedBy(`block ${n}`, r);
@@ -161,6 +164,11 @@ async function transferBlocks(client: DlmsClient, s: SliceInput): Promise<SliceO
       if (!s.keepGoing()) return { kind: 'paused', state: 'transferring' };
       const bad = await send(n);
       if (bad !== undefined) return bad;
+      // Progress unchanged; persists what was counted (bytes) as often as the first pass does.
+      if (++sinceSaved >= 16) {
+        s.onProgress('transferring', -1, -1);
+        sinceSaved = 0;
+      }
     }
   }
   s.onProgress('transferring', total, total);

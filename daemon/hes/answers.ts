@@ -9,6 +9,7 @@
  * generic `ok` answer.
  */
 import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { CAMPAIGN_STATUS_SCHEMA } from '../firmware/messages';
 
 const Common = {
   command: Type.String({ description: 'the command answered (the <name> of cmd/<name>)' }),
@@ -96,6 +97,7 @@ export const ANSWER_SCHEMAS: Readonly<Record<string, readonly TSchema[]>> = {
     ),
   ],
   status: [ok({ status: Type.Record(Type.String(), Type.Unknown(), { description: "the concentrator's health snapshot" }) }, "the concentrator's health")],
+  'fw-campaign-status': [ok({ status: CAMPAIGN_STATUS_SCHEMA }, "the campaign's state")],
 };
 
 /** The success answers of `name` (generic for a command without its own entry). */

@@ -48,6 +48,9 @@ export type SerialLineOpener = (line: LineConfig & { readonly serial: NonNullabl
 
 export const openSerialPort: SerialLineOpener = (line) => new SerialTransport({ path: line.serial.path, baudRate: line.serial.baud });
 
+/** Bytes of one session as they move: written to the meter, received from it. */
+export type SessionBytesHook = (sent: number, received: number) => void;
+
 export interface LineSessionHandle {
   readonly transport: ByteTransport;
   close(): Promise<void>;
@@ -81,8 +84,11 @@ export class LineRuntime {
     return this.config.name;
   }
 
-  /** A byte path to one meter; call while holding the arbiter's lease. Counted in `traffic`. */
-  async open(address: MeterAddress, client: number, alsoClients: readonly number[] = []): Promise<LineSessionHandle> {
+  /**
+   * A byte path to one meter; call while holding the arbiter's lease. Counted in `traffic`,
+   * and given to `onBytes` as they move (a firmware campaign counts its sessions' bytes).
+   */
+  async open(address: MeterAddress, client: number, alsoClients: readonly number[] = [], onBytes?: SessionBytesHook): Promise<LineSessionHandle> {
     const h = await this.openSession(address, client, alsoClients);
     const t = this.traffic;
     const inner = h.transport;
@@ -97,11 +103,13 @@ export class LineRuntime {
       open: () => inner.open(),
       write: (bytes) => {
         t.sentBytes += bytes.length;
+        onBytes?.(bytes.length, 0);
         return inner.write(bytes);
       },
       close: () => inner.close(),
       onData: (listener) => inner.onData((chunk) => {
         t.receivedBytes += chunk.length;
+        onBytes?.(0, chunk.length);
         listener(chunk);
       }),
       onClose: (listener) => inner.onClose(listener),

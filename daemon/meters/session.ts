@@ -12,7 +12,7 @@ import type { Logger } from '../../protocol/common/log';
 import type { InvocationCounterStore } from '../../protocol/security/counters';
 import type { MeterRecord } from '../../storage/meters';
 import { readIdentity } from '../jobs/meter-checks';
-import { parseMeterAddress, type LineRuntime } from '../lines/line';
+import { parseMeterAddress, type LineRuntime, type SessionBytesHook } from '../lines/line';
 import type { Registry } from '../registry/registry';
 import { mismatchText, sameSerial } from '../registry/state';
 import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from './access';
@@ -31,12 +31,13 @@ export function failure(e: unknown): { reason: string; link: boolean; code?: num
   return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing', code: e.code };
 }
 
-export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, deps: SessionDeps, log: Logger, body: (client: DlmsClient) => Promise<T>): Promise<SessionOutcome<T>> {
+/** `onBytes`: the session's bytes as they move, release included (firmware campaigns count them). */
+export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, deps: SessionDeps, log: Logger, body: (client: DlmsClient) => Promise<T>, onBytes?: SessionBytesHook): Promise<SessionOutcome<T>> {
   let session;
   let address;
   try {
     address = parseMeterAddress(line.config, m.address);
-    session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : []);
+    session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : [], onBytes);
   } catch (e) {
     const f = failure(e);
     log.warn({ err: f.reason }, 'line not available');

@@ -31,6 +31,8 @@ export class MeterCore {
   readonly standardLog: EventLog;
   readonly powerFailureLog: EventLog;
   private image: ImageTransferState;
+  /** Subtracted from the registers (fault: the new firmware restarted them). */
+  private energyOffset: EnergyReadings | undefined;
 
   constructor(
     readonly spec: SimMeterSpec,
@@ -79,7 +81,10 @@ export class MeterCore {
 
   /** Registers follow true time: setting the meter's clock does not move its counters. */
   energyNow(): EnergyReadings {
-    return energyWith(this.params, this.clock.trueNow());
+    const e = energyWith(this.params, this.clock.trueNow());
+    const o = this.energyOffset;
+    if (o === undefined) return e;
+    return { activeImport: e.activeImport - o.activeImport, activeExport: e.activeExport - o.activeExport, reactiveImport: e.reactiveImport - o.reactiveImport, reactiveExport: e.reactiveExport - o.reactiveExport };
   }
 
   instantNow(): InstantReadings {
@@ -166,7 +171,8 @@ export class MeterCore {
           break;
         case 'activated':
           this.firmwareId = new TextDecoder().decode(e.identifier);
-          this.standardLog.add(t, EventCode.firmwareActivated);
+          if (this.options.imageTransfer.activationResetsRegisters === true) this.energyOffset = energyWith(this.params, this.clock.trueNow());
+          if (this.options.imageTransfer.activationWithoutEvent !== true) this.standardLog.add(t, EventCode.firmwareActivated);
           break;
         case 'activation-failed':
           this.standardLog.add(t, EventCode.firmwareActivationFailed);

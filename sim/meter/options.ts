@@ -22,6 +22,10 @@ export interface ImageTransferOptions {
    * not start with this prefix, as meters refuse another model's image. Default: any.
    */
   readonly acceptIdentifierPrefix?: string;
+  /** Fault injection: the new firmware starts its energy registers from 0 (they go backwards across the update). */
+  readonly activationResetsRegisters?: boolean;
+  /** Fault injection: the activation leaves no firmware-activated event in the standard event log. */
+  readonly activationWithoutEvent?: boolean;
 }
 
 export interface SimMeterOptions {

@@ -15,6 +15,7 @@ import { m009Retention } from './009-retention';
 import { m010OutboxStreams } from './010-outbox-streams';
 import { m011UsersAudit } from './011-users-audit';
 import { m012Firmware } from './012-firmware';
+import { m013FirmwareBytes } from './013-firmware-bytes';
 
 export interface Migration {
   readonly version: number;
@@ -22,4 +23,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011UsersAudit, m012Firmware];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011UsersAudit, m012Firmware, m013FirmwareBytes];

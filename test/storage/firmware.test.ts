@@ -58,4 +58,12 @@ describe('FirmwareStore', () => {
       ['B', 'queued', 0, null],
     ]);
   });
+
+  it('adds the byte counts to a meter in the same write as its progress, from 0 (migration 013)', () => {
+    store.createCampaign({ id: 'c2', image: 'i1', source: 'local', request: { image: 'i1' }, deadline: T0 + 1000 }, ['A'], T0);
+    expect(store.meter('c2', 'A')).toMatchObject({ imageBytesSent: 0, lineBytesSent: 0, lineBytesReceived: 0 });
+    store.update('c2', 'A', { state: 'transferring', blocksDone: 16, blocksTotal: 40, addBytes: { image: 4096, sent: 5000, received: 900 } }, T0 + 1);
+    store.update('c2', 'A', { nextAt: T0 + 2, addBytes: { image: 256, sent: 300, received: 60 } }, T0 + 2);
+    expect(store.meter('c2', 'A')).toMatchObject({ blocksDone: 16, imageBytesSent: 4352, lineBytesSent: 5300, lineBytesReceived: 960 });
+  });
 });

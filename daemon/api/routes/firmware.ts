@@ -5,13 +5,21 @@
  * status, as `dcu firmware upload` on the box gets it. The same ImageLibrary.upload checks
  * (size, SHA-256, signature policy) decide; a rejected image leaves nothing behind. The token
  * and role are checked before a byte of the body is read.
+ *
+ * Firmware campaigns over the API: a campaign's state (viewer), the same answer as the HES
+ * `fw-campaign-status` command and `dcu firmware campaign status` on the box, so
+ * `dcu --host … firmware campaign status ID [--watch]` works from a laptop.
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { MAX_IMAGE_BYTES } from '../../firmware/images';
 import type { ApiContext } from '../context';
+import { hesCommand } from './meters';
 
 export const MANIFEST_HEADER = 'dcu-manifest';
+
+const CampaignParams = Type.Object({ campaign: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'campaign id' }) }, { additionalProperties: false });
 
 function manifestOf(req: FastifyRequest): unknown {
   const raw = req.headers[MANIFEST_HEADER];
@@ -37,4 +45,5 @@ export function firmwareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
     done();
   });
+  app.get('/api/v1/firmware/campaigns/:campaign', { config: { role: 'viewer' }, schema: { params: CampaignParams } }, (req) => hesCommand(ctx, 'fw-campaign-status', req.params as object).status);
 }

@@ -14,7 +14,7 @@ export const SERIAL = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', descripti
 const SerialParams = Type.Object({ serial: SERIAL }, { additionalProperties: false });
 
 /** Runs one HES registry command and returns its answer, or throws its typed error. */
-function hesCommand(ctx: ApiContext, name: string, doc: object): Record<string, unknown> {
+export function hesCommand(ctx: ApiContext, name: string, doc: object): Record<string, unknown> {
   let answer: Record<string, unknown> | undefined;
   ctx.deps.hes.handle(name, Buffer.from(JSON.stringify(doc)), (a) => {
     answer = a;

@@ -50,6 +50,7 @@ const ENDPOINTS: { method: string; path: string; role: Role; body?: unknown }[] 
   { method: 'POST', path: '/api/v1/users', role: 'admin', body: { name: 'nobody', role: 'viewer' } },
   { method: 'DELETE', path: '/api/v1/users/nobody', role: 'admin' },
   { method: 'POST', path: '/api/v1/firmware/images', role: 'admin' },
+  { method: 'GET', path: '/api/v1/firmware/campaigns/nope', role: 'viewer' },
 ];
 const LOWER: Record<Role, Role | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
 

@@ -183,6 +183,29 @@ describe('simulated meter: firmware upgrade through image transfer (IC 18)', () 
     for (const r of [missing, short, faulty, noActivation]) await r.c.close();
   });
 
+  it('fault knobs: the new firmware restarts the energy registers, or logs no firmware-activated event', () => {
+    const update = (imageTransfer: Record<string, unknown>) => {
+      const { meter, clock } = newMeter({ imageTransfer: { blockSize: 128, ...imageTransfer } });
+      const core = meter.core;
+      clock.advance(3_600_000);
+      const before = core.energyNow().activeImport;
+      core.imageStep({ type: 'initiate', identifier: te.encode('SIM-FW-9'), size: 100 });
+      core.imageStep({ type: 'block', number: 0, value: new Uint8Array(100) });
+      core.imageStep({ type: 'verify', now: core.clock.now() });
+      core.imageStep({ type: 'activate', now: core.clock.now() });
+      expect(core.firmwareId).toBe('SIM-FW-9');
+      clock.advance(60_000);
+      return { before, after: core.energyNow().activeImport, activated: core.standardLog.entries().filter((e) => e.code === EventCode.firmwareActivated).length };
+    };
+    const plain = update({});
+    expect(plain.after).toBeGreaterThanOrEqual(plain.before);
+    expect(plain.activated).toBe(1);
+    const reset = update({ activationResetsRegisters: true });
+    expect(reset.after).toBeLessThan(reset.before);
+    expect(reset.activated).toBe(1);
+    expect(update({ activationWithoutEvent: true }).activated).toBe(0);
+  });
+
   it('refuses blocks when disabled, out of range or too long, and an oversized image', async () => {
     const { meter } = newMeter({ imageTransfer: { blockSize: 128, maxImageSize: 4096 } });
     const c = await connect(meter.handler, 'manager');
