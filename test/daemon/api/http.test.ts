@@ -111,7 +111,8 @@ describe('local API', () => {
       stack.push(m[2] ?? '');
       return (m[3] ?? '').split(', ').filter((x) => x !== '' && x !== 'HEAD').map((method) => ({ method, route: stack.join('') }));
     });
-    expect(served.length).toBeGreaterThanOrEqual(ENDPOINTS.length);
+    // the table may list a route twice (with and without a query such as ?follow=true)
+    expect(served.length).toBeGreaterThanOrEqual(new Set(ENDPOINTS.map((e) => `${e.method} ${e.path.split('?')[0] ?? ''}`)).size);
     const pattern = (route: string): RegExp => new RegExp(`^${route.replace(/:\w+/g, '[^/?]+')}(\\?.*)?$`);
     const untested = served.filter(({ method, route }) => !ENDPOINTS.some((e) => e.method === method && pattern(route).test(e.path)));
     expect(untested).toEqual([]);
@@ -134,7 +135,7 @@ describe('local API', () => {
       expect({ user: r.user, status: r.status, result: r.result }).toEqual({ user: `${LOWER[e.role]}-1`, status: 403, result: 'forbidden' });
       const [method, route] = r.action.split(' ');
       expect(method).toBe(e.method);
-      expect(e.path).toMatch(new RegExp(`^${(route ?? '').replace(/:\w+/g, '[^/]+')}$`));
+      expect(e.path.split('?')[0]).toMatch(new RegExp(`^${(route ?? '').replace(/:\w+/g, '[^/]+')}$`));
     });
   });
 
