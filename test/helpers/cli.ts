@@ -44,6 +44,8 @@ export interface StartedCli {
   readonly child: ChildProcess;
   /** Resolves with the first stdout line that matches (the output so far is kept). */
   waitForLine(match: (line: string) => boolean): Promise<string>;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
   /** Resolves when the process has exited, with everything it printed. */
   readonly exited: Promise<CliResult>;
 }
@@ -77,6 +79,7 @@ export function startCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonl
   return {
     child,
     exited,
+    stderr: () => stderr,
     waitForLine: (match) =>
       new Promise((resolve, reject) => {
         waiters.push({ match, resolve });

@@ -16,6 +16,7 @@ import { SIM_KEYS } from '../../../sim/types';
 import { runCli, startCli } from '../../helpers/cli';
 import { startDcud, type DcudChild } from '../../helpers/dcud';
 import { freePortBlock } from '../../helpers/ports';
+import { until } from '../../helpers/until';
 
 const IMAGE_SIZE = 3000;
 
@@ -127,6 +128,8 @@ describe('dcu firmware campaign status --watch against a running dcud', () => {
     const killed = new Promise((resolve) => dcud.child.on('close', resolve));
     dcud.child.kill('SIGKILL');
     await killed;
+    // the daemon comes back only once the watch has seen it gone (it polls every second)
+    await until(() => /not reachable .*waiting for it/.test(watch.stderr()), 'the watch to notice the daemon is gone', 30_000);
     dcud = await startDcud(file);
     const r = await watch.exited;
     expect(r.code).toBe(0);
