@@ -299,11 +299,12 @@ export class FirmwareCampaigns {
         return !(line.arbiter.queued > 0 && now - sliceStart >= SLICE_MS);
       };
       const activateAt = req.activate === undefined || req.activate === 'now' ? 0 : req.activate === 'manual' ? Infinity : Date.parse(req.activate);
-      outcome = await withMeterSession(m, line, this.deps, log, async (client) => {
+      outcome = await withMeterSession(m, line, this.deps, log, async (client, identity) => {
         const out = await runSlice(client, {
           state: row.state,
           manifest: image.manifest,
           image: image.bytes,
+          identity: { firmware: identity.firmwareId, model: identity.logicalName },
           activate: clock.now() >= activateAt,
           keepGoing,
           onProgress: (s, done, total) => {

@@ -46,6 +46,20 @@ export interface SliceInput {
   readonly onBlockSent?: (payloadBytes: number) => void;
   /** Called once, before the first block goes out (coherence baseline). */
   readonly beforeTransfer?: () => Promise<void>;
+  /** The active firmware and logical device name the session read at association: not read again. */
+  readonly identity?: FirmwareIdentity;
+}
+
+export interface FirmwareIdentity {
+  readonly firmware: string | undefined;
+  readonly model: string | undefined;
+}
+
+/** IC 18 attributes a slice needs before it decides: image_transfer_status, _enabled, image_block_size. */
+interface TransferState {
+  readonly status: number;
+  readonly enabled: boolean;
+  readonly blockSize: number;
 }
 
 const ref = (index: number) => ({ classId: 18, obis: IMAGE_TRANSFER, index });
@@ -66,39 +80,52 @@ async function action(client: DlmsClient, method: number, parameters: Data): Pro
 const refusedBy = (what: string, r: ActionResult): SliceOutcome => ({ kind: 'ko', reason: 'refused', detail: `the meter refused ${what} (${actionResultName(r)})` });
 
 /** The meter's active firmware identifier and logical device name. */
-export async function readFirmwareIdentity(client: DlmsClient): Promise<{ firmware: string | undefined; model: string | undefined }> {
+export async function readFirmwareIdentity(client: DlmsClient): Promise<FirmwareIdentity> {
   const [fw, name] = await client.getWithList([ACTIVE_FIRMWARE, LOGICAL_DEVICE_NAME].map((o) => ({ classId: 1, obis: o, index: 2 })));
   return { firmware: fw?.ok === true ? identityText(fw.data) : undefined, model: name?.ok === true ? identityText(name.data) : undefined };
 }
 
 /** Why this image must not go to a meter with this identity (model, current version), if so. */
-export function targetProblem(m: Manifest, id: { firmware: string | undefined; model: string | undefined }): string | undefined {
+export function targetProblem(m: Manifest, id: FirmwareIdentity): string | undefined {
   if (m.model !== undefined && !(id.model ?? '').startsWith(m.model)) return `image ${m.id} is for model ${m.model}; the meter is ${id.model ?? 'of an unknown model'} (logical device name)`;
   if (m.fromVersions !== undefined && !m.fromVersions.includes(id.firmware ?? '')) return `image ${m.id} replaces ${m.fromVersions.join(' or ')}; the meter runs ${id.firmware ?? 'an unknown version'}`;
   return undefined;
 }
 
+/** Status, enabled and block size in one round trip where the meter grants get-with-list. */
+async function readTransferState(client: DlmsClient): Promise<TransferState> {
+  const [status, enabled, blockSize] = await client.getWithList([ref(6), ref(5), ref(2)]);
+  const value = (o: typeof status, what: string): Data => {
+    if (o?.ok !== true) throw new DcuError(ErrorCode.MeterDataAccess, `image transfer ${what}: the meter refused the read (${o === undefined ? 'no result' : `data-access-result ${o.result}`})`);
+    return o.data;
+  };
+  const e = value(enabled, 'enabled');
+  return { status: uint(value(status, 'status'), 'status'), enabled: !(e.type === 'boolean' && !e.value), blockSize: uint(value(blockSize, 'block size'), 'block size') };
+}
+
 export async function runSlice(client: DlmsClient, s: SliceInput): Promise<SliceOutcome> {
   const m = s.manifest;
-  const id = await readFirmwareIdentity(client);
+  const id = s.identity ?? (await readFirmwareIdentity(client));
   const late = s.state === 'activating' || s.state === 'confirming';
   if (id.firmware === m.version) return { kind: 'ok', firmware: m.version, transferred: late };
   if (!late) {
     const problem = targetProblem(m, id);
     if (problem !== undefined) return { kind: 'ko', reason: 'refused', detail: problem };
   }
-  const status = await readUint(client, 6, 'status');
   if (late) {
+    const status = await readUint(client, 6, 'status');
     if (status === ImageStatus.activationInitiated) return { kind: 'pending', state: 'activating' };
     if (status === ImageStatus.activationFailed) return { kind: 'ko', reason: 'activation-failed', detail: `the meter reports activation failed; it still runs ${id.firmware ?? 'an unknown version'}` };
     return { kind: 'ko', reason: 'version-unchanged', detail: `activated, but the meter still runs ${id.firmware ?? 'an unknown version'} (expected ${m.version})` };
   }
+  const ic18 = await readTransferState(client);
+  const status = ic18.status;
   if (status === ImageStatus.verificationInitiated) return { kind: 'pending', state: 'verifying' };
   if (status === ImageStatus.activationInitiated) return { kind: 'pending', state: 'activating' };
   if (s.state === 'verifying' && status === ImageStatus.verificationFailed) return { kind: 'ko', reason: 'verify-failed', detail: 'the meter reports the image verification failed' };
   const ready = (s.state === 'verifying' || s.state === 'ready') && status === ImageStatus.verificationSuccessful;
   if (!ready) {
-    const sent = await transferBlocks(client, s);
+    const sent = await transferBlocks(client, s, ic18);
     if (sent !== undefined) return sent;
     if (!s.keepGoing()) return { kind: 'paused', state: 'transferring' };
     s.onProgress('verifying', -1, -1);
@@ -121,10 +148,9 @@ export async function runSlice(client: DlmsClient, s: SliceInput): Promise<Slice
 }
 
 /** Initiate, then blocks from the first missing one and the gaps; undefined when all are in. */
-async function transferBlocks(client: DlmsClient, s: SliceInput): Promise<SliceOutcome | undefined> {
-  const enabled = await client.getValue(ref(5));
-  if (enabled.type === 'boolean' && !enabled.value) return { kind: 'ko', reason: 'refused', detail: 'image transfer is disabled on this meter (image_transfer_enabled = false)' };
-  const blockSize = await readUint(client, 2, 'block size');
+async function transferBlocks(client: DlmsClient, s: SliceInput, ic18: TransferState): Promise<SliceOutcome | undefined> {
+  if (!ic18.enabled) return { kind: 'ko', reason: 'refused', detail: 'image transfer is disabled on this meter (image_transfer_enabled = false)' };
+  const blockSize = ic18.blockSize;
   if (blockSize <= 0) throw new DcuError(ErrorCode.DecodeBadValue, 'image block size 0: the meter cannot take an image');
   const size = s.image.length;
   const total = Math.ceil(size / blockSize);

@@ -14,6 +14,7 @@ import type { MeterRecord } from '../../storage/meters';
 import { readIdentity } from '../jobs/meter-checks';
 import { parseMeterAddress, type LineRuntime, type SessionBytesHook } from '../lines/line';
 import type { Registry } from '../registry/registry';
+import type { MeterIdentity } from '../registry/state';
 import { mismatchText, sameSerial } from '../registry/state';
 import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from './access';
 
@@ -31,8 +32,19 @@ export function failure(e: unknown): { reason: string; link: boolean; code?: num
   return { reason: e.message, link: e.layer === 'transport' || e.layer === 'framing', code: e.code };
 }
 
-/** `onBytes`: the session's bytes as they move, release included (firmware campaigns count them). */
-export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, deps: SessionDeps, log: Logger, body: (client: DlmsClient) => Promise<T>, onBytes?: SessionBytesHook): Promise<SessionOutcome<T>> {
+/**
+ * `body` gets the identity read at the association (a job that needs the firmware version or
+ * the logical device name need not read them again). `onBytes`: the session's bytes as they
+ * move, release included (firmware campaigns count them).
+ */
+export async function withMeterSession<T>(
+  m: MeterRecord,
+  line: LineRuntime,
+  deps: SessionDeps,
+  log: Logger,
+  body: (client: DlmsClient, identity: MeterIdentity) => Promise<T>,
+  onBytes?: SessionBytesHook,
+): Promise<SessionOutcome<T>> {
   let session;
   let address;
   try {
@@ -64,7 +76,7 @@ export async function withMeterSession<T>(m: MeterRecord, line: LineRuntime, dep
       log.warn({ reported }, 'serial number mismatch: collection blocked');
       return { ok: false, reason, code: ErrorCode.MeterIdentityMismatch };
     }
-    return { ok: true, value: await body(client) };
+    return { ok: true, value: await body(client, identity) };
   } catch (e) {
     const f = failure(e);
     if (f.link) deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
