@@ -16,7 +16,7 @@ import { collectProfile, type CollectProfileResult } from '../jobs/collect-profi
 import { LOAD_PROFILE, PROFILE_CLASSES, type ProfileClass } from '../jobs/profile-classes';
 import { readEnergyRegisters } from '../jobs/basic-read';
 import { checkClock, type ClockPolicy } from '../jobs/meter-checks';
-import { MeterBackoff } from './backoff';
+import { DEFAULT_BACKOFF, MeterBackoff } from './backoff';
 import { checkAlarmRegister, collectEventLogs } from '../jobs/meter-events';
 import type { JobDeps } from '../jobs/deps';
 import type { PriorityClass } from '../lines/arbiter';
@@ -76,7 +76,10 @@ export class Collector {
   private readonly meterListeners = new Set<(e: CollectedMeter) => void>();
 
   constructor(private readonly deps: CollectorDeps) {
-    this.backoff = new MeterBackoff(deps.random ?? Math.random);
+    // The first pause is one cycle when cycles are shorter than 15 min: a meter that missed a
+    // 1-minute cycle (a short power cut) is tried again at the next one, not a quarter of an hour later.
+    const shortest = Math.min(...this.plans().map((p) => p.everyMs));
+    this.backoff = new MeterBackoff(deps.random ?? Math.random, { ...DEFAULT_BACKOFF, baseMs: Math.min(DEFAULT_BACKOFF.baseMs, shortest) });
     const c = deps.config;
     this.clockPolicy = { syncAboveMs: parseDuration(c.clock.syncAbove) ?? 300_000, eventAboveMs: parseDuration(c.clock.eventAbove) ?? 600_000 };
     const plan = c.collection.clock;
