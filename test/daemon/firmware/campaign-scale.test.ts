@@ -416,8 +416,9 @@ describe('firmware campaign at full scale through dcud, mosquitto and simulated 
     // ---------------------------------------------------------------- load profile kept complete
     // Every meter never made unreachable has every 1-minute row from 5 minutes before the campaign
     // up to its watermark, and the watermark is at most one interval behind the campaign's end.
-    // (A meter that failed a collection is tried again only after the collector's back-off,
-    // minutes later: the silent and power-cut meters catch up after the test's window.)
+    // (A meter that failed a collection is tried again after the collector's back-off — one
+    // cycle, doubling while it fails — so the silent and power-cut meters may catch up after the
+    // test's window; test/daemon/collect/retry-pause.test.ts shows one catching up, nothing lost.)
     const clean = meters.filter((m) => !ALWAYS_SILENT(m.group, m.j) && !START_SILENT(m.j) && !MID_SILENT(m.j) && !POWER_CUT(m.j));
     const from = Math.floor(campaignStart / 60_000) * 60_000 - 5 * 60_000;
     const to = Math.floor((campaignStart + campaignMs) / 60_000) * 60_000 - 60_000;
