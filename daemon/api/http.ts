@@ -48,7 +48,7 @@ export function errorBody(e: DcuError): object {
   return { error: { code: e.code, name: errorCodeName(e.code), message: e.message } };
 }
 
-const AUDIT_KEYS = ['serial', 'name', 'role', 'meters', 'lines', 'all', 'what', 'id', 'job'] as const;
+const AUDIT_KEYS = ['serial', 'name', 'role', 'meters', 'lines', 'all', 'what', 'id', 'job', 'image'] as const;
 
 function auditTarget(req: FastifyRequest): string | null {
   const params = (req.params ?? {}) as Record<string, unknown>;

@@ -7,7 +7,9 @@
  *   campaign create --image ID (--meters S1,S2 | --line NAME | --all) [--priority N] [--retries N]
  *                   [--deadline 3d] [--window 22:00-06:00] [--activate now|at ISO|manual]   prints the campaign id
  *   campaign status ID [--json] [--watch] · list · cancel ID · retry ID · activate ID
- * `campaign status` also goes to a remote box with --host (GET /api/v1/firmware/campaigns/ID).
+ * Every one of them also goes to a remote box with --host (or DCU_HOST): the API
+ * (/api/v1/firmware/…), with the same output and exit codes; none falls back to the local
+ * state directory then.
  * Exit 0 ok, 2 refused (bad request, image rejected), 3 daemon not reachable; --watch: 5 when a
  * meter ended KO.
  */
@@ -17,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { MANIFEST_HEADER } from '../api/routes/firmware';
-import { callJson, type ApiTarget } from './api-client';
+import { callJson, type ApiTarget, type Call } from './api-client';
 import { ask, notReachable } from './daemon-socket';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { bytesText, kb, watchCampaign } from './firmware-watch';
@@ -30,8 +32,31 @@ type Doc = Record<string, unknown>;
 const STATE_OPT = ['--state <dir>', 'the daemon state directory (default $DCU_STATE_DIR or /var/lib/dcu)'] as const;
 const list = (text: string | undefined): string[] | undefined => text?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
-/** One request, its one answer. */
-async function call(io: StoreIo, onExit: (code: number) => void, command: string, stateDir: string, request: Doc, print: (a: Doc) => void): Promise<void> {
+/**
+ * One request, its one answer: over the API when --host (or DCU_HOST) is given, else through
+ * the daemon's socket in the state directory. `print` gets the same document either way.
+ */
+async function call(io: StoreIo, onExit: (code: number) => void, command: string, cmd: Command, request: Doc, api: Call, print: (a: Doc) => void): Promise<void> {
+  let remote: ApiTarget | undefined;
+  let stateDir: string;
+  try {
+    remote = remoteOf(cmd, io.env);
+    stateDir = stateDirOf(cmd.optsWithGlobals<{ state?: string }>(), io.env);
+  } catch (e) {
+    io.err(`${command}: ${e instanceof Error ? e.message : String(e)}`);
+    onExit(exitCodeFor(e));
+    return;
+  }
+  if (remote !== undefined) {
+    try {
+      print(await callJson<Doc>(remote, api));
+      onExit(ExitCode.ok);
+    } catch (e) {
+      io.err(`${command}: ${e instanceof Error ? e.message : String(e)}`);
+      onExit(exitCodeFor(e));
+    }
+    return;
+  }
   let code: number = ExitCode.ok;
   try {
     await ask(
@@ -193,14 +218,14 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
         await runAsync(io, onExit, () => remoteUpload(remote, file, manifest, progressFor('upload', { json: opts.json, env: io.env })).then(print));
         return;
       }
-      await call(io, onExit, 'dcu firmware upload', stateDirOf(opts, io.env), { cmd: 'fw-upload', file: resolve(file), manifest }, print);
+      await call(io, onExit, 'dcu firmware upload', cmd, { cmd: 'fw-upload', file: resolve(file), manifest }, { method: 'POST', path: '/api/v1/firmware/images' }, print);
     });
   fw.command('images')
     .description('the images the daemon holds, with their state')
     .option(...STATE_OPT)
     .option('--json', 'print the answer as JSON')
-    .action(async (opts: { state?: string; json?: boolean }) => {
-      await call(io, onExit, 'dcu firmware images', stateDirOf(opts, io.env), { cmd: 'fw-images' }, (a) => {
+    .action(async (opts: { state?: string; json?: boolean }, cmd: Command) => {
+      await call(io, onExit, 'dcu firmware images', cmd, { cmd: 'fw-images' }, { method: 'GET', path: '/api/v1/firmware/images' }, (a) => {
         const images = (a.images as Doc[] | undefined) ?? [];
         if (opts.json === true) io.out(JSON.stringify(images, null, 2));
         else io.out(table(['image', 'version', 'state', 'size', 'sha256', 'missing chunks'], images.map((i) => [String(i.id), String(i.version), String(i.state), String(i.size), String(i.sha256).slice(0, 16), String((i.missing as unknown[]).length)])));
@@ -224,7 +249,7 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
     .option('--activate <policy...>', 'now (default), manual, or at ISO-INSTANT')
     .option('--id <id>', 'campaign id (a re-sent request with the same id is the same campaign)')
     .option(...STATE_OPT)
-    .action(async (opts: CreateOptions) => {
+    .action(async (opts: CreateOptions, cmd: Command) => {
       let request;
       try {
         request = campaignRequest(opts);
@@ -232,15 +257,18 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
         fail('dcu firmware campaign create', e);
         return;
       }
-      await call(io, onExit, 'dcu firmware campaign create', stateDirOf(opts, io.env), request, (a) => io.out(`${String(a.campaign)}${a.created === false ? ' (exists already)' : ''}: ${String(a.meters)} meter(s)`));
+      // the API body is the fw-campaign-create body: the campaign id is "id" there
+      const body = Object.fromEntries(Object.entries(request).filter(([k]) => k !== 'cmd' && k !== 'jobId'));
+      const api: Call = { method: 'POST', path: '/api/v1/firmware/campaigns', body: { ...body, ...(request.jobId === undefined ? {} : { id: request.jobId }) } };
+      await call(io, onExit, 'dcu firmware campaign create', cmd, request, api, (a) => io.out(`${String(a.campaign)}${a.created === false ? ' (exists already)' : ''}: ${String(a.meters)} meter(s)`));
     });
   campaign
     .command('list')
     .description('the campaigns with their state')
     .option(...STATE_OPT)
     .option('--json', 'print the answer as JSON')
-    .action(async (opts: { state?: string; json?: boolean }) => {
-      await call(io, onExit, 'dcu firmware campaign list', stateDirOf(opts, io.env), { cmd: 'fw-campaigns' }, (a) => {
+    .action(async (opts: { state?: string; json?: boolean }, cmd: Command) => {
+      await call(io, onExit, 'dcu firmware campaign list', cmd, { cmd: 'fw-campaigns' }, { method: 'GET', path: '/api/v1/firmware/campaigns' }, (a) => {
         const cs = (a.campaigns as Doc[] | undefined) ?? [];
         io.out(opts.json === true ? JSON.stringify(cs, null, 2) : table(['campaign', 'image', 'state', 'deadline', 'created'], cs.map((c) => [c.campaign, c.image, c.state, c.deadline, c.createdAt].map(String))));
       });
@@ -254,7 +282,7 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
     .action(async (id: string, opts: { state?: string; json?: boolean; watch?: boolean }, cmd: Command) => {
       await campaignStatus(id, opts, cmd, io, onExit);
     });
-  for (const [name, cmd, what] of [
+  for (const [name, socketCmd, what] of [
     ['cancel', 'fw-campaign-cancel', 'cancel a campaign (meters not done end KO cancelled)'],
     ['retry', 'fw-campaign-retry', 'queue the KO meters again'],
     ['activate', 'fw-campaign-activate', 'activate now the meters of a campaign created with --activate manual'],
@@ -264,8 +292,8 @@ export function registerFirmware(program: Command, onExit: (code: number) => voi
       .description(what)
       .option(...STATE_OPT)
       .option('--json', 'print the answer as JSON')
-      .action(async (id: string, opts: { state?: string; json?: boolean }) => {
-        await call(io, onExit, `dcu firmware campaign ${name}`, stateDirOf(opts, io.env), { cmd, campaign: id }, (a) => {
+      .action(async (id: string, opts: { state?: string; json?: boolean }, cmd: Command) => {
+        await call(io, onExit, `dcu firmware campaign ${name}`, cmd, { cmd: socketCmd, campaign: id }, { method: 'POST', path: `/api/v1/firmware/campaigns/${encodeURIComponent(id)}/${name}` }, (a) => {
           if (opts.json === true) io.out(JSON.stringify(a.status, null, 2));
           else io.out(`${name === 'retry' ? `${String(a.queued)} meter(s) queued again\n` : ''}${statusText(a.status as Doc)}`);
         });

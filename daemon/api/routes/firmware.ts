@@ -8,18 +8,28 @@
  *
  * Firmware campaigns over the API: a campaign's state (viewer), the same answer as the HES
  * `fw-campaign-status` command and `dcu firmware campaign status` on the box, so
- * `dcu --host … firmware campaign status ID [--watch]` works from a laptop.
+ * `dcu --host … firmware campaign status ID [--watch]` works from a laptop. The images and
+ * campaigns lists (viewer), create (admin, 201; the fw-campaign-create body) and
+ * cancel / retry / activate (admin) run the same firmware commands as the HES and the local
+ * socket (runFirmwareCommand), with the same body schemas; an unknown image or campaign is 404.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
+import { FIRMWARE_COMMAND_BODIES, runFirmwareCommand, type Firmware, type FirmwareCommand } from '../../firmware/commands';
 import { MAX_IMAGE_BYTES } from '../../firmware/images';
-import type { ApiContext } from '../context';
+import { parseCampaignRequest } from '../../firmware/request';
+import { notFound, type ApiContext } from '../context';
 import { hesCommand } from './meters';
 
 export const MANIFEST_HEADER = 'dcu-manifest';
 
 const CampaignParams = Type.Object({ campaign: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'campaign id' }) }, { additionalProperties: false });
+const CreateBody = Type.Object(FIRMWARE_COMMAND_BODIES['fw-campaign-create'].props, { additionalProperties: false, description: FIRMWARE_COMMAND_BODIES['fw-campaign-create'].description });
+type Doc = Record<string, unknown>;
+
+/** The answer of a firmware command without its envelope (`type`), as the API sends it. */
+const bare = (a: Doc): Doc => Object.fromEntries(Object.entries(a).filter(([k]) => k !== 'type' && k !== 'command'));
 
 function manifestOf(req: FastifyRequest): unknown {
   const raw = req.headers[MANIFEST_HEADER];
@@ -45,5 +55,34 @@ export function firmwareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
     done();
   });
-  app.get('/api/v1/firmware/campaigns/:campaign', { config: { role: 'viewer' }, schema: { params: CampaignParams } }, (req) => hesCommand(ctx, 'fw-campaign-status', req.params as object).status);
+  const fw = (): Firmware => {
+    if (firmware === undefined) throw notFound('this daemon has no firmware library');
+    return firmware;
+  };
+  const needCampaign = (id: string): void => {
+    if (!fw().campaigns.list().some((c) => c.id === id)) throw notFound(`no firmware campaign ${id}; GET /api/v1/firmware/campaigns lists them (dcu firmware campaign list)`);
+  };
+  const run = (cmd: FirmwareCommand, body: Doc, user: string | undefined): Doc => bare(runFirmwareCommand(fw(), cmd, body, `api:${user ?? '?'}`));
+
+  app.get('/api/v1/firmware/images', { config: { role: 'viewer' } }, (req) => run('fw-images', {}, req.user?.name));
+  app.get('/api/v1/firmware/campaigns', { config: { role: 'viewer' } }, (req) => run('fw-campaigns', {}, req.user?.name));
+  app.post('/api/v1/firmware/campaigns', { config: { role: 'admin' }, schema: { body: CreateBody } }, async (req, reply) => {
+    const body = req.body as Doc;
+    const image = parseCampaignRequest(body).image; // a bad request is 400 before an unknown image is 404
+    if (!fw().images.list().some((i) => i.id === image)) throw notFound(`no image ${image}; upload it first (dcu firmware upload, POST /api/v1/firmware/images)`);
+    const a = run('fw-campaign-create', body, req.user?.name);
+    ctx.deps.logger.info({ campaign: a.campaign, image, user: req.user?.name }, 'firmware campaign created over the API');
+    return reply.code(a.created === false ? 200 : 201).send(a);
+  });
+  app.get('/api/v1/firmware/campaigns/:campaign', { config: { role: 'viewer' }, schema: { params: CampaignParams } }, (req) => {
+    needCampaign((req.params as { campaign: string }).campaign);
+    return hesCommand(ctx, 'fw-campaign-status', req.params as object).status;
+  });
+  for (const action of ['cancel', 'retry', 'activate'] as const) {
+    app.post(`/api/v1/firmware/campaigns/:campaign/${action}`, { config: { role: 'admin' }, schema: { params: CampaignParams } }, (req) => {
+      const { campaign } = req.params as { campaign: string };
+      needCampaign(campaign);
+      return run(`fw-campaign-${action}`, { campaign }, req.user?.name);
+    });
+  }
 }

@@ -51,6 +51,12 @@ const ENDPOINTS: { method: string; path: string; role: Role; body?: unknown }[] 
   { method: 'DELETE', path: '/api/v1/users/nobody', role: 'admin' },
   { method: 'POST', path: '/api/v1/firmware/images', role: 'admin' },
   { method: 'GET', path: '/api/v1/firmware/campaigns/nope', role: 'viewer' },
+  { method: 'GET', path: '/api/v1/firmware/images', role: 'viewer' },
+  { method: 'GET', path: '/api/v1/firmware/campaigns', role: 'viewer' },
+  { method: 'POST', path: '/api/v1/firmware/campaigns', role: 'admin', body: { image: 'nope', meters: ['SIM000001'] } },
+  { method: 'POST', path: '/api/v1/firmware/campaigns/nope/cancel', role: 'admin' },
+  { method: 'POST', path: '/api/v1/firmware/campaigns/nope/retry', role: 'admin' },
+  { method: 'POST', path: '/api/v1/firmware/campaigns/nope/activate', role: 'admin' },
 ];
 const LOWER: Record<Role, Role | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
 
@@ -61,8 +67,9 @@ describe('local API', () => {
   let unix: Target;
   const tokens = {} as Record<Role, string>;
 
-  const state = (): { meters: number; jobs: number; users: number } => ({
+  const state = (): { meters: number; jobs: number; users: number; campaigns: number } => ({
     meters: daemon.meters.list().length,
+    campaigns: daemon.firmware.campaigns.list().length,
     jobs: (daemon.db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n,
     users: new UserStore(daemon.db).count(),
   });
@@ -175,6 +182,12 @@ describe('local API', () => {
     { what: 'logs with a huge limit', method: 'GET', path: '/api/v1/logs?limit=1000000', status: 400, code: 800 },
     { what: 'firmware image without its manifest', method: 'POST', path: '/api/v1/firmware/images', raw: 'not an image', contentType: 'application/octet-stream', status: 400, code: 800 },
     { what: 'firmware image sent as JSON', method: 'POST', path: '/api/v1/firmware/images', body: { image: 'AAAA' }, status: 415, code: 800 },
+    { what: 'firmware campaign of an unknown image', method: 'POST', path: '/api/v1/firmware/campaigns', body: { image: 'nope', meters: ['SIM000001'] }, status: 404, code: 800 },
+    { what: 'firmware campaign with a bad window', method: 'POST', path: '/api/v1/firmware/campaigns', body: { image: 'nope', meters: ['SIM000001'], window: ['25:00-26:00'] }, status: 400, code: 800 },
+    { what: 'firmware campaign with an unknown field', method: 'POST', path: '/api/v1/firmware/campaigns', body: { image: 'nope', all: true, rm: true }, status: 400, code: 800 },
+    { what: 'cancel an unknown firmware campaign', method: 'POST', path: '/api/v1/firmware/campaigns/nope/cancel', status: 404, code: 800 },
+    { what: 'status of an unknown firmware campaign', method: 'GET', path: '/api/v1/firmware/campaigns/nope', status: 404, code: 800 },
+    { what: 'firmware campaign id with a slash', method: 'POST', path: '/api/v1/firmware/campaigns/..%2Fx/retry', status: 400, code: 800 },
     { what: 'jobs with a bad limit', method: 'GET', path: '/api/v1/jobs?limit=-3', status: 400, code: 800 },
     { what: 'user with a bad role', method: 'POST', path: '/api/v1/users', body: { name: 'eve', role: 'root' }, status: 400, code: 800 },
     { what: 'user with a bad name', method: 'POST', path: '/api/v1/users', body: { name: '../eve', role: 'viewer' }, status: 400, code: 800 },
