@@ -92,6 +92,16 @@ export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: 
     done();
   });
 
+  // `Expect: 100-continue` (dcu firmware upload, curl on large bodies): "100 Continue" only once
+  // the request is admitted, so a refused client never sends its body. Node would answer it on
+  // its own before any check; a refused upload then raced the connection's close with its
+  // body and could see a reset instead of its 401/403.
+  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
+  app.addHook('preParsing', (req: FastifyRequest, reply: FastifyReply, payload, done) => {
+    if ((req.headers.expect ?? '').toLowerCase() === '100-continue') reply.raw.writeContinue();
+    done(null, payload);
+  });
+
   app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.user === undefined || req.routeOptions.config.role === undefined) {
       done();

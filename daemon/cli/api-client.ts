@@ -104,6 +104,8 @@ export interface Call {
 }
 
 const SLICE = 64 * 1024;
+/** How long an upload waits for "100 Continue" before it sends its body anyway. */
+const CONTINUE_WAIT_MS = 1000;
 
 /** Writes a raw body slice by slice, waiting when the socket's buffer is full, counting what went out. */
 function writeSlices(req: ClientRequest, u: NonNullable<Call['upload']>): void {
@@ -146,7 +148,8 @@ export async function send(t: ApiTarget, c: Call): Promise<IncomingMessage> {
   const payload = c.body === undefined ? undefined : JSON.stringify(c.body);
   const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json' };
   if (payload !== undefined) headers['content-type'] = 'application/json';
-  if (c.upload !== undefined) Object.assign(headers, c.upload.headers, { 'content-type': c.upload.type, 'content-length': String(c.upload.data.length) });
+  // the body goes only after "100 Continue": a refusal (401/403) comes before a byte of it
+  if (c.upload !== undefined) Object.assign(headers, c.upload.headers, { 'content-type': c.upload.type, 'content-length': String(c.upload.data.length), expect: '100-continue' });
   const tls = t.socket === undefined ? await pinnedSocket(t) : undefined;
   return new Promise((resolve, reject) => {
     const options = { method: c.method, path: c.path, headers, ...(tls === undefined ? { socketPath: t.socket } : { createConnection: () => tls, host: t.host }) };
@@ -157,8 +160,24 @@ export async function send(t: ApiTarget, c: Call): Promise<IncomingMessage> {
       if ((res.statusCode ?? 500) < 300) resolve(res);
       else failure(res, t).then(reject, reject);
     });
-    if (c.upload !== undefined) writeSlices(req, c.upload);
-    else req.end(payload);
+    if (c.upload !== undefined) {
+      const upload = c.upload;
+      let started = false;
+      const start = (): void => {
+        if (started) return;
+        started = true;
+        writeSlices(req, upload);
+      };
+      req.once('continue', start);
+      // a server that ignores Expect: send anyway after a second, as curl does
+      setTimeout(start, CONTINUE_WAIT_MS).unref();
+      // answered before the body went (refused): no body follows, the connection is done
+      req.once('response', (res) => {
+        if (started) return;
+        started = true;
+        res.once('end', () => req.destroy());
+      });
+    } else req.end(payload);
   });
 }
 

@@ -16,7 +16,7 @@ import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { call } from '../../helpers/api';
 import { runCli, startCli } from '../../helpers/cli';
-import { startDcud, tcpMeterEntries, type DcudChild } from '../../helpers/dcud';
+import { startDcud, tcpMeterEntries, writeTcpDcudConfig, type DcudChild } from '../../helpers/dcud';
 import { freePortBlock } from '../../helpers/ports';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
 
@@ -42,24 +42,14 @@ describe('dcu live output from a running dcud', () => {
     proxy = await startTcpProxy(b?.tcp?.port ?? 0);
     dir = mkdtempSync(join(tmpdir(), 'dcud-live-'));
     state = join(dir, 'state');
-    const file = join(dir, 'dcu.yaml');
-    writeFileSync(
-      file,
-      [
-        'id: dcu-live',
-        `stateDir: ${state}`,
-        'timeZone: UTC',
-        `api: { listen: "127.0.0.1:${base + 2}" }`,
-        'lines:',
-        '  - { name: ip, tcp: { concurrency: 2 }, timeout: 20s }',
-        'meters:',
-        ...tcpMeterEntries([{ serial: fast, tcp: { port: a?.tcp?.port ?? 0 } }, { serial: slow, tcp: { port: proxy.port } }]),
-        'collection:',
-        '  load-profile: { every: 1d, enabled: false }',
-        '  clock: { every: 1d, enabled: false }',
-        '',
-      ].join('\n'),
-    );
+    const file = writeTcpDcudConfig(join(dir, 'dcu.yaml'), {
+      id: 'dcu-live',
+      stateDir: state,
+      api: `127.0.0.1:${base + 2}`,
+      concurrency: 2,
+      line: 'timeout: 20s',
+      meters: tcpMeterEntries([{ serial: fast, tcp: { port: a?.tcp?.port ?? 0 } }, { serial: slow, tcp: { port: proxy.port } }]),
+    });
     dcud = await startDcud(file);
     const user = await runCli('dcu', ['users', 'add', 'tech', '--role', 'operator', '--state', state, '--json'], 20_000, env());
     token = (JSON.parse(user.stdout) as { token: string }).token;
@@ -163,8 +153,7 @@ describe('dcu live output from a running dcud', () => {
     const image = join(dir, 'fw.bin');
     writeFileSync(image, randomBytes(300_000));
     const refused = await runCli('dcu', ['firmware', 'upload', image, '--target-version', '2.0.0', '--id', 'img-live', ...remote], 30_000, env());
-    expect(refused.code).toBe(4);
-    expect(refused.stderr).toMatch(/needs the admin role/);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 4, stderr: expect.stringMatching(/needs the admin role/) as unknown });
     const boss = await runCli('dcu', ['users', 'add', 'boss', '--role', 'admin', '--state', state, '--json'], 20_000, env());
     const adminEnv = { ...env(), DCU_TOKEN: (JSON.parse(boss.stdout) as { token: string }).token };
     const sent = await runCli('dcu', ['firmware', 'upload', image, '--target-version', '2.0.0', '--id', 'img-live', ...pin, '--json'], 30_000, adminEnv);
