@@ -61,6 +61,17 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
       const err = isDcuError(e) ? e : new DcuError(ErrorCode.Internal, e instanceof Error ? e.message : String(e));
       send({ id, type: 'error', error: { code: err.code, message: err.message } });
     };
+    /** Keeps an unsubscribe until the stream ends or the client leaves; returns what ends it. */
+    const subscribe = (off: () => void): (() => void) => {
+      const stop = (): void => {
+        off();
+        mine.delete(stop);
+        subscriptions.delete(stop);
+      };
+      mine.add(stop);
+      subscriptions.add(stop);
+      return stop;
+    };
     /** Streams a job's results to this connection until it ends (or the client leaves). */
     const follow = (id: string, job: string): void => {
       const off = handlers.on((e) => {
@@ -71,13 +82,7 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
           stop();
         }
       });
-      const stop = (): void => {
-        off();
-        mine.delete(stop);
-        subscriptions.delete(stop);
-      };
-      mine.add(stop);
-      subscriptions.add(stop);
+      const stop = subscribe(() => off());
       const j = handlers.jobs.get(job);
       if (j !== undefined && j.state !== 'queued' && j.state !== 'running') {
         send(doneMessage(id, job, j.state, handlers.jobs.counts(job)));
@@ -97,14 +102,7 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
         send({ id, type: 'end' });
         return;
       }
-      const off = logs.follow(level, (l) => send({ id, type: 'log', line: l }));
-      const stop = (): void => {
-        off();
-        mine.delete(stop);
-        subscriptions.delete(stop);
-      };
-      mine.add(stop);
-      subscriptions.add(stop);
+      subscribe(logs.follow(level, (l) => send({ id, type: 'log', line: l })));
     };
     const handle = (line: string): void => {
       let doc: unknown;

@@ -12,7 +12,7 @@ import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { call } from '../../helpers/api';
 import { runCli } from '../../helpers/cli';
-import { startDcud, tcpMeterEntries, type DcudChild } from '../../helpers/dcud';
+import { startDcud, tcpMeterEntries, writeTcpDcudConfig, type DcudChild } from '../../helpers/dcud';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -41,24 +41,7 @@ describe('dcu through the local API of a running dcud', () => {
     dir = mkdtempSync(join(tmpdir(), 'dcud-api-'));
     state = join(dir, 'state');
     port = await freePort();
-    const file = join(dir, 'dcu.yaml');
-    writeFileSync(
-      file,
-      [
-        'id: dcu-api-e2e',
-        `stateDir: ${state}`,
-        'timeZone: UTC',
-        `api: { listen: "127.0.0.1:${port}" }`,
-        'lines:',
-        '  - { name: ip, tcp: { concurrency: 2 }, timeout: 2s }',
-        'meters:',
-        ...tcpMeterEntries(fleet.endpoints),
-        'collection:',
-        '  load-profile: { every: 1d, enabled: false }',
-        '  clock: { every: 1d, enabled: false }',
-        '',
-      ].join('\n'),
-    );
+    const file = writeTcpDcudConfig(join(dir, 'dcu.yaml'), { id: 'dcu-api-e2e', stateDir: state, api: `127.0.0.1:${port}`, concurrency: 2, line: 'timeout: 2s', meters: tcpMeterEntries(fleet.endpoints) });
     dcud = await startDcud(file);
   }, 60_000);
   afterAll(async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { runCli } from '../../helpers/cli';
-import { startDcud, type DcudChild } from '../../helpers/dcud';
+import { startDcud, writeTcpDcudConfig, type DcudChild } from '../../helpers/dcud';
 import { freePortBlock } from '../../helpers/ports';
 
 describe('dcu firmware … --host against a running dcud', () => {
@@ -32,24 +32,14 @@ describe('dcu firmware … --host against a running dcud', () => {
     serial = fleet.endpoints[0]?.serial ?? '';
     dir = mkdtempSync(join(tmpdir(), 'dcud-fw-remote-'));
     state = join(dir, 'state');
-    const file = join(dir, 'dcu.yaml');
-    writeFileSync(
-      file,
-      [
-        'id: dcu-fw-remote',
-        `stateDir: ${state}`,
-        'timeZone: UTC',
-        `api: { listen: "127.0.0.1:${base + 1}" }`,
-        'lines:',
-        '  - { name: ip, tcp: { concurrency: 1 }, timeout: 1s, retries: 0 }',
-        'meters:',
-        `  - { serial: ${serial}, line: ip, address: "127.0.0.1:${fleet.endpoints[0]?.tcp?.port ?? 0}", client: 16, auth: none }`,
-        'collection:',
-        '  load-profile: { every: 1d, enabled: false }',
-        '  clock: { every: 1d, enabled: false }',
-        '',
-      ].join('\n'),
-    );
+    const file = writeTcpDcudConfig(join(dir, 'dcu.yaml'), {
+      id: 'dcu-fw-remote',
+      stateDir: state,
+      api: `127.0.0.1:${base + 1}`,
+      concurrency: 1,
+      line: 'timeout: 1s, retries: 0',
+      meters: [`  - { serial: ${serial}, line: ip, address: "127.0.0.1:${fleet.endpoints[0]?.tcp?.port ?? 0}", client: 16, auth: none }`],
+    });
     dcud = await startDcud(file);
     image = join(dir, 'fw.bin');
     writeFileSync(image, Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 13) & 0xff)));

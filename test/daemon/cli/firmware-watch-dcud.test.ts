@@ -14,7 +14,7 @@ import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
 import { SIM_KEYS } from '../../../sim/types';
 import { runCli, startCli } from '../../helpers/cli';
-import { startDcud, type DcudChild } from '../../helpers/dcud';
+import { startDcud, writeTcpDcudConfig, type DcudChild } from '../../helpers/dcud';
 import { freePortBlock } from '../../helpers/ports';
 import { until } from '../../helpers/until';
 
@@ -37,26 +37,18 @@ describe('dcu firmware campaign status --watch against a running dcud', () => {
     state = join(dir, 'state');
     port = base + 2;
     const hls = `client: 1, auth: high-gmac, systemTitle: "4443553030303031", keys: { blockKey: ${SIM_KEYS.blockKey}, authKey: ${SIM_KEYS.authKey} }`;
-    file = join(dir, 'dcu.yaml');
-    writeFileSync(
-      file,
-      [
-        'id: dcu-fw-watch',
-        `stateDir: ${state}`,
-        'timeZone: UTC',
-        `api: { listen: "127.0.0.1:${port}" }`,
-        'lines:',
-        '  - { name: ip, tcp: { concurrency: 2 }, timeout: 1s, retries: 0 }',
-        'meters:',
+    file = writeTcpDcudConfig(join(dir, 'dcu.yaml'), {
+      id: 'dcu-fw-watch',
+      stateDir: state,
+      api: `127.0.0.1:${port}`,
+      concurrency: 2,
+      line: 'timeout: 1s, retries: 0',
+      meters: [
         ...fleet.endpoints.map((m) => `  - { serial: ${m.serial}, line: ip, address: "127.0.0.1:${m.tcp?.port ?? 0}", ${hls} }`),
         // Nothing listens there: the meter is unreachable.
         `  - { serial: DEAD00001, line: ip, address: "127.0.0.1:${base + 3}", ${hls} }`,
-        'collection:',
-        '  load-profile: { every: 1d, enabled: false }',
-        '  clock: { every: 1d, enabled: false }',
-        '',
-      ].join('\n'),
-    );
+      ],
+    });
     dcud = await startDcud(file);
     const image = join(dir, 'fw.bin');
     writeFileSync(image, Buffer.from(Array.from({ length: IMAGE_SIZE }, (_, i) => (i * 11) & 0xff)));
