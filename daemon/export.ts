@@ -21,7 +21,20 @@ export function meterJson(m: MeterRecord): object {
 
 export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 
-export function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: (string | number | null)[][] } {
+export type ExportRow = (string | number | null)[];
+
+/** Everything of a class in a range, read in one go (the API's answer; small exports). */
+export function exportRows(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: ExportRow[] } {
+  const q = exportQuery(db, cls, from, to, meters);
+  return { header: q.header, rows: [...q.rows] };
+}
+
+/**
+ * The same rows one at a time from SQLite (`iterate`): memory stays flat however long the
+ * range. The connection is busy until the iteration ends: only for a connection of its own
+ * read synchronously to the end (the on-box `dcu export`).
+ */
+export function exportQuery(db: Db, cls: ExportClass, from: number, to: number, meters: readonly string[] | undefined): { header: string[]; rows: IterableIterator<ExportRow> } {
   const filter = meters === undefined ? '' : ` AND meter IN (${meters.map(() => '?').join(', ')})`;
   const args = [from, to, ...(meters ?? [])];
   const profile = cls === 'load-profile' ? '1.0.99.1.0.255' : cls === 'daily' ? '1.0.99.2.0.255' : cls === 'billing' ? '0.0.98.1.0.255' : undefined;
@@ -35,24 +48,28 @@ export function exportRows(db: Db, cls: ExportClass, from: number, to: number, m
     });
     const rows = db
       .prepare(`SELECT meter, captured_at, status, cells FROM profile_rows WHERE profile = ? AND captured_at BETWEEN ? AND ?${filter} ORDER BY meter, captured_at`)
-      .all(profile, ...args) as { meter: string; captured_at: number; status: number | null; cells: string }[];
+      .iterate(profile, ...args) as IterableIterator<{ meter: string; captured_at: number; status: number | null; cells: string }>;
     return {
       header: ['meter', 'captured_at', 'status', 'flags', ...names],
-      rows: rows.map((r) => [r.meter, iso(r.captured_at), r.status, r.status === null ? '' : statusFlags(r.status).join(' '), ...(JSON.parse(r.cells) as (string | null)[])]),
+      rows: mapRows(rows, (r) => [r.meter, iso(r.captured_at), r.status, r.status === null ? '' : statusFlags(r.status).join(' '), ...(JSON.parse(r.cells) as (string | null)[])]),
     };
   }
   if (cls === 'registers') {
-    const rows = db.prepare(`SELECT meter, read_at, name, obis, value, unit FROM register_values WHERE read_at BETWEEN ? AND ?${filter} ORDER BY meter, read_at, obis`).all(...args) as { meter: string; read_at: number; name: string; obis: string; value: string; unit: string }[];
-    return { header: ['meter', 'read_at', 'name', 'obis', 'value', 'unit'], rows: rows.map((r) => [r.meter, iso(r.read_at), r.name, r.obis, r.value, r.unit]) };
+    const rows = db.prepare(`SELECT meter, read_at, name, obis, value, unit FROM register_values WHERE read_at BETWEEN ? AND ?${filter} ORDER BY meter, read_at, obis`).iterate(...args) as IterableIterator<{ meter: string; read_at: number; name: string; obis: string; value: string; unit: string }>;
+    return { header: ['meter', 'read_at', 'name', 'obis', 'value', 'unit'], rows: mapRows(rows, (r) => [r.meter, iso(r.read_at), r.name, r.obis, r.value, r.unit]) };
   }
   if (cls === 'meter-events') {
-    const rows = db.prepare(`SELECT meter, log, at, code FROM meter_events WHERE at BETWEEN ? AND ?${filter} ORDER BY meter, at, code`).all(...args) as { meter: string; log: string; at: number; code: number }[];
-    return { header: ['meter', 'at', 'log', 'code', 'event'], rows: rows.map((r) => [r.meter, iso(r.at), r.log, r.code, eventName(r.code)]) };
+    const rows = db.prepare(`SELECT meter, log, at, code FROM meter_events WHERE at BETWEEN ? AND ?${filter} ORDER BY meter, at, code`).iterate(...args) as IterableIterator<{ meter: string; log: string; at: number; code: number }>;
+    return { header: ['meter', 'at', 'log', 'code', 'event'], rows: mapRows(rows, (r) => [r.meter, iso(r.at), r.log, r.code, eventName(r.code)]) };
   }
   const table_ = cls === 'events' ? 'events' : 'alarms';
   const at = cls === 'events' ? 'at' : 'raised_at';
-  const rows = db.prepare(`SELECT meter, code, detail, ${at} AS at FROM ${table_} WHERE ${at} BETWEEN ? AND ?${filter} ORDER BY ${at}, id`).all(...args) as { meter: string | null; code: string; detail: string; at: number }[];
-  return { header: ['meter', 'at', 'code', 'detail'], rows: rows.map((r) => [r.meter, iso(r.at), r.code, r.detail]) };
+  const rows = db.prepare(`SELECT meter, code, detail, ${at} AS at FROM ${table_} WHERE ${at} BETWEEN ? AND ?${filter} ORDER BY ${at}, id`).iterate(...args) as IterableIterator<{ meter: string | null; code: string; detail: string; at: number }>;
+  return { header: ['meter', 'at', 'code', 'detail'], rows: mapRows(rows, (r) => [r.meter, iso(r.at), r.code, r.detail]) };
+}
+
+function* mapRows<T>(rows: IterableIterator<T>, f: (r: T) => ExportRow): IterableIterator<ExportRow> {
+  for (const r of rows) yield f(r);
 }
 
 export function csvCell(v: string | number | null): string {

@@ -9,7 +9,7 @@ import { DcuError, ErrorCode, isDcuError } from '../../protocol/common/errors';
 import { openStore, type Db } from '../../storage/db';
 import { MeterRepository } from '../../storage/meters';
 import { STORE_FILE } from '../dcud';
-import { csvCell, EXPORT_CLASSES, exportRows, iso, meterJson, type ExportClass } from '../export';
+import { csvCell, EXPORT_CLASSES, exportQuery, iso, meterJson, type ExportClass } from '../export';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { progressFor } from './progress';
 import { remoteExport, remoteMetersList, remoteMetersShow, remoteOf, runAsync } from './remote-commands';
@@ -118,11 +118,32 @@ export function registerStoreCommands(program: Command, onExit: (code: number) =
         const db = openReadOnly(stateDirOf(opts, io.env));
         try {
           const meterList = opts.meters?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-          const { header, rows } = exportRows(db, opts.class as ExportClass, range.from.ms, range.to.ms, meterList);
-          if (opts.format === 'json') {
-            io.out(JSON.stringify({ class: opts.class, from: describeInstant(range.from), to: describeInstant(range.to), columns: header, rows }, null, 2));
-          } else {
-            io.out([header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n'));
+          const { header, rows } = exportQuery(db, opts.class as ExportClass, range.from.ms, range.to.ms, meterList);
+          // streamed from SQLite in chunks (flat memory however long the range), with a progress line when stdout is a file or a pipe
+          const bar = progressFor('export', { json: process.stdout.isTTY, env: io.env });
+          const json = opts.format === 'json';
+          // JSON: one row per line, each after the first led by its comma, so it streams
+          let lines = [json ? `{"class":${JSON.stringify(opts.class)},"from":${JSON.stringify(describeInstant(range.from))},"to":${JSON.stringify(describeInstant(range.to))},"columns":${JSON.stringify(header)},"rows":[` : header.map(csvCell).join(',')];
+          let count = 0;
+          let bytes = 0;
+          const flush = (): void => {
+            const text = lines.join('\n');
+            bytes += Buffer.byteLength(text) + 1;
+            io.out(text);
+            lines = [];
+          };
+          try {
+            for (const r of rows) {
+              lines.push(json ? `${count === 0 ? '' : ','}${JSON.stringify(r)}` : r.map(csvCell).join(','));
+              if (++count % 1000 === 0) {
+                flush();
+                bar.update({ done: bytes, unit: 'bytes', detail: `${count} rows` });
+              }
+            }
+            if (json) lines.push(']}');
+            if (lines.length > 0) flush();
+          } finally {
+            bar.finish();
           }
           if (range.from.local) io.err(`dcu: range ${describeInstant(range.from)} .. ${describeInstant(range.to)}`);
         } finally {
