@@ -6,6 +6,7 @@
  * never shows key material even if a caller logged it by mistake.
  */
 import { redactKeys } from '../protocol/security/redact';
+import { systemClock } from '../protocol/common/clock';
 
 export type LogLine = Readonly<Record<string, unknown>> & { readonly level: number; readonly time: number };
 
@@ -40,6 +41,8 @@ export class LogRing {
   constructor(
     readonly maxLines = 2000,
     readonly maxBytes = 1024 * 1024,
+    /** Stamps a line that came without pino's `time` (wall time, as pino's own). */
+    private readonly now: () => number = () => systemClock.now(),
   ) {}
 
   /** One pino output chunk (one or more JSON lines). */
@@ -51,11 +54,11 @@ export class LogRing {
       try {
         o = JSON.parse(text);
       } catch {
-        o = { level: LOG_LEVELS.info, time: Date.now(), msg: text };
+        o = { level: LOG_LEVELS.info, time: this.now(), msg: text };
       }
       if (o === null || typeof o !== 'object' || Array.isArray(o)) continue;
       const doc = scrub(o as Record<string, unknown>);
-      const line = { ...doc, level: typeof doc.level === 'number' ? doc.level : LOG_LEVELS.info, time: typeof doc.time === 'number' ? doc.time : Date.now() } as LogLine;
+      const line = { ...doc, level: typeof doc.level === 'number' ? doc.level : LOG_LEVELS.info, time: typeof doc.time === 'number' ? doc.time : this.now() } as LogLine;
       this.lines.push({ line, bytes: text.length });
       this.bytes += text.length;
       while (this.lines.length > this.maxLines || (this.bytes > this.maxBytes && this.lines.length > 1)) this.bytes -= this.lines.shift()?.bytes ?? 0;
