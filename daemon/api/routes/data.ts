@@ -8,7 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
 import { parseRange } from '../../cli/instant';
-import { csvCell, EXPORT_CLASSES, exportRows, type ExportClass } from '../../export';
+import Database from 'better-sqlite3';
+import type { Db } from '../../../storage/db';
+import { csvCell, EXPORT_CLASSES, exportQuery, exportRows, type ExportClass, type ExportRow } from '../../export';
 import type { ApiContext } from '../context';
 
 export const MAX_EXPORT_DAYS = 400;
@@ -27,16 +29,57 @@ const ExportQuery = Type.Object(
   { additionalProperties: false },
 );
 
-function* csvLines(header: string[], rows: (string | number | null)[][]): Generator<string> {
+function* csvLines(header: string[], rows: Iterable<ExportRow>): Generator<string> {
   yield `${header.map(csvCell).join(',')}\n`;
   for (const r of rows) yield `${r.map(csvCell).join(',')}\n`;
 }
 
-function* jsonChunks(head: object, header: string[], rows: (string | number | null)[][]): Generator<string> {
+function* jsonChunks(head: object, header: string[], rows: Iterable<ExportRow>): Generator<string> {
   const open = JSON.stringify({ ...head, columns: header, rows: [] });
   yield `${open.slice(0, -2)}\n`;
-  for (let i = 0; i < rows.length; i++) yield `${i === 0 ? '' : ',\n'}${JSON.stringify(rows[i])}`;
+  let first = true;
+  for (const r of rows) {
+    yield `${first ? '' : ',\n'}${JSON.stringify(r)}`;
+    first = false;
+  }
   yield '\n]}\n';
+}
+
+type Body = (header: string[], rows: Iterable<ExportRow>) => Generator<string>;
+
+/**
+ * The rows read as the answer is sent, on a read-only connection of the export's own (WAL:
+ * the daemon's writes go on, and its connection is never held across the stream's pauses),
+ * closed when the stream ends or the client leaves: a long range never sits in memory at
+ * once. An in-memory store (tests) is read in one go on the daemon's connection.
+ */
+function exportStream(db: Db, onClose: (close: () => void) => void, query: (from: Db, lazy: boolean) => { header: string[]; rows: Iterable<ExportRow> }, body: Body): Iterable<string> {
+  if (db.memory) {
+    const { header, rows } = query(db, false);
+    return body(header, rows);
+  }
+  const ro = new Database(db.name, { readonly: true, fileMustExist: true });
+  let started = false;
+  const close = (): void => {
+    try {
+      if (ro.open) ro.close();
+    } catch {
+      /* closing a read-only connection: nothing to lose */
+    }
+  };
+  // a client gone before the first row: the generator never ran, so its finally will not
+  onClose(() => {
+    if (!started) close();
+  });
+  const { header, rows } = query(ro, true);
+  return (function* () {
+    started = true;
+    try {
+      yield* body(header, rows);
+    } finally {
+      close();
+    }
+  })();
 }
 
 export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -57,10 +100,15 @@ export function dataRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const list = q.meters?.split(',');
     const unknown = (list ?? []).filter((s) => meters.get(s) === undefined);
     if (unknown.length > 0) throw new DcuError(ErrorCode.UnknownMeter, `not registered: ${unknown.join(', ')} (GET /api/v1/meters lists them)`);
-    const { header, rows } = exportRows(db, q.class, range.from.ms, range.to.ms, list);
     const name = q.filename ?? `${q.class}.${q.format}`;
     void reply.header('content-disposition', `attachment; filename="${name}"`);
     const head = { class: q.class, from: new Date(range.from.ms).toISOString(), to: new Date(range.to.ms).toISOString() };
-    return reply.type(q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(Readable.from(q.format === 'csv' ? csvLines(header, rows) : jsonChunks(head, header, rows)));
+    const chunks = exportStream(
+      db,
+      (close) => reply.raw.once('close', close),
+      (from, lazy) => (lazy ? exportQuery : exportRows)(from, q.class, range.from.ms, range.to.ms, list),
+      (header, rows) => (q.format === 'csv' ? csvLines(header, rows) : jsonChunks(head, header, rows)),
+    );
+    return reply.type(q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(Readable.from(chunks));
   });
 }
