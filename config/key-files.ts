@@ -1,14 +1,23 @@
 /**
- * Key files (`meters[].keys: { file: PATH }`): read and checked when the configuration is
- * loaded — dcud start, SIGHUP reload and `dcu config check` — so a missing, unreadable or
- * malformed file is a configuration error naming the meter, the file and the problem, and not
- * a per-meter failure discovered at the first secured association. The daemon reads the file
- * again at each association with the same parser (a file replaced while it runs is used).
+ * Key files (`meters[].keys: { file: PATH }` in the configuration, `{ name: NAME }` for
+ * `<keysDir>/NAME.json`): read and checked when the configuration is loaded — dcud start,
+ * SIGHUP reload and `dcu config check` — and when the HES or the local API registers a meter
+ * by key name, so a missing, unreadable or malformed file is a configuration error naming the
+ * meter, the file and the problem, and not a per-meter failure discovered at the first secured
+ * association. The daemon reads the file again at each association with the same parser (a
+ * file replaced while it runs is used).
+ *
+ * A key file is opened without blocking and must be a regular file below a size limit: a FIFO
+ * (whose open or read would wait for a writer for ever), a device (`/dev/zero` reads without
+ * end) or a directory is refused with its path named, before any byte is read. Remote
+ * commands never name files on the box at all (config/validate.ts, `remote`).
  * Key material never appears in a message.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+export { KEY_NAME_PATTERN } from './key-names';
 import type { ConfigProblem } from './validate';
-import type { Config } from './schema';
+import type { Config, MeterConfig } from './schema';
 
 /** Names a key file holds; both required, nothing else. */
 export const KEY_NAMES = ['blockKey', 'authKey'] as const;
@@ -18,7 +27,7 @@ export type KeyName = (typeof KEY_NAMES)[number];
 export const KEY_BYTES = 16;
 
 /** A key file bigger than this is not one (and is not read whole). */
-const MAX_KEY_FILE_BYTES = 64 * 1024;
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
 
 export type KeyFileResult = { readonly ok: true; readonly keys: Readonly<Record<KeyName, string>> } | { readonly ok: false; readonly problem: string };
 
@@ -34,6 +43,8 @@ function readProblem(e: unknown): string {
       return 'is not readable by this user; give the dcud user read access (and nobody else)';
     case 'EISDIR':
       return 'is a directory, not a key file';
+    case 'ELOOP':
+      return 'is a symbolic link loop';
     default:
       return `cannot be read (${code ?? String(e)})`;
   }
@@ -65,26 +76,86 @@ export function parseKeyFile(text: string): KeyFileResult {
   return { ok: true, keys: keys as Record<KeyName, string> };
 }
 
-/** Reads and checks one key file. */
-export function readKeyFile(path: string): KeyFileResult {
-  let text: string;
+/** What a path that is not a regular file is, for the refusal. */
+function kindOf(mode: number): string {
+  const type = mode & constants.S_IFMT;
+  if (type === constants.S_IFDIR) return 'a directory';
+  if (type === constants.S_IFIFO) return 'a FIFO (named pipe)';
+  if (type === constants.S_IFCHR) return 'a character device';
+  if (type === constants.S_IFBLK) return 'a block device';
+  if (type === constants.S_IFSOCK) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a small regular file without ever blocking or reading without end: opened with
+ * O_NONBLOCK (a FIFO opens at once instead of waiting for a writer), then fstat — anything but
+ * a regular file of at most `maxBytes` is refused before a byte is read; the read itself stops
+ * at `maxBytes + 1` whatever the file does meanwhile.
+ */
+export function readSmallRegularFile(path: string, maxBytes: number): { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly problem: string } {
+  let fd: number;
   try {
-    const buf = readFileSync(path);
-    if (buf.length > MAX_KEY_FILE_BYTES) return { ok: false, problem: `is ${buf.length} bytes, too big for a key file; expected ${EXPECTED}` };
-    text = buf.toString('utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     return { ok: false, problem: readProblem(e) };
   }
-  return parseKeyFile(text);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { ok: false, problem: `is ${kindOf(st.mode)}, not a key file; a key file is a regular file of at most ${maxBytes} bytes` };
+    if (st.size > maxBytes) return { ok: false, problem: `is ${st.size} bytes, too big for a key file (at most ${maxBytes})` };
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > maxBytes) return { ok: false, problem: `grew past ${maxBytes} bytes while it was read; not a key file` };
+    }
+    return { ok: true, bytes: buf.subarray(0, n) };
+  } catch (e) {
+    return { ok: false, problem: readProblem(e) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and checks one key file. */
+export function readKeyFile(path: string): KeyFileResult {
+  const r = readSmallRegularFile(path, MAX_KEY_FILE_BYTES);
+  if (!r.ok) return r;
+  return parseKeyFile(r.bytes.toString('utf8'));
+}
+
+/** The file of a named key: `<keysDir>/<name>.json`. */
+export function keyNamePath(keysDir: string, name: string): string {
+  return join(keysDir, `${name}.json`);
+}
+
+/** The file a meter's keys come from, if they come from a file; undefined for inline keys. */
+export function keySourceFile(keys: MeterConfig['keys'], keysDir: string): string | undefined {
+  if (keys === undefined) return undefined;
+  if ('file' in keys) return keys.file;
+  if ('name' in keys) return keyNamePath(keysDir, keys.name);
+  return undefined;
 }
 
 /** Every meter's key file checked: problems named by key path, meter and file. */
 export function keyFileProblems(config: Config): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   config.meters.forEach((m, i) => {
-    if (m.keys === undefined || !('file' in m.keys)) return;
-    const r = readKeyFile(m.keys.file);
-    if (!r.ok) out.push({ path: `meters[${i}].keys.file`, message: `meter ${m.serial}: key file ${m.keys.file} ${r.problem}` });
+    const problem = meterKeyFileProblem(m, config.keysDir, `meters[${i}]`);
+    if (problem !== undefined) out.push(problem);
   });
   return out;
+}
+
+/** One meter's key file (named or by path) checked; undefined when fine or inline. */
+export function meterKeyFileProblem(m: Pick<MeterConfig, 'serial' | 'keys'>, keysDir: string, at: string): ConfigProblem | undefined {
+  const file = keySourceFile(m.keys, keysDir);
+  if (file === undefined || m.keys === undefined) return undefined;
+  const r = readKeyFile(file);
+  if (r.ok) return undefined;
+  const path = 'file' in m.keys ? `${at}.keys.file` : `${at}.keys.name`;
+  return { path, message: `meter ${m.serial}: key file ${file} ${r.problem}` };
 }

@@ -5,6 +5,7 @@
  * and not a silently ignored setting. Durations are texts like "15m" or "7d", sizes like "2GB".
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { KEY_NAME_PATTERN } from './key-names';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units';
 
 const Duration = (description: string, def?: string) =>
@@ -71,10 +72,11 @@ export const AUTH_MECHANISMS = ['none', 'low', 'high-gmac', 'high-sha256'] as co
 
 export const KeysSchema = Type.Union(
   [
-    Type.Object({ file: Type.String({ minLength: 1, description: 'JSON file {"blockKey": HEX, "authKey": HEX}' }) }, strict),
+    Type.Object({ file: Type.String({ minLength: 1, description: 'JSON file {"blockKey": HEX, "authKey": HEX} (configuration file only: remote commands never name files)' }) }, strict),
+    Type.Object({ name: Type.String({ pattern: KEY_NAME_PATTERN, description: 'key file <keysDir>/NAME.json, by name (a file name, never a path)' }) }, strict),
     Type.Object({ blockKey: Hex(16, 'global unicast encryption key'), authKey: Hex(16, 'authentication key') }, strict),
   ],
-  { description: 'keys: a file reference (production) or inline (tests)' },
+  { description: 'keys: a key file by path (configuration) or by name in keysDir, or inline' },
 );
 
 export const MeterSchema = Type.Object(
@@ -184,6 +186,7 @@ export const ConfigSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'concentrator id (MQTT topic prefix dcu/<id>/)' }),
     stateDir: Type.String({ minLength: 1, default: '/var/lib/dcu', description: 'state directory (SQLite store)' }),
+    keysDir: Type.String({ minLength: 1, default: '/etc/dcu/keys', description: 'directory of named key files: meters[].keys: { name: NAME } is <keysDir>/NAME.json (how the HES and the API refer to keys on the box)' }),
     timeZone: Type.Optional(Type.String({ minLength: 1, description: "IANA time zone of job time windows, e.g. Europe/Madrid (default: the system's)" })),
     lines: Type.Array(LineSchema, { default: [], description: 'communication lines' }),
     meters: Type.Array(MeterSchema, { default: [], description: 'seed list applied at start; the registry is SQLite' }),

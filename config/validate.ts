@@ -7,6 +7,7 @@
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { ConfigSchema, MeterSchema, type Config, type LineConfig, type MeterConfig } from './schema';
 import { compileSchema, keyPath, schemaProblems, shown, type ConfigProblem } from './problems';
+import { meterKeyFileProblem } from './key-files';
 import { parseDuration, parseSize } from './units';
 
 export type { ConfigProblem };
@@ -22,13 +23,33 @@ function addressProblem(line: LineConfig, address: string): string | undefined {
   return /^[A-Za-z0-9_.:[\]-]+:\d{1,5}$/.test(address) ? undefined : `"${address}" is not HOST:PORT, e.g. "10.20.0.15:4059"`;
 }
 
+/** serial, tcp or udp: two IP meters of one kind at one HOST:PORT are one endpoint, whatever their lines. */
+function lineKind(line: LineConfig): 'serial' | 'tcp' | 'udp' {
+  return line.serial !== undefined ? 'serial' : line.udp !== undefined ? 'udp' : 'tcp';
+}
+
+/**
+ * The key of the slot a meter takes: on a serial line its HDLC address and client on that line
+ * (two clients of one meter are two registrations), over TCP/UDP its HOST:PORT among all lines
+ * of that kind (one endpoint is one meter: a second registration would read the first meter's
+ * data under another serial number).
+ */
+function slotKey(line: LineConfig, m: { line: string; address: string; client: number }): string {
+  const kind = lineKind(line);
+  return kind === 'serial' ? `serial ${m.line} ${m.address} ${m.client}` : `${kind} ${m.address.toLowerCase()}`;
+}
+
+function slotTaken(line: LineConfig, address: string): string {
+  return line.serial !== undefined ? `"${address}" on line ${line.name}` : `${lineKind(line).toUpperCase()} endpoint "${address}"`;
+}
+
 function credentialProblems(m: MeterConfig, at: string): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (m.auth === 'low' && m.password === undefined) out.push({ path: `${at}.password`, message: 'is required with auth: low' });
   if (m.auth === 'high-sha256' && m.secret === undefined) out.push({ path: `${at}.secret`, message: 'is required with auth: high-sha256' });
   if (m.auth === 'high-gmac' || m.auth === 'high-sha256' || (m.security !== undefined && m.security !== 'none')) {
     if (m.systemTitle === undefined) out.push({ path: `${at}.systemTitle`, message: `is required with auth: ${m.auth}${m.security === undefined ? '' : `, security: ${m.security}`}` });
-    if (m.auth === 'high-gmac' && m.keys === undefined) out.push({ path: `${at}.keys`, message: 'is required with auth: high-gmac ({file: PATH} or {blockKey, authKey})' });
+    if (m.auth === 'high-gmac' && m.keys === undefined) out.push({ path: `${at}.keys`, message: 'is required with auth: high-gmac ({name: NAME} in keysDir, {file: PATH} or {blockKey, authKey})' });
   }
   return out;
 }
@@ -62,7 +83,7 @@ export function semanticProblems(config: Config): ConfigProblem[] {
     if (d !== undefined && d.from > d.to) out.push({ path: `${at}.discovery.to`, message: `${d.to} is below discovery.from (${d.from}); the range is from..to` });
   });
   const serials = new Set<string>();
-  const addresses = new Set<string>();
+  const addresses = new Map<string, string>();
   const titles = new Set<string>();
   config.meters.forEach((m, i) => {
     const at = `meters[${i}]`;
@@ -74,9 +95,10 @@ export function semanticProblems(config: Config): ConfigProblem[] {
     } else {
       const bad = addressProblem(line, m.address);
       if (bad !== undefined) out.push({ path: `${at}.address`, message: bad });
-      const key = `${m.line} ${m.address} ${m.client}`;
-      if (bad === undefined && line.serial !== undefined && addresses.has(key)) out.push({ path: `${at}.address`, message: `"${m.address}" on line ${m.line} is already used by another meter` });
-      addresses.add(key);
+      const key = slotKey(line, m);
+      const other = addresses.get(key);
+      if (bad === undefined && other !== undefined) out.push({ path: `${at}.address`, message: `${slotTaken(line, m.address)} is already used by meter ${other}` });
+      if (other === undefined) addresses.set(key, m.serial);
     }
     out.push(...credentialProblems(m, at));
     if (m.meterSystemTitle !== undefined) {
@@ -127,11 +149,24 @@ export interface MeterSlotInUse {
 }
 
 /**
- * One meter added or changed at run time (HES `meter-add`/`meter-update`, local API): the
- * same schema and rules as a meter of the configuration, against the configured lines and
- * the meters already registered. Problems are named from `meter.` (`meter.auth: …`).
+ * Keys given by a remote command (HES `meter-add`/`meter-update`, local API): inline or by
+ * name in keysDir, never a path — a remote party must not make dcud open a file of its
+ * choosing (`/dev/zero` grew dcud to gigabytes; `/etc/shadow` would be read as root).
  */
-export function meterProblems(doc: unknown, lines: readonly LineConfig[], inUse: readonly MeterSlotInUse[]): ConfigProblem[] {
+export function remoteKeysProblems(keys: unknown, at: string): ConfigProblem[] {
+  if (keys !== null && typeof keys === 'object' && 'file' in keys) {
+    return [{ path: `${at}.file`, message: 'remote commands never name files on the box: give the keys inline ({blockKey, authKey}) or by the name of a key file in the concentrator\'s keysDir ({name: NAME} for <keysDir>/NAME.json)' }];
+  }
+  return [];
+}
+
+/**
+ * One meter added or changed at run time (HES `meter-add`/`meter-update`, local API): the
+ * same schema and rules as a meter of the configuration — its key file read and checked as
+ * `config check` does — against the configured lines and the meters already registered.
+ * Problems are named from `meter.` (`meter.auth: …`).
+ */
+export function meterProblems(doc: unknown, lines: readonly LineConfig[], inUse: readonly MeterSlotInUse[], keysDir: string): ConfigProblem[] {
   if (!validateMeterSchema(doc)) return schemaProblems(validateMeterSchema.errors ?? [], doc).map((p) => ({ path: p.path === '(top level)' ? 'meter' : `meter.${p.path}`, message: p.message }));
   const m = doc;
   const out: ConfigProblem[] = [];
@@ -140,9 +175,15 @@ export function meterProblems(doc: unknown, lines: readonly LineConfig[], inUse:
   else {
     const bad = addressProblem(line, m.address);
     if (bad !== undefined) out.push({ path: 'meter.address', message: bad });
-    const taken = line.serial === undefined ? undefined : inUse.find((o) => o.serial !== m.serial && o.line === m.line && o.address === m.address && o.client === m.client);
-    if (bad === undefined && taken !== undefined) out.push({ path: 'meter.address', message: `"${m.address}" on line ${m.line} is already meter ${taken.serial}'s` });
+    const key = slotKey(line, m);
+    const taken = inUse.find((o) => {
+      const l = lines.find((x) => x.name === o.line);
+      return o.serial !== m.serial && l !== undefined && slotKey(l, o) === key;
+    });
+    if (bad === undefined && taken !== undefined) out.push({ path: 'meter.address', message: `${slotTaken(line, m.address)} is already meter ${taken.serial}'s` });
   }
   out.push(...credentialProblems(m, 'meter'));
+  const keyFile = meterKeyFileProblem(m, keysDir, 'meter');
+  if (keyFile !== undefined) out.push(keyFile);
   return out;
 }

@@ -164,7 +164,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
         reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
-  const pushes = new PushHandler({ db, meters, events, registry, lines: config.lines, clock, logger: logger.child({ part: 'push' }) });
+  const pushes = new PushHandler({ db, meters, events, registry, lines: config.lines, keysDir: config.keysDir, clock, logger: logger.child({ part: 'push' }) });
   if (config.push.serial) for (const l of lines.values()) l.onUnsolicited = (f) => void pushes.handleFrame(l.name, f);
   let pushListeners: PushListeners | undefined;
   const maintenance = new Maintenance({ db, clock, config, logger: logger.child({ part: 'maintenance' }) });

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { EXAMPLE_CONFIG } from '../../config/example';
+import { keySourceFile } from '../../config/key-files';
 import { loadConfig } from '../../config/load';
 import { isDcuError } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
@@ -19,7 +20,7 @@ export interface ConfigIo {
 export function checkConfigFile(file: string, json: boolean, io: ConfigIo): number {
   try {
     const { config, overrides } = loadConfig(file, io.env);
-    const keyFiles = config.meters.filter((m) => m.keys !== undefined && 'file' in m.keys).length;
+    const keyFiles = config.meters.filter((m) => keySourceFile(m.keys, config.keysDir) !== undefined).length;
     const summary = { ok: true, file, id: config.id, lines: config.lines.length, meters: config.meters.length, keyFiles, overrides: overrides.map((o) => `${o.variable} → ${o.path}`) };
     io.out(
       json

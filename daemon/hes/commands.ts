@@ -13,7 +13,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Config, MeterConfig } from '../../config/schema';
-import { meterProblems, schemaProblems } from '../../config/validate';
+import { meterProblems, remoteKeysProblems, schemaProblems } from '../../config/validate';
 import type { Clock } from '../../protocol/common/clock';
 import { DcuError, ErrorCode, errorCodeName, isDcuError } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
@@ -168,7 +168,11 @@ export class HesCommands {
         if (cmd === 'meter-add' && have !== undefined) throw new DcuError(ErrorCode.Conflict, `meter ${serial} is registered already; use meter-update`);
         if (cmd === 'meter-update' && have === undefined) throw new DcuError(ErrorCode.UnknownMeter, `meter ${serial} is not registered`);
         const doc = structuredClone(cmd === 'meter-add' ? body.meter : { ...asConfig(have as MeterRecord), ...(body.changes as object), serial });
-        const problems = meterProblems(doc, this.deps.config.lines, meters.list().map((m) => ({ serial: m.serial, line: m.line, address: m.address, client: m.access.client })));
+        const givenKeys = ((cmd === 'meter-add' ? body.meter : body.changes) as { keys?: unknown } | null)?.keys;
+        const problems = [
+          ...remoteKeysProblems(givenKeys, cmd === 'meter-add' ? 'meter.keys' : 'changes.keys'),
+          ...meterProblems(doc, this.deps.config.lines, meters.list().map((m) => ({ serial: m.serial, line: m.line, address: m.address, client: m.access.client })), this.deps.config.keysDir),
+        ];
         if (problems.length > 0) throw new DcuError(ErrorCode.Usage, `command ${cmd}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
         const result = meters.upsert(doc as MeterConfig, 'hes', clock.now());
         this.deps.logger.info({ meter: serial, result }, `meter ${cmd === 'meter-add' ? 'added' : 'updated'} by the HES`);

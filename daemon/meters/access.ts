@@ -4,7 +4,7 @@
  * (production) or inline (tests); invocation counters from the SQLite store, one key id per
  * meter and key. A credential problem is a typed Config error for that meter only.
  */
-import { readKeyFile } from '../../config/key-files';
+import { keySourceFile, readKeyFile } from '../../config/key-files';
 import type { ClientOptionsInput } from '../../protocol/client/client';
 import type { Authentication } from '../../protocol/client/options';
 import type { Clock } from '../../protocol/common/clock';
@@ -16,6 +16,8 @@ import type { MeterRecord } from '../../storage/meters';
 import type { LineRuntime, MeterAddress } from '../lines/line';
 
 export interface AccessDeps {
+  /** Where `keys: { name }` files live (config keysDir). */
+  readonly keysDir: string;
   readonly clock: Clock;
   readonly counters: InvocationCounterStore;
   readonly logger: Logger;
@@ -30,15 +32,26 @@ function hex(serial: string, text: string | undefined, what: string, length: num
   return fromHex(text);
 }
 
-export function loadKeys(m: MeterRecord): { blockKey: Uint8Array; authKey: Uint8Array } {
+/**
+ * The meter's keys: inline, or read (again, it may have changed) from its key file — by name
+ * in `keysDir`, or by path for a meter of the configuration file. A path is never taken from
+ * a meter the HES or the API registered (rows from before remote commands were refused file
+ * paths included): remote commands never name files on the box.
+ */
+export function loadKeys(m: MeterRecord, keysDir: string): { blockKey: Uint8Array; authKey: Uint8Array } {
   const keys = m.access.keys;
   if (keys === undefined) throw credentialError(m.serial, 'no keys configured for HLS/ciphering');
-  if ('file' in keys) {
-    // checked at start and on SIGHUP already; read again here, the file may have changed since
-    const r = readKeyFile(keys.file);
-    if (!r.ok) throw credentialError(m.serial, `key file ${keys.file} ${r.problem}`);
+  if ('file' in keys && m.source !== 'config') {
+    throw credentialError(m.serial, `keys name a file on the box (${keys.file}) but the meter was registered by ${m.source === 'hes' ? 'the HES' : 'the local API'}: remote commands never name files; give the keys inline or by name in keysDir (meter-update keys: {name: NAME})`);
+  }
+  const file = keySourceFile(keys, keysDir);
+  if (file !== undefined) {
+    // checked at start, on SIGHUP and at registration already; read again here, the file may have changed since
+    const r = readKeyFile(file);
+    if (!r.ok) throw credentialError(m.serial, `key file ${file} ${r.problem}`);
     return { blockKey: fromHex(r.keys.blockKey), authKey: fromHex(r.keys.authKey) };
   }
+  if (!('blockKey' in keys)) throw credentialError(m.serial, 'no keys configured for HLS/ciphering');
   return { blockKey: hex(m.serial, keys.blockKey, 'blockKey', 16), authKey: hex(m.serial, keys.authKey, 'authKey', 16) };
 }
 
@@ -88,7 +101,7 @@ export function clientOptionsFor(m: MeterRecord, line: LineRuntime, address: Met
     security: {
       policy: a.security ?? 'auth-enc',
       systemTitle,
-      ...loadKeys(m),
+      ...loadKeys(m, deps.keysDir),
       counterStore: deps.counters,
       counterKeyId: `${m.serial}/${a.client}/guek`,
     },

@@ -5,6 +5,7 @@
  * and checked (another serial number at the address: FAIL, the body never runs), then the
  * job's body, and release/close whatever happens.
  */
+import type { Config } from '../../config/schema';
 import { DlmsClient } from '../../protocol/client/client';
 import type { Clock } from '../../protocol/common/clock';
 import { ErrorCode, isDcuError } from '../../protocol/common/errors';
@@ -19,6 +20,8 @@ import { mismatchText, sameSerial } from '../registry/state';
 import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from './access';
 
 export interface SessionDeps {
+  /** keysDir: where `keys: { name }` files live. */
+  readonly config: Pick<Config, 'keysDir'>;
   readonly clock: Clock;
   readonly counters: InvocationCounterStore;
   readonly registry: Registry;
@@ -57,7 +60,7 @@ export async function withMeterSession<T>(
   }
   let client: DlmsClient | undefined;
   try {
-    client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { clock: deps.clock, counters: deps.counters, logger: log }));
+    client = new DlmsClient(session.transport, clientOptionsFor(m, line, address, { keysDir: deps.config.keysDir, clock: deps.clock, counters: deps.counters, logger: log }));
     try {
       await client.connect();
     } catch (e) {

@@ -45,6 +45,8 @@ export interface PushHandlerDeps {
   readonly events: EventLog;
   readonly registry: Registry;
   readonly lines: readonly LineConfig[];
+  /** Where `keys: { name }` files live (config keysDir). */
+  readonly keysDir: string;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Replay guard of ciphered pushes (default: persisted in the store). */
@@ -113,7 +115,7 @@ export class PushHandler {
     const title = toHex(systemTitle).toUpperCase();
     const m = this.deps.meters.list().find((r) => r.access.meterSystemTitle?.toUpperCase() === title);
     if (m === undefined) return undefined;
-    return { serial: m.serial, ...loadKeys(m) };
+    return { serial: m.serial, ...loadKeys(m, this.deps.keysDir) };
   }
 
   private identify(source: PushSource, push: DecodedPush): MeterRecord {

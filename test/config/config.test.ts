@@ -46,7 +46,11 @@ describe('configuration', () => {
   it('the example passes the check', () => {
     const { config } = configFromText(EXAMPLE_CONFIG, 'example.yaml');
     expect(config.id).toBe('dcu-0001');
-    expect(config.meters.map((m) => m.serial)).toEqual(['SIM000000', 'SIM000001', 'SIM000004']);
+    expect(config.meters.map((m) => m.serial)).toEqual(['SIM000000', 'SIM000001']);
+    // its secured meter is a commented template: valid once uncommented, keys by name
+    const secured = configFromText(EXAMPLE_CONFIG.replace(/^ {2}# (- serial: SIM000004|  \w+: .*)$/gm, '  $1'), 'example.yaml').config;
+    expect(secured.meters.map((m) => m.serial)).toEqual(['SIM000000', 'SIM000001', 'SIM000004']);
+    expect(secured.meters[2]).toMatchObject({ auth: 'high-gmac', keys: { name: 'SIM000004' } });
   });
 
   it('fills defaults', () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,5 +93,35 @@ describe('key files in the configuration', () => {
     chmodSync(locked, 0o000);
     const r = readKeyFile(locked);
     expect(r).toEqual({ ok: false, problem: 'is not readable by this user; give the dcud user read access (and nobody else)' });
+  });
+
+  it('never blocks or reads without end: a FIFO, a device and an oversized file are refused before a byte is read', () => {
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    expect(readKeyFile(fifo)).toEqual({ ok: false, problem: 'is a FIFO (named pipe), not a key file; a key file is a regular file of at most 65536 bytes' });
+    expect(readKeyFile('/dev/zero')).toEqual({ ok: false, problem: 'is a character device, not a key file; a key file is a regular file of at most 65536 bytes' });
+    const big = join(dir, 'big.json');
+    writeFileSync(big, Buffer.alloc(70_000, 0x20));
+    expect(readKeyFile(big)).toEqual({ ok: false, problem: 'is 70000 bytes, too big for a key file (at most 65536)' });
+  });
+
+  it('keys by name are <keysDir>/NAME.json, checked like key files; a name is never a path', () => {
+    const keysDir = join(dir, 'keys.d');
+    mkdirSync(keysDir);
+    writeFileSync(join(keysDir, 'M0.json'), JSON.stringify({ blockKey: BLOCK, authKey: AUTH }));
+    const named = (name: string): string => {
+      const file = join(dir, `named-${name.length}.yaml`);
+      writeFileSync(file, `id: t\nkeysDir: ${keysDir}\nlines: [{ name: ip, tcp: {} }]\nmeters: [{ serial: M0, line: ip, address: "h:1", client: 1, auth: high-gmac, systemTitle: "4443553030303031", keys: { name: ${JSON.stringify(name)} } }]\n`);
+      return file;
+    };
+    expect(loadConfig(named('M0'), {}).config.meters[0]?.keys).toEqual({ name: 'M0' });
+    expect(() => loadConfig(named('M9'), {})).toThrow(`meters[0].keys.name: meter M0: key file ${join(keysDir, 'M9.json')} does not exist`);
+    for (const bad of ['../M0', 'a/b', '.hidden']) expect(() => loadConfig(named(bad), {})).toThrow(/meters\[0\]\.keys/);
+  });
+
+  it('two meters at one TCP endpoint are refused, whatever their clients or lines', () => {
+    const file = join(dir, 'twice.yaml');
+    writeFileSync(file, 'id: t\nlines: [{ name: ip, tcp: {} }, { name: ip2, tcp: {} }]\nmeters:\n  - { serial: A, line: ip, address: "10.0.0.1:4059" }\n  - { serial: B, line: ip2, address: "10.0.0.1:4059", client: 17, auth: low, password: x }\n  - { serial: C, line: ip, address: "10.0.0.2:4059" }\n');
+    expect(() => loadConfig(file, {})).toThrow('meters[1].address: TCP endpoint "10.0.0.1:4059" is already used by meter A');
   });
 });

@@ -28,7 +28,7 @@ describe('dcud and dcu config check with key files', () => {
         'lines: [{ name: ip, tcp: {} }]',
         'meters:',
         '  - { serial: M0, line: ip, address: "127.0.0.1:9", client: 17, auth: low, password: "00000000" }',
-        `  - { serial: M1, line: ip, address: "127.0.0.1:9", client: 1, auth: high-gmac, systemTitle: "4443553030303031", keys: { file: ${keyFile} } }`,
+        `  - { serial: M1, line: ip, address: "127.0.0.1:10", client: 1, auth: high-gmac, systemTitle: "4443553030303031", keys: { file: ${keyFile} } }`,
         'collection: { clock: { every: 1d, enabled: false } }',
         '',
       ].join('\n'),

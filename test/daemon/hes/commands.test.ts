@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema';
@@ -28,9 +28,14 @@ describe('HES commands', () => {
   let meters: MeterRepository;
   let hes: HesCommands;
   let answers: { doc: Record<string, unknown>; via: object }[];
+  const keysDir = mkdtempSync(join(tmpdir(), 'dcu-hes-keys-'));
+  writeFileSync(join(keysDir, 'N1.json'), JSON.stringify({ blockKey: '000102030405060708090A0B0C0D0E0F', authKey: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF' }));
+  mkdirSync(join(keysDir, 'adir.json'));
+  afterAll(() => rmSync(keysDir, { recursive: true, force: true }));
   const config: Config = validateConfig({
     id: 'dcu-test',
     stateDir: '/tmp/x',
+    keysDir,
     lines: [{ name: 'plc0', serial: { path: '/dev/null' } }, { name: 'ip', tcp: {} }],
     meters: [
       { serial: 'A1', line: 'plc0', address: '1/17', client: 17, auth: 'low', password: '00000000' },
@@ -82,7 +87,7 @@ describe('HES commands', () => {
   });
 
   it('registry commands: add, update, list, remove', () => {
-    send('meter-add', { meter: { serial: 'N1', line: 'ip', address: '10.0.0.5:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { file: '/etc/dcu/keys/N1.json' } } });
+    send('meter-add', { meter: { serial: 'N1', line: 'ip', address: '10.0.0.5:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { name: 'N1' } } });
     expect(answers.pop()?.doc).toMatchObject({ type: 'ok', serial: 'N1', result: 'added' });
     expect(meters.get('N1')?.source).toBe('hes');
     send('meter-update', { serial: 'N1', changes: { address: '10.0.0.6:4059' } });
@@ -95,6 +100,14 @@ describe('HES commands', () => {
     expect(meters.get('N1')).toBeUndefined();
     send('status', {});
     expect(answers.pop()?.doc).toMatchObject({ type: 'ok', status: { uptimeS: 1 } });
+  });
+
+  it('meter-add refuses a second meter at a TCP endpoint that is taken, whatever its client or line (config check does too)', () => {
+    send('meter-add', { meter: { serial: 'N1', line: 'ip', address: '10.0.0.5:4059', client: 16 } });
+    expect(answers.pop()?.doc).toMatchObject({ type: 'ok', result: 'added' });
+    send('meter-add', { meter: { serial: 'N5', line: 'ip', address: '10.0.0.5:4059', client: 17, auth: 'low', password: '1' } });
+    expect(answers.pop()?.doc).toMatchObject({ type: 'error', error: { code: ErrorCode.Usage, message: expect.stringMatching(/meter\.address: TCP endpoint "10\.0\.0\.5:4059" is already meter N1's/) as unknown } });
+    expect(meters.get('N5')).toBeUndefined();
   });
 
   const BAD: [string, string, unknown, number, RegExp][] = [
@@ -116,6 +129,17 @@ describe('HES commands', () => {
     ['add on unknown line', 'meter-add', { meter: { serial: 'N2', line: 'plc9', address: '1/30' } }, ErrorCode.Usage, /meter\.line: "plc9" is not a line/],
     ['add at a taken address', 'meter-add', { meter: { serial: 'N2', line: 'plc0', address: '1/17', client: 17, auth: 'low', password: '1' } }, ErrorCode.Usage, /already meter A1's/],
     ['add without a password', 'meter-add', { meter: { serial: 'N2', line: 'plc0', address: '1/40', auth: 'low' } }, ErrorCode.Usage, /meter\.password: is required/],
+    ...['/dev/zero', '/etc/shadow', '../../x', '/etc/dcu/keys/N1.json'].map((file): [string, string, unknown, number, RegExp] => [
+      `add with keys from the file ${file}`,
+      'meter-add',
+      { meter: { serial: 'N2', line: 'ip', address: '10.0.0.9:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { file } } },
+      ErrorCode.Usage,
+      /meter\.keys\.file: remote commands never name files on the box: give the keys inline \(\{blockKey, authKey\}\) or by the name of a key file in the concentrator's keysDir/,
+    ]),
+    ['update keys to a file', 'meter-update', { serial: 'A1', changes: { keys: { file: '/dev/zero' } } }, ErrorCode.Usage, /changes\.keys\.file: remote commands never name files/],
+    ['add with a key name that is a path', 'meter-add', { meter: { serial: 'N2', line: 'ip', address: '10.0.0.9:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { name: '../../etc/shadow' } } }, ErrorCode.Usage, /meter\.keys/],
+    ['add with a named key file that does not exist', 'meter-add', { meter: { serial: 'N2', line: 'ip', address: '10.0.0.9:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { name: 'N9' } } }, ErrorCode.Usage, /meter\.keys\.name: meter N2: key file .*N9\.json does not exist/],
+    ['add with a named key that is a directory', 'meter-add', { meter: { serial: 'N2', line: 'ip', address: '10.0.0.9:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { name: 'adir' } } }, ErrorCode.Usage, /key file .*adir\.json is a directory, not a key file/],
     ['update unknown meter', 'meter-update', { serial: 'N3', changes: { address: '1/41' } }, ErrorCode.UnknownMeter, /N3 is not registered/],
     ['update to a bad address', 'meter-update', { serial: 'A1', changes: { address: 'ten' } }, ErrorCode.Usage, /meter\.address/],
     ['remove unknown meter', 'meter-remove', { serial: 'N4' }, ErrorCode.UnknownMeter, /N4 is not registered/],

@@ -150,6 +150,10 @@ describe('HES commands through mosquitto to dcud', () => {
     ['bad serial form', 'meter-remove', () => ({ serial: 'a b' }), ErrorCode.Usage],
     ['clock-sync without selection', 'clock-sync', () => ({}), ErrorCode.Usage],
     ['status with an extra key', 'status', () => ({ verbose: true }), ErrorCode.Usage],
+    // remote commands never name files on the box: /dev/zero grew dcud to gigabytes at the first read
+    ...['/dev/zero', '/etc/shadow', '../../x'].map((file): [string, string, () => object, number] => [`add with keys from ${file}`, 'meter-add', () => ({ meter: { serial: 'N5', line: 'plc0', address: '1/50', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { file } } }), ErrorCode.Usage]),
+    ['update keys to a device', 'meter-update', () => ({ serial: d.serials[0], changes: { keys: { file: '/dev/zero' } } }), ErrorCode.Usage],
+    ['add with a named key file that does not exist', 'meter-add', () => ({ meter: { serial: 'N5', line: 'plc0', address: '1/50', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { name: 'nowhere' } } }), ErrorCode.Usage],
   ];
 
   it(`${BAD.length} malformed commands: each its typed error, the store content unchanged`, async () => {
@@ -167,6 +171,8 @@ describe('HES commands through mosquitto to dcud', () => {
       expect({ what, same: d.dump() === before }).toEqual({ what, same: true });
     }
     expect(d.dump()).toBe(start);
+    // and the daemon still answers at once
+    expect((await ask5('status', {})).map((a) => a.type)).toEqual(['ok']);
   });
 });
 

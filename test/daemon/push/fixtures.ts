@@ -76,7 +76,7 @@ export function pushRig(meters: readonly MeterConfig[] = METERS): PushRig {
   const events = new EventLog(db);
   const registry = new Registry(db, repo, events, clock, { unreachableAfterMs: 72 * 3_600_000 });
   const logs: LogLine[] = [];
-  const make = (): PushHandler => new PushHandler({ db, meters: repo, events, registry, lines: LINES, clock, logger: recordingLogger(logs) });
+  const make = (): PushHandler => new PushHandler({ db, meters: repo, events, registry, lines: LINES, keysDir: '/nonexistent/dcu-keys', clock, logger: recordingLogger(logs) });
   const handler = make();
   return {
     dir,
