@@ -10,14 +10,15 @@
  * A key file is opened without blocking and must be a regular file below a size limit: a FIFO
  * (whose open or read would wait for a writer for ever), a device (`/dev/zero` reads without
  * end) or a directory is refused with its path named, before any byte is read. Remote
- * commands never name files on the box at all (config/validate.ts, `remote`).
+ * commands never name files on the box at all (config/validate.ts, `remoteKeysProblems`).
  * Key material never appears in a message.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-export { KEY_NAME_PATTERN } from './key-names';
+import { readSmallRegularFile } from './regular-file';
 import type { ConfigProblem } from './validate';
 import type { Config, MeterConfig } from './schema';
+
+export { KEY_NAME_PATTERN } from './key-names';
 
 /** Names a key file holds; both required, nothing else. */
 export const KEY_NAMES = ['blockKey', 'authKey'] as const;
@@ -32,23 +33,6 @@ export const MAX_KEY_FILE_BYTES = 64 * 1024;
 export type KeyFileResult = { readonly ok: true; readonly keys: Readonly<Record<KeyName, string>> } | { readonly ok: false; readonly problem: string };
 
 const EXPECTED = `{"blockKey": "<${KEY_BYTES * 2} hex digits>", "authKey": "<${KEY_BYTES * 2} hex digits>"}`;
-
-function readProblem(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'does not exist; create it or fix the path';
-    case 'EACCES':
-    case 'EPERM':
-      return 'is not readable by this user; give the dcud user read access (and nobody else)';
-    case 'EISDIR':
-      return 'is a directory, not a key file';
-    case 'ELOOP':
-      return 'is a symbolic link loop';
-    default:
-      return `cannot be read (${code ?? String(e)})`;
-  }
-}
 
 /** Checks the text of a key file: JSON, exactly the key names, hex of the suite's length. */
 export function parseKeyFile(text: string): KeyFileResult {
@@ -76,53 +60,9 @@ export function parseKeyFile(text: string): KeyFileResult {
   return { ok: true, keys: keys as Record<KeyName, string> };
 }
 
-/** What a path that is not a regular file is, for the refusal. */
-function kindOf(mode: number): string {
-  const type = mode & constants.S_IFMT;
-  if (type === constants.S_IFDIR) return 'a directory';
-  if (type === constants.S_IFIFO) return 'a FIFO (named pipe)';
-  if (type === constants.S_IFCHR) return 'a character device';
-  if (type === constants.S_IFBLK) return 'a block device';
-  if (type === constants.S_IFSOCK) return 'a socket';
-  return 'not a regular file';
-}
-
-/**
- * Reads a small regular file without ever blocking or reading without end: opened with
- * O_NONBLOCK (a FIFO opens at once instead of waiting for a writer), then fstat — anything but
- * a regular file of at most `maxBytes` is refused before a byte is read; the read itself stops
- * at `maxBytes + 1` whatever the file does meanwhile.
- */
-export function readSmallRegularFile(path: string, maxBytes: number): { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly problem: string } {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (e) {
-    return { ok: false, problem: readProblem(e) };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { ok: false, problem: `is ${kindOf(st.mode)}, not a key file; a key file is a regular file of at most ${maxBytes} bytes` };
-    if (st.size > maxBytes) return { ok: false, problem: `is ${st.size} bytes, too big for a key file (at most ${maxBytes})` };
-    const buf = Buffer.alloc(maxBytes + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n > maxBytes) return { ok: false, problem: `grew past ${maxBytes} bytes while it was read; not a key file` };
-    }
-    return { ok: true, bytes: buf.subarray(0, n) };
-  } catch (e) {
-    return { ok: false, problem: readProblem(e) };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Reads and checks one key file. */
 export function readKeyFile(path: string): KeyFileResult {
-  const r = readSmallRegularFile(path, MAX_KEY_FILE_BYTES);
+  const r = readSmallRegularFile(path, MAX_KEY_FILE_BYTES, 'key file');
   if (!r.ok) return r;
   return parseKeyFile(r.bytes.toString('utf8'));
 }

@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readRegularFileOrThrow } from '../../config/regular-file';
 import { join } from 'node:path';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 
@@ -21,11 +22,8 @@ export interface TlsIdentity {
 export const fingerprintOf = (certPem: string): string => new X509Certificate(certPem).fingerprint256;
 
 function read(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DcuError(ErrorCode.Config, `api.${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a readable PEM file or leave api.cert/api.key out for a self-signed certificate`, { cause: e });
-  }
+  // a small regular file: a FIFO or a device named here is refused, never waited on
+  return readRegularFileOrThrow(path, 1024 * 1024, 'PEM file', (problem) => new DcuError(ErrorCode.Config, `api.${what}: ${path} ${problem}; give a readable PEM file or leave api.cert/api.key out for a self-signed certificate`)).toString('utf8');
 }
 
 export async function tlsIdentity(stateDir: string, id: string, files: { cert?: string; key?: string }, now: number): Promise<TlsIdentity> {

@@ -3,10 +3,10 @@
  * later the HTTP API): each takes the validated body and returns the answer document.
  */
 import { Type } from '@sinclair/typebox';
-import { readFileSync } from 'node:fs';
+import { readRegularFileOrThrow } from '../../config/regular-file';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import type { FirmwareCampaigns } from './campaigns';
-import { ManifestSchema, type ImageLibrary } from './images';
+import { ManifestSchema, MAX_IMAGE_BYTES, type ImageLibrary } from './images';
 import { CampaignRequestSchema } from './request';
 
 export interface Firmware {
@@ -55,12 +55,9 @@ export function runFirmwareCommand(fw: Firmware, cmd: FirmwareCommand, body: Rec
       return { type: 'ok', images: fw.images.list() };
     case 'fw-upload': {
       if (typeof body.file !== 'string') throw new DcuError(ErrorCode.Usage, 'fw-upload needs "file": the image path on this box');
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(body.file);
-      } catch (e) {
-        throw new DcuError(ErrorCode.Usage, `cannot read ${body.file}: ${(e as Error).message}; the daemon reads the file itself, so it must be readable by dcud`);
-      }
+      // the box's own CLI over the Unix socket only (no remote command names a file): still a
+      // regular file within the image limit, so a FIFO or /dev/zero named by mistake cannot hang dcud
+      const bytes = readRegularFileOrThrow(body.file, MAX_IMAGE_BYTES, 'firmware image', (problem) => new DcuError(ErrorCode.Usage, `${body.file as string} ${problem}; the daemon reads the file itself, so it must be readable by dcud`));
       return { type: 'ok', image: fw.images.upload(body.manifest, bytes) };
     }
     case 'fw-campaign-create': {

@@ -5,7 +5,7 @@
  * waits in the outbox and why the last send or connection failed.
  */
 import type { IPublishPacket } from 'mqtt';
-import { readFileSync } from 'node:fs';
+import { readRegularFileOrThrow } from '../../config/regular-file';
 import type { MqttConfig } from '../../config/schema';
 import { parseDuration } from '../../config/units';
 import type { Clock } from '../../protocol/common/clock';
@@ -49,12 +49,12 @@ function ms(text: string | undefined, fallback: number): number {
   return text === undefined ? fallback : (parseDuration(text) ?? fallback);
 }
 
-function readSecretFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new DcuError(ErrorCode.Config, `cannot read the MQTT ${what} file ${path}: ${(e as Error).message}; check mqtt.${what}File and its permissions`, { cause: e, context: { path } });
-  }
+/** Credentials and TLS PEM files: small regular files (a FIFO or a device is refused, never waited on). */
+const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+
+/** `key`: the configuration key that named the file (mqtt.passwordFile, mqtt.tls.ca…). */
+function readSecretFile(path: string, key: string): Buffer {
+  return readRegularFileOrThrow(path, MAX_SECRET_FILE_BYTES, 'credentials or PEM file', (problem) => new DcuError(ErrorCode.Config, `mqtt.${key}: ${path} ${problem}; check mqtt.${key} and the file's permissions`, { context: { path } }));
 }
 
 function trimmed(b: Buffer): Buffer {
@@ -94,8 +94,8 @@ export function startUplink(dcuId: string, config: MqttConfig, deps: UplinkDeps)
       protocolVersion: config.protocol === '3.1.1' ? 4 : 5,
       clientId: config.clientId ?? `dcu-${dcuId}`,
       prefix,
-      ...(config.usernameFile === undefined ? {} : { username: trimmed(readSecretFile(config.usernameFile, 'username')).toString('utf8') }),
-      ...(config.passwordFile === undefined ? {} : { password: trimmed(readSecretFile(config.passwordFile, 'password')) }),
+      ...(config.usernameFile === undefined ? {} : { username: trimmed(readSecretFile(config.usernameFile, 'usernameFile')).toString('utf8') }),
+      ...(config.passwordFile === undefined ? {} : { password: trimmed(readSecretFile(config.passwordFile, 'passwordFile')) }),
       ...(tls === undefined
         ? {}
         : {

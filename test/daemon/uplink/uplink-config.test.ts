@@ -1,4 +1,8 @@
 /** Credentials only from files: a URL carrying them is refused (and not echoed), an unreadable file is named. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeClock } from '../../../protocol/common/clock';
 import { ErrorCode } from '../../../protocol/common/errors';
 import { nullLogger } from '../../../protocol/common/log';
@@ -22,5 +26,22 @@ describe('uplink configuration', () => {
     expect(e.message).toMatch(/passwordFile/);
     expect(expectDcuError(() => startUplink('d1', { ...base, url: 'mqtt://broker:1883', passwordFile: '/nonexistent/pw' }, deps), ErrorCode.Config).message).toMatch(/\/nonexistent\/pw/);
     db.close();
+  });
+
+  it('a FIFO or a device named as a credentials or TLS file is refused at once, naming the key and what the path is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcu-uplink-files-'));
+    try {
+      const fifo = join(dir, 'pw');
+      execFileSync('mkfifo', [fifo]);
+      const db = openStore(':memory:');
+      const deps = { db, clock: new FakeClock(), logger: nullLogger };
+      expect(expectDcuError(() => startUplink('d1', { ...base, url: 'mqtt://broker:1883', passwordFile: fifo }, deps), ErrorCode.Config).message).toBe(
+        `mqtt.passwordFile: ${fifo} is a FIFO (named pipe), not a credentials or PEM file; a credentials or PEM file is a regular file of at most 1048576 bytes; check mqtt.passwordFile and the file's permissions`,
+      );
+      expect(expectDcuError(() => startUplink('d1', { ...base, url: 'mqtts://broker:8883', tls: { ca: '/dev/zero' } }, deps), ErrorCode.Config).message).toMatch(/^mqtt\.tls\.ca: \/dev\/zero is a character device/);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
