@@ -165,6 +165,7 @@ describe('local API', () => {
     { what: 'plan with a bad window', method: 'POST', path: '/api/v1/plan', body: { all: true, what: ['daily'], window: ['25:00-26:00'] }, status: 400, code: 800 },
     { what: 'meter add without a line', method: 'POST', path: '/api/v1/meters', body: { meter: { serial: 'NEW000002', address: '127.0.0.1:3' } }, status: 400, code: 800 },
     { what: 'meter add on an unknown line', method: 'POST', path: '/api/v1/meters', body: { meter: { serial: 'NEW000002', line: 'nope', address: '127.0.0.1:3', client: 16 } }, status: 400, code: 800 },
+    { what: 'meter add with keys from /dev/zero', method: 'POST', path: '/api/v1/meters', body: { meter: { serial: 'NEW000003', line: 'ip', address: '127.0.0.1:4', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys: { file: '/dev/zero' } } }, status: 400, code: 800 },
     { what: 'meter add twice', method: 'POST', path: '/api/v1/meters', body: { meter: { serial: 'SIM000001', line: 'ip', address: '127.0.0.1:1', client: 16 } }, status: 409, code: 811 },
     { what: 'meter serial with a slash', method: 'GET', path: '/api/v1/meters/..%2F..%2Fetc', status: 400, code: 800 },
     { what: 'remove an unknown meter', method: 'DELETE', path: '/api/v1/meters/NOPE00001', status: 404, code: 809 },
