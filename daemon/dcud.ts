@@ -3,15 +3,14 @@
  * logger, store and lines into everything below. Nothing here reads a meter itself; it
  * wires config → store → registry → lines → collector, and takes them down in order.
  */
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import { parseDuration, parseSize } from '../config/units';
 import type { Clock } from '../protocol/common/clock';
-import { DcuError, ErrorCode } from '../protocol/common/errors';
+import { DcuError, ErrorCode, isDcuError } from '../protocol/common/errors';
 import type { Logger } from '../protocol/common/log';
 import { SqliteCounterStore } from '../storage/counters';
-import { openStore, write, type Db } from '../storage/db';
+import { onCorrupt, write, type Db } from '../storage/db';
 import { Outbox } from '../storage/outbox';
 import { EventLog } from '../storage/events';
 import { SqliteMetadataCache } from '../storage/meta-cache';
@@ -38,15 +37,18 @@ import { PushHandler } from './push/handler';
 import { startPushListeners, type PushListeners } from './push/listeners';
 import { Registry } from './registry/registry';
 import { startUplink, type Uplink } from './uplink/uplink';
+import { diskFull, lockStateDir, openDaemonStore, STORE_FILE, type DaemonStore } from './store-open';
+import { storeHeaderProblem } from './disk';
 
-export const STORE_FILE = 'dcu.sqlite';
-export const LOCK_FILE = 'dcud.lock';
+export { LOCK_FILE, lockStateDir, STORE_FILE } from './store-open';
 
 export interface DaemonDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   /** Opens a serial line's byte path (default: the serial port); in-process tests pass virtual lines. */
   readonly openSerialLine?: SerialLineOpener;
+  /** SQLite found the store malformed while dcud runs: nothing more is written on it (dcud stops; a restart moves it aside). */
+  readonly onStoreCorrupt?: (e: DcuError) => void;
 }
 
 export interface Daemon {
@@ -84,40 +86,49 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/**
- * One daemon per state directory: an exclusive SQLite lock on dcud.lock, held for the life
- * of the process and released by the OS when it dies (kill -9 included).
- */
-export function lockStateDir(stateDir: string, now: number): Database.Database {
-  const path = join(stateDir, LOCK_FILE);
-  const lock = new Database(path, { timeout: 0 });
-  try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER, since INTEGER); DELETE FROM owner;');
-    lock.prepare('INSERT INTO owner VALUES (?, ?)').run(process.pid, now);
-    return lock;
-  } catch (e) {
-    lock.close();
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new DcuError(ErrorCode.Storage, `another dcud already runs on ${stateDir} (${path} is locked); stop it first or use another stateDir`, { cause: e, context: { stateDir } });
-    }
-    throw new DcuError(ErrorCode.Storage, `cannot lock ${path}: ${(e as Error).message}`, { cause: e, context: { stateDir } });
-  }
-}
-
 export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const { clock, logger } = deps;
   const logs = logRingOf(logger) ?? new LogRing(); // dcu logs: the recent lines (an empty ring under a test logger)
   const lock = lockStateDir(config.stateDir, clock.now());
-  let db: Db;
+  let store: DaemonStore;
   try {
-    db = openStore(join(config.stateDir, STORE_FILE), { maxBytes: parseSize(config.storage.maxBytes) ?? 2e9 });
+    store = openDaemonStore(config.stateDir, parseSize(config.storage.maxBytes) ?? 2e9, clock.now(), logger.child({ part: 'store' }));
   } catch (e) {
     lock.close();
     throw e;
   }
+  const { db, disk } = store;
+  let corruptSeen = false;
+  const corrupt = (e: DcuError): void => {
+    if (corruptSeen) return;
+    corruptSeen = true;
+    logger.error({ err: e.message }, 'store-corrupt: the store is malformed; dcud writes nothing more on it and stops (a restart moves it aside and starts a fresh one)');
+    deps.onStoreCorrupt?.(e);
+  };
+  onCorrupt(db, corrupt);
   const meters = new MeterRepository(db);
   const events = new EventLog(db);
+  const storePath = join(config.stateDir, STORE_FILE);
+  const diskLog = logger.child({ part: 'store' });
+  const checkDisk = (): void => {
+    const problem = storeHeaderProblem(storePath);
+    if (problem !== undefined) corrupt(new DcuError(ErrorCode.StorageCorrupt, `${problem}: nothing more is written on it`, { context: { path: storePath } }));
+    if (corruptSeen) return;
+    if (diskFull(db, disk)) {
+      if (disk.release()) diskLog.warn('the filesystem is full: the spare file dcu.spare was given back for the alarm and the states');
+      if (events.storeFull(`the filesystem holding ${config.stateDir} is full (${disk.free()} bytes free for readings): readings are not stored until there is room; status, the API and the outbox drain go on`, clock.now())) {
+        diskLog.error({ free: disk.free() }, 'disk-full: the filesystem is full; readings are not stored until there is room');
+      }
+    } else {
+      disk.keepSpare(0);
+    }
+  };
+  try {
+    checkDisk();
+  } catch (e) {
+    diskLog.error({ err: e instanceof Error ? e.message : String(e) }, 'the disk-full alarm could not be stored');
+  }
+  disk.watch(clock, diskLog, checkDisk);
   const readings = new ReadingsStore(db);
   const registry = new Registry(db, meters, events, clock, { unreachableAfterMs: parseDuration(config.registry.unreachableAfter) ?? 72 * 3_600_000 });
   const lineLog = logger.child({ part: 'lines' });
@@ -126,7 +137,12 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     const seeded = meters.applySeed(c.meters, clock.now());
     logger.info({ added: seeded.added.length, updated: seeded.updated.length, unchanged: seeded.unchanged }, 'meter seed list applied');
   };
-  applyMeters(config);
+  try {
+    applyMeters(config);
+  } catch (e) {
+    if (!isDcuError(e) || e.code !== ErrorCode.StorageFull) throw e;
+    logger.error({ err: e.message }, 'the meter list was not applied (the store has no room): dcud runs with the meters it has; SIGHUP applies it once there is room');
+  }
   const shared = { config, clock, lines, meters, registry, readings, metaCache: new SqliteMetadataCache(db), counters: new SqliteCounterStore(db, clock) };
   const collector = new Collector({ ...shared, events, logger: logger.child({ part: 'collector' }) });
   const discovery = new Discovery({ config, clock, lines, meters, log: new DiscoveryLog(db, events), logger: logger.child({ part: 'discovery' }) });
@@ -170,7 +186,18 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const maintenance = new Maintenance({ db, clock, config, logger: logger.child({ part: 'maintenance' }) });
   let uplink: Uplink | undefined;
   try {
-    uplink = config.mqtt === undefined ? undefined : startUplink(config.id, config.mqtt, { db, clock, logger, commands: hes });
+    const uplinkLog = logger.child({ part: 'store' });
+    let markFailing = false;
+    const beforeSend = (stream: string, last: number): void => {
+      try {
+        store.highWater.cover(stream, last);
+        markFailing = false;
+      } catch (e) {
+        if (!markFailing) uplinkLog.error({ err: (e as Error).message }, 'the high-water file is not written: sending anyway (a store that goes back meanwhile would not be noticed)');
+        markFailing = true;
+      }
+    };
+    uplink = config.mqtt === undefined ? undefined : startUplink(config.id, config.mqtt, { db, clock, logger, commands: hes, incarnation: store.incarnation, beforeSend, ...(store.first === undefined ? {} : { first: store.first }) });
   } catch (e) {
     db.close();
     lock.close();
@@ -224,6 +251,7 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
       await Promise.all([scheduler.stop(), collector.stop(), discovery.stop(), maintenance.stop(), firmware.campaigns.stop()]);
       await Promise.all([...lines.values()].map((l) => l.close()));
       await uplink?.stop();
+      disk.stop();
       db.close();
       lock.close();
     },

@@ -22,6 +22,11 @@ export interface OpenOptions {
   readonly busyTimeoutMs?: number;
   /** Migrations to apply (tests pass their own list). */
   readonly migrations?: readonly Migration[];
+  /**
+   * locking_mode=EXCLUSIVE before anything else: WAL without the -shm file (kept in the heap),
+   * for a filesystem too full to create it. No other connection can read the store meanwhile.
+   */
+  readonly exclusive?: boolean;
 }
 
 export const PAGE_SIZE = 4096;
@@ -42,6 +47,7 @@ export function openStore(path: string, options: OpenOptions = {}): Db {
   }
   try {
     // First, before any pragma writes to it: a newer dcu's file is left exactly as it was.
+    if (options.exclusive === true) db.pragma('locking_mode = EXCLUSIVE');
     checkVersion(db, path, migrations);
     if (options.readonly !== true) {
       // auto_vacuum must be chosen before the first table exists; harmless afterwards.
@@ -75,6 +81,25 @@ const MIN_RESERVE_PAGES = 16;
 
 const bounds = new WeakMap<Db, { readonly data: number; readonly all: number }>();
 
+/** Per connection: the free-space probe, the reserve depth, and a malformed file once seen. */
+interface Guard {
+  /** Bytes free for the store on its filesystem (statfs), when known. */
+  freeBytes?: () => number;
+  reserveDepth: number;
+  corrupt?: DcuError;
+  onCorrupt?: (e: DcuError) => void;
+}
+const guards = new WeakMap<Db, Guard>();
+
+function guardOf(db: Db): Guard {
+  let g = guards.get(db);
+  if (g === undefined) {
+    g = { reserveDepth: 0 };
+    guards.set(db, g);
+  }
+  return g;
+}
+
 /**
  * Bounds the file: readings may fill it up to maxBytes less the reserve (SQLITE_FULL beyond,
  * which write() turns into StorageFull); inReserve() may use the rest.
@@ -87,19 +112,54 @@ export function setMaxBytes(db: Db, maxBytes: number): void {
   db.pragma(`max_page_count = ${data}`);
 }
 
+/** The reserve in bytes (what inReserve() may add to a store full for readings). */
+export function reserveBytes(db: Db): number {
+  const b = bounds.get(db);
+  return b === undefined ? MIN_RESERVE_PAGES * PAGE_SIZE : (b.all - b.data) * PAGE_SIZE;
+}
+
+/**
+ * The reserve is disk space too: with `freeBytes` set, write() refuses an ordinary write
+ * (StorageFull, "the filesystem is full") while the store's filesystem has less free than
+ * the reserve, so the states and the alarm that says so still find room on the disk.
+ */
+export function setFreeSpaceProbe(db: Db, freeBytes: () => number): void {
+  guardOf(db).freeBytes = freeBytes;
+}
+
+/** Called once when SQLite first reports the file malformed (the daemon stops writing on it). */
+export function onCorrupt(db: Db, fn: (e: DcuError) => void): void {
+  guardOf(db).onCorrupt = fn;
+}
+
+/** The malformed-file error seen on this connection, if any: nothing is written any more. */
+export function corruptError(db: Db): DcuError | undefined {
+  return guards.get(db)?.corrupt;
+}
+
+/** What a StorageFull means now: the store at storage.maxBytes, or its filesystem with less free than the reserve. */
+export function fullKind(db: Db): 'maxBytes' | 'filesystem' {
+  const free = guards.get(db)?.freeBytes?.();
+  if (free !== undefined && free < reserveBytes(db)) return 'filesystem';
+  const b = bounds.get(db);
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  return b === undefined || pages >= b.data - 1 ? 'maxBytes' : 'filesystem';
+}
+
 /** Runs fn with the reserve available (small, bounded writes only: states, alarms). */
 export function inReserve<T>(db: Db, fn: () => T): T {
   const b = bounds.get(db);
-  if (b === undefined) return fn();
-  db.pragma(`max_page_count = ${b.all}`);
+  const g = guardOf(db);
+  g.reserveDepth++;
+  if (b !== undefined) db.pragma(`max_page_count = ${b.all}`);
   try {
     return fn();
   } finally {
+    g.reserveDepth--;
     // Never below the pages already used: SQLite keeps the larger of the two.
-    db.pragma(`max_page_count = ${b.data}`);
+    if (b !== undefined) db.pragma(`max_page_count = ${b.data}`);
   }
 }
-
 function checkVersion(db: Db, path: string, migrations: readonly Migration[]): void {
   const have = userVersion(db);
   const known = migrations.length;
@@ -135,13 +195,46 @@ export function isFullError(e: unknown): boolean {
   return code === 'SQLITE_FULL';
 }
 
-/** Runs fn in a write transaction, turning SQLITE_FULL into a typed StorageFull error. */
+/** True when `e` is SQLite saying the file is not (or no longer) a sound database. */
+export function isCorruptError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+
+/** StorageFull that tells "the store reached maxBytes" from "the filesystem is full". */
+function fullError(db: Db, what: string, free: number | undefined, cause?: unknown): DcuError {
+  const b = bounds.get(db);
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const atBound = b !== undefined && pages >= (guardOf(db).reserveDepth > 0 ? b.all : b.data) - 1;
+  if (atBound && (free === undefined || free >= reserveBytes(db))) {
+    return new DcuError(ErrorCode.StorageFull, `the store is full: it reached storage.maxBytes (${mb(b.all * PAGE_SIZE)}) while writing ${what}: nothing of this write was kept; raise storage.maxBytes or shorten retention`, { cause, context: { what, full: 'maxBytes' } });
+  }
+  const left = free === undefined ? '' : ` (${mb(free)} free, the reserve needs ${mb(reserveBytes(db))})`;
+  return new DcuError(ErrorCode.StorageFull, `the filesystem holding the store is full${left} while writing ${what}: nothing of this write was kept; free space on that filesystem (storage.maxBytes is not what limits here)`, {
+    cause,
+    context: { what, full: 'filesystem' },
+  });
+}
+
+/**
+ * Runs fn in a write transaction, turning SQLITE_FULL into a typed StorageFull error and a
+ * malformed file into StorageCorrupt (after which nothing more is written on this connection).
+ */
 export function write<T>(db: Db, what: string, fn: () => T): T {
+  const g = guardOf(db);
+  if (g.corrupt !== undefined) throw g.corrupt;
+  const free = g.freeBytes?.();
+  if (free !== undefined && g.reserveDepth === 0 && free < reserveBytes(db)) throw fullError(db, what, free);
   try {
     return db.transaction(fn).immediate();
   } catch (e) {
-    if (isFullError(e)) {
-      throw new DcuError(ErrorCode.StorageFull, `the store is full while writing ${what}: nothing of this write was kept; free space or raise storage.maxBytes`, { cause: e, context: { what } });
+    if (isFullError(e)) throw fullError(db, what, g.freeBytes?.(), e);
+    if (isCorruptError(e)) {
+      g.corrupt = new DcuError(ErrorCode.StorageCorrupt, `the store is malformed (${(e as Error).message}) while writing ${what}: nothing more is written on it; restart dcud, which moves it aside and starts a fresh one`, { cause: e, context: { what } });
+      g.onCorrupt?.(g.corrupt);
+      throw g.corrupt;
     }
     if (e instanceof DcuError) throw e;
     throw new DcuError(ErrorCode.Storage, `cannot write ${what}: ${(e as Error).message}`, { cause: e, context: { what } });

@@ -2,7 +2,7 @@
  * Events and alarms the concentrator raises, each also appended to the outbox (streams
  * `events`, `alarms`) in the caller's transaction.
  */
-import { inReserve, write, type Db } from './db';
+import { fullKind, inReserve, write, type Db } from './db';
 import { Outbox } from './outbox';
 
 export interface RaisedNotice {
@@ -60,13 +60,15 @@ export class EventLog {
   private storeFullRaised: boolean | undefined;
 
   /**
-   * The store is full for readings: one `store-full` alarm (written in the reserve) until a
-   * reading is stored again. Readings are not dropped: the meters keep them and collection
+   * The store is full for readings: one alarm (written in the reserve) until a reading is
+   * stored again — `store-full` when the store reached storage.maxBytes, `disk-full` when its
+   * filesystem is full. Readings are not dropped: the meters keep them and collection
    * resumes from the watermarks when there is room.
    */
   storeFull(detail: string, now: number): boolean {
     if (this.storeFullOpen()) return false;
-    inReserve(this.db, () => write(this.db, 'the store-full alarm', () => this.alarm({ meter: null, code: 'store-full', detail }, now)));
+    const code = fullKind(this.db) === 'filesystem' ? 'disk-full' : 'store-full';
+    inReserve(this.db, () => write(this.db, `the ${code} alarm`, () => this.alarm({ meter: null, code, detail }, now)));
     this.storeFullRaised = true;
     return true;
   }
@@ -76,15 +78,16 @@ export class EventLog {
     if (!this.storeFullOpen()) return;
     inReserve(this.db, () =>
       write(this.db, 'clearing the store-full alarm', () => {
-        this.db.prepare("UPDATE alarms SET cleared_at = ? WHERE meter IS NULL AND code = 'store-full' AND cleared_at IS NULL").run(now);
-        this.outbox.append('alarms', { meter: null, cleared: ['store-full'], clearedAt: now }, now);
+        const open = this.db.prepare<[], { code: string }>("SELECT DISTINCT code FROM alarms WHERE meter IS NULL AND code IN ('store-full', 'disk-full') AND cleared_at IS NULL").all().map((r) => r.code);
+        this.db.prepare("UPDATE alarms SET cleared_at = ? WHERE meter IS NULL AND code IN ('store-full', 'disk-full') AND cleared_at IS NULL").run(now);
+        this.outbox.append('alarms', { meter: null, cleared: open, clearedAt: now }, now);
       }),
     );
     this.storeFullRaised = false;
   }
 
   private storeFullOpen(): boolean {
-    this.storeFullRaised ??= this.db.prepare("SELECT 1 FROM alarms WHERE meter IS NULL AND code = 'store-full' AND cleared_at IS NULL").get() !== undefined;
+    this.storeFullRaised ??= this.db.prepare("SELECT 1 FROM alarms WHERE meter IS NULL AND code IN ('store-full', 'disk-full') AND cleared_at IS NULL").get() !== undefined;
     return this.storeFullRaised;
   }
 

@@ -48,9 +48,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { config } = loaded;
   let daemon;
+  let onCorrupt: (() => void) | undefined;
   try {
     mkdirSync(config.stateDir, { recursive: true });
-    daemon = startDaemon(config, { clock: systemClock, logger });
+    daemon = startDaemon(config, { clock: systemClock, logger, onStoreCorrupt: () => onCorrupt?.() });
   } catch (e) {
     process.stderr.write(`dcud: ${e instanceof Error ? e.message : String(e)}\n`);
     return exitCodeFor(e);
@@ -76,7 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const watchdog = watchdogMs === undefined ? undefined : new Watchdog({ clock: systemClock, logger: logger.child({ part: 'watchdog' }), notifier, status: summary, loops }, watchdogMs);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    const stop = (signal: string, code: number = ExitCode.ok): void => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'dcud stopping');
@@ -86,7 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
         .stop()
         .then(() => notifier.flush())
         .then(
-          () => resolve(ExitCode.ok),
+          () => resolve(code),
           (e: unknown) => {
             logger.error({ err: e instanceof Error ? e.message : String(e) }, 'unclean stop');
             resolve(ExitCode.internal);
@@ -94,6 +95,8 @@ async function main(argv: readonly string[]): Promise<number> {
         );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // a malformed store: stop writing, exit 7; systemd's restart moves it aside and starts a fresh one
+    onCorrupt = () => setImmediate(() => stop('store malformed', ExitCode.storage));
     process.on('SIGINT', () => stop('SIGINT'));
     let current = config;
     // Synchronous from RELOADING=1 to READY=1: a second SIGHUP is handled after this one.

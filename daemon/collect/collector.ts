@@ -186,8 +186,8 @@ export class Collector {
   /** The store is full for readings: one alarm, readings stay with the meters (watermarks hold). */
   private storeFull(reason: string): void {
     try {
-      if (this.deps.events.storeFull(`readings are not stored until there is room (storage.maxBytes ${this.deps.config.storage.maxBytes}); the meters keep them and collection resumes from the watermarks: ${reason}`, this.deps.clock.now())) {
-        this.deps.logger.error({ maxBytes: this.deps.config.storage.maxBytes }, 'store full: readings are not stored until there is room');
+      if (this.deps.events.storeFull(`readings are not stored until there is room; the meters keep them and collection resumes from the watermarks: ${reason}`, this.deps.clock.now())) {
+        this.deps.logger.error({ maxBytes: this.deps.config.storage.maxBytes, reason }, 'store full: readings are not stored until there is room');
       }
     } catch (e) {
       this.deps.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'store full, and the alarm could not be stored');

@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from '../../protocol/common/clock';
 import type { Logger } from '../../protocol/common/log';
 import type { OutboxDrain, OutboxRow } from '../../storage/outbox';
 import { deflateRawSync } from 'node:zlib';
-import { CONTENT_TYPE, encodeBatch, encodeItem, itemText, type Encoding } from './encode';
+import { CONTENT_TYPE, encodeBatch, encodeItem, envelopeId, itemText, type Encoding } from './encode';
 import { backoffMs, pubackVerdict, reasonName } from './policy';
 
 export interface PublishProps {
@@ -28,6 +28,12 @@ export interface Publisher {
 
 export interface DrainOptions {
   readonly dcuId: string;
+  /** The store's incarnation, part of every envelope id. */
+  readonly incarnation: string;
+  /** Before a message of stream first..last is published (the high-water file covers `last`). */
+  readonly beforeSend?: (stream: string, last: number) => void;
+  /** Sent before anything else: other streams wait until the broker has this row (the store-corrupt alarm after a rebuild). */
+  readonly first?: { readonly stream: string; readonly seq: number };
   /** Topic prefix ending in '/'. */
   readonly prefix: string;
   readonly window: number;
@@ -96,13 +102,18 @@ export class Drain {
   private wakeAt = Number.POSITIVE_INFINITY;
   private pumping = false;
   private stopped = false;
+  private first: { readonly stream: string; readonly seq: number } | undefined;
+  /** Delivered rows the store could not delete yet (a full disk): deleted on a later pump. */
+  private readonly undeleted: { stream: string; first: number; last: number }[] = [];
 
   constructor(
     private readonly outbox: OutboxDrain,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly opts: DrainOptions,
-  ) {}
+  ) {
+    this.first = opts.first;
+  }
 
   /** Connected: send through `publisher`, at most `window` messages (≤ the broker's receive maximum) at once. */
   online(publisher: Publisher, receiveMaximum: number | undefined): void {
@@ -182,7 +193,11 @@ export class Drain {
       let idle = true;
       const now = this.clock.now();
       let nextRetry = Number.POSITIVE_INFINITY;
+      this.deleteDelivered();
+      const first = this.first;
+      if (first !== undefined && this.outbox.peek(first.stream, first.seq - 1, 1)[0]?.seq !== first.seq) this.first = undefined;
       for (const stream of this.outbox.streams()) {
+        if (this.first !== undefined && stream !== this.first.stream) continue;
         const s = this.state(stream);
         if (s.failed) continue;
         if (s.retryAt > now) {
@@ -227,8 +242,9 @@ export class Drain {
       size += text.length + 1;
       last = r.seq;
     }
+    this.opts.beforeSend?.(stream, last);
     if (first.batchEnd === null) this.outbox.sealBatch(stream, first.seq, last);
-    const json = encodeBatch(this.opts.dcuId, stream, { first: first.seq, last }, texts, this.opts.encoding, this.clock.now());
+    const json = encodeBatch(this.opts.dcuId, stream, this.opts.incarnation, { first: first.seq, last }, texts, this.opts.encoding, this.clock.now());
     const deflated = this.opts.deflate?.includes(stream) === true;
     const payload = deflated ? deflateRawSync(json) : json;
     const batch: Batch = { stream, first: first.seq, last, items: texts.length, settled: false };
@@ -240,7 +256,7 @@ export class Drain {
     batch.timer = this.clock.setTimer(this.opts.ackTimeoutMs, () => this.settle(s, batch, { failure: 'timeout', backoff: true }));
     const props: PublishProps = {
       contentType: CONTENT_TYPE[this.opts.encoding],
-      userProperties: { encoding: this.opts.encoding, id: `${this.opts.dcuId}/${stream}/${first.seq}`, ...(deflated ? { contentEncoding: 'deflate' } : {}) },
+      userProperties: { encoding: this.opts.encoding, id: envelopeId(this.opts.dcuId, stream, this.opts.incarnation, first.seq), ...(deflated ? { contentEncoding: 'deflate' } : {}) },
       ...(this.opts.messageExpiryS === undefined ? {} : { messageExpiryS: this.opts.messageExpiryS }),
     };
     publisher.publish(`${this.opts.prefix}data/${stream}`, payload, props).then(
@@ -265,7 +281,8 @@ export class Drain {
           this.pump();
         });
       } else {
-        this.outbox.delivered(b.stream, b.first, b.last);
+        this.undeleted.push({ stream: b.stream, first: b.first, last: b.last });
+        this.deleteDelivered();
         this.counters.delivered++;
         this.counters.deliveredItems += b.items;
         this.succeeded(s);
@@ -276,6 +293,25 @@ export class Drain {
     this.restartWhenSettled(s);
     this.pump();
   }
+
+  /** Deletes what the broker has; on a full disk the rows stay (sent again after a restart, same ids) and are deleted later. */
+  private deleteDelivered(): void {
+    while (this.undeleted.length > 0) {
+      const d = this.undeleted[0] as { stream: string; first: number; last: number };
+      try {
+        this.outbox.delivered(d.stream, d.first, d.last);
+      } catch (e) {
+        if (!this.deleteFailing) this.logger.warn({ stream: d.stream, first: d.first, last: d.last, err: e instanceof Error ? e.message : String(e) }, 'delivered messages not deleted from the outbox yet (tried again)');
+        this.deleteFailing = true;
+        return;
+      }
+      this.deleteFailing = false;
+      this.undeleted.shift();
+      if (this.first !== undefined && d.stream === this.first.stream && d.first <= this.first.seq && this.first.seq <= d.last) this.first = undefined;
+    }
+  }
+
+  private deleteFailing = false;
 
   private succeeded(s: StreamState): void {
     if (s.failed) return;

@@ -1,10 +1,12 @@
 /**
  * What goes on the wire for `data/<class>`: an envelope around a batch of outbox messages.
  *
- *   { id, class, seq: {first, last}, sentAt, encoding, items: [{seq, ...content}] }
+ *   { id, class, incarnation, seq: {first, last}, sentAt, encoding, items: [{seq, ...content}] }
  *
- * `id` is `<dcu id>/<class>/<first seq>`: the rows of a message are sealed in the outbox at
- * its first send, so a re-send carries the same items under the same id. The outbox keeps
+ * `id` is `<dcu id>/<class>/<incarnation>/<first seq>`: the rows of a message are sealed in
+ * the outbox at its first send, so a re-send carries the same items under the same id. The
+ * incarnation (8 hex digits) is the store's: new when the store was rebuilt or replaced
+ * (storage/store-check.ts), so an id never names other data even if the store went back. The outbox keeps
  * each message as stored (profile rows `[capturedAt, status, ...cells]`); the compact
  * encoding, chosen here because it is a WAN concern and the store stays one format, turns
  * profile rows into columns with `start` + `period` when the capture times are regular.
@@ -21,6 +23,7 @@ export const CONTENT_TYPE: Readonly<Record<Encoding, string>> = {
 export interface Envelope {
   readonly id: string;
   readonly class: string;
+  readonly incarnation: string;
   readonly seq: { readonly first: number; readonly last: number };
   readonly sentAt: string;
   readonly encoding: Encoding;
@@ -109,12 +112,12 @@ export function itemText(item: Record<string, unknown>): string {
   return JSON.stringify(item);
 }
 
-export function envelopeId(dcuId: string, stream: string, first: number): string {
-  return `${dcuId}/${stream}/${first}`;
+export function envelopeId(dcuId: string, stream: string, incarnation: string, first: number): string {
+  return `${dcuId}/${stream}/${incarnation}/${first}`;
 }
 
 /** Builds the message from already encoded item texts (no second JSON pass over the rows). */
-export function encodeBatch(dcuId: string, stream: string, seqs: { first: number; last: number }, itemTexts: readonly string[], encoding: Encoding, sentAt: number): Buffer {
-  const head = JSON.stringify({ id: envelopeId(dcuId, stream, seqs.first), class: stream, seq: seqs, sentAt: new Date(sentAt).toISOString(), encoding });
+export function encodeBatch(dcuId: string, stream: string, incarnation: string, seqs: { first: number; last: number }, itemTexts: readonly string[], encoding: Encoding, sentAt: number): Buffer {
+  const head = JSON.stringify({ id: envelopeId(dcuId, stream, incarnation, seqs.first), class: stream, incarnation, seq: seqs, sentAt: new Date(sentAt).toISOString(), encoding });
   return Buffer.from(`${head.slice(0, -1)},"items":[${itemTexts.join(',')}]}`, 'utf8');
 }

@@ -28,6 +28,12 @@ export interface UplinkDeps {
   /** HES commands: subscribed on `cmd/+` when given. */
   readonly commands?: CommandHandler;
   readonly random?: () => number;
+  /** The store's incarnation (envelope ids); a fixed one for stores opened without the start-up checks. */
+  readonly incarnation?: string;
+  /** Before a message is published: the high-water file covers its last seq. */
+  readonly beforeSend?: (stream: string, last: number) => void;
+  /** The one row sent before anything else (the store-corrupt alarm after a rebuild). */
+  readonly first?: { readonly stream: string; readonly seq: number };
 }
 
 export interface UplinkHealth {
@@ -43,6 +49,11 @@ export interface Uplink {
   health(): UplinkHealth;
   /** Clean stop: offline status, disconnect. */
   stop(): Promise<void>;
+}
+
+/** The incarnation the store holds (migration 014). */
+export function storeIncarnation(db: Db): string {
+  return (db.prepare('SELECT incarnation FROM store_identity').get() as { incarnation: string } | undefined)?.incarnation ?? '00000000';
 }
 
 function ms(text: string | undefined, fallback: number): number {
@@ -74,6 +85,9 @@ export function startUplink(dcuId: string, config: MqttConfig, deps: UplinkDeps)
   const outbox = new OutboxDrain(deps.db);
   const drain = new Drain(outbox, deps.clock, logger, {
     dcuId,
+    incarnation: deps.incarnation ?? storeIncarnation(deps.db),
+    ...(deps.beforeSend === undefined ? {} : { beforeSend: deps.beforeSend }),
+    ...(deps.first === undefined ? {} : { first: deps.first }),
     prefix,
     window: config.window,
     maxMessageBytes: config.maxMessageBytes,

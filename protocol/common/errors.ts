@@ -60,6 +60,10 @@ export const ErrorCode = {
   Storage: 600,
   StorageFull: 601,
   StorageTooNew: 602,
+  /** SQLite says the store file is malformed (SQLITE_CORRUPT / SQLITE_NOTADB): nothing more is written on it. */
+  StorageCorrupt: 603,
+  /** Another dcud holds the state directory's lock (dcud.lock). */
+  StorageLocked: 604,
   // 7xx config
   Config: 700,
   // 8xx command / usage

@@ -16,6 +16,7 @@ import { m010OutboxStreams } from './010-outbox-streams';
 import { m011UsersAudit } from './011-users-audit';
 import { m012Firmware } from './012-firmware';
 import { m013FirmwareBytes } from './013-firmware-bytes';
+import { m014StoreIdentity } from './014-store-identity';
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,4 @@ export interface Migration {
   readonly up: (db: Db) => void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011UsersAudit, m012Firmware, m013FirmwareBytes];
+export const MIGRATIONS: readonly Migration[] = [m001Counters, m002MeterMeta, m003Meters, m004Readings, m005Events, m006MeterEvents, m007RegisterValues, m008Jobs, m009Retention, m010OutboxStreams, m011UsersAudit, m012Firmware, m013FirmwareBytes, m014StoreIdentity];

@@ -62,7 +62,7 @@ describe('Drain', () => {
   let warnings: string[];
   const logger: Logger = { ...nullLogger, warn: (o: object | string) => warnings.push(JSON.stringify(o)), child: () => logger };
   const options = (over: Partial<DrainOptions> = {}): DrainOptions => ({
-    dcuId: 'dcu1', prefix: 'dcu/dcu1/', window: 2, maxMessageBytes: 1024, ackTimeoutMs: 10_000, retryMinMs: 1_000, retryMaxMs: 60_000,
+    dcuId: 'dcu1', incarnation: 'c0ffee00', prefix: 'dcu/dcu1/', window: 2, maxMessageBytes: 1024, ackTimeoutMs: 10_000, retryMinMs: 1_000, retryMaxMs: 60_000,
     appAck: false, appAckTimeoutMs: 60_000, encoding: 'compact', pollMs: 1_000, random: () => 0.5, ...over,
   });
   const rows = (): number => (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
@@ -89,7 +89,7 @@ describe('Drain', () => {
     const seqs = pub.sent.flatMap((s) => s.body.items.map((i) => i.seq));
     expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(pub.sent.length).toBeGreaterThan(3); // batched, but bounded by maxMessageBytes
-    for (const s of pub.sent) expect(s.body.id).toBe(`dcu1/events/${s.body.seq.first}`);
+    for (const s of pub.sent) expect(s.body.id).toBe(`dcu1/events/c0ffee00/${s.body.seq.first}`);
     expect(rows()).toBe(0);
     expect(drain.counters.deliveredItems).toBe(30);
     drain.stop();
@@ -124,7 +124,7 @@ describe('Drain', () => {
     await flush();
     clock.advance(2_000);
     expect(warnings).toHaveLength(1); // logged once
-    expect(pub.sent.map((s) => s.body.id)).toEqual(['dcu1/alarms/1', 'dcu1/alarms/1', 'dcu1/alarms/1']);
+    expect(pub.sent.map((s) => s.body.id)).toEqual(['dcu1/alarms/c0ffee00/1', 'dcu1/alarms/c0ffee00/1', 'dcu1/alarms/c0ffee00/1']);
     pub.pending()[0]?.resolve(0);
     await flush();
     expect(rows()).toBe(0);

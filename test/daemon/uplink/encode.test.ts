@@ -16,11 +16,11 @@ describe('compact encoding', () => {
     expect(c.start).toBeUndefined();
     expect(c.status).toEqual([8, null, 0]);
   });
-  it('other messages go as stored, with their seq; the envelope names id, class, seqs and encoding', () => {
+  it('other messages go as stored, with their seq; the envelope names id, class, incarnation, seqs and encoding', () => {
     const item = encodeItem({ seq: 7, payload: JSON.stringify({ meter: 'm', code: 'x' }) }, 'compact');
     expect(item).toEqual({ seq: 7, meter: 'm', code: 'x' });
-    const env = JSON.parse(encodeBatch('d1', 'events', { first: 7, last: 7 }, [JSON.stringify(item)], 'compact', 0).toString()) as unknown;
-    expect(env).toEqual({ id: 'd1/events/7', class: 'events', seq: { first: 7, last: 7 }, sentAt: '1970-01-01T00:00:00.000Z', encoding: 'compact', items: [item] });
+    const env = JSON.parse(encodeBatch('d1', 'events', '0a1b2c3d', { first: 7, last: 7 }, [JSON.stringify(item)], 'compact', 0).toString()) as unknown;
+    expect(env).toEqual({ id: 'd1/events/0a1b2c3d/7', class: 'events', incarnation: '0a1b2c3d', seq: { first: 7, last: 7 }, sentAt: '1970-01-01T00:00:00.000Z', encoding: 'compact', items: [item] });
   });
 });
 
