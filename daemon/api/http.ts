@@ -60,6 +60,24 @@ function auditTarget(req: FastifyRequest): string | null {
   return Object.keys(doc).length === 0 ? null : JSON.stringify(doc).slice(0, 1000);
 }
 
+/**
+ * The limiter's source: the client address over HTTPS; on the Unix socket, where every client
+ * is 'unix' and Node gives no peer uid (SO_PEERCRED needs a native module), the connection.
+ * A guesser opening a connection per guess is still limited per user the tokens name.
+ */
+const connections = new WeakMap<object, number>();
+let nextConnection = 0;
+function limiterSource(req: FastifyRequest, unix: boolean): string {
+  if (!unix) return sourceOf(req.ip, false);
+  const socket = req.raw.socket;
+  let n = connections.get(socket);
+  if (n === undefined) {
+    n = ++nextConnection;
+    connections.set(socket, n);
+  }
+  return `unix connection #${n}`;
+}
+
 export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: string; cert: string } }, routes: readonly ApiRouteModule[] = API_ROUTES): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -88,7 +106,7 @@ export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: 
   const admit = (req: FastifyRequest): void => {
     const role = req.routeOptions.config.role;
     if (role === undefined && opts.unix && req.url === '/live') return;
-    const source = sourceOf(req.ip, opts.unix);
+    const source = limiterSource(req, opts.unix);
     try {
       req.user = ctx.auth.authenticate(req.headers.authorization, source);
     } catch (e) {
