@@ -68,7 +68,7 @@ export function chunkLayout(m: Manifest): { chunks: number; chunkSize: number } 
 }
 
 /** The bytes chunk n must have. */
-const chunkBytes = (m: Manifest, n: number): number => {
+const expectedChunkBytes = (m: Manifest, n: number): number => {
   const { chunks, chunkSize } = chunkLayout(m);
   return n < chunks - 1 ? chunkSize : m.size - (chunks - 1) * chunkSize;
 };
@@ -146,7 +146,7 @@ export class ImageLibrary {
     if (!BASE64.test(base64)) throw new DcuError(ErrorCode.Usage, `image ${id} chunk ${n}: data is not base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)`);
     const bytes = Buffer.from(base64, 'base64');
     const m = have.manifest as Manifest;
-    const want = chunkBytes(m, n);
+    const want = expectedChunkBytes(m, n);
     if (bytes.length !== want) {
       const { chunkSize } = chunkLayout(m);
       throw new DcuError(ErrorCode.Usage, `image ${id} chunk ${n}: ${bytes.length} bytes, but it must have ${want} (every chunk ${chunkSize} bytes, the last one the rest of the ${m.size}); nothing stored, send it again cut as the manifest says`, { context: { image: id, chunk: n, bytes: bytes.length, expected: want } });
