@@ -164,6 +164,11 @@ export class FirmwareStore {
     });
   }
 
+  /** The bytes of chunk n, when received. */
+  chunk(id: string, n: number): Buffer | undefined {
+    return this.db.prepare<[string, number], { bytes: Buffer }>('SELECT bytes FROM fw_image_chunks WHERE image = ? AND n = ?').get(id, n)?.bytes;
+  }
+
   chunkNumbers(id: string): number[] {
     return this.db.prepare<[string], { n: number }>('SELECT n FROM fw_image_chunks WHERE image = ? ORDER BY n').all(id).map((r) => r.n);
   }

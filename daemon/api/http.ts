@@ -14,6 +14,7 @@ import { Authenticator, authorize } from './auth';
 import { statusFor, sourceOf, type ApiContext, type ApiDeps, type ApiRouteModule } from './context';
 import { API_ROUTES } from './routes';
 import { tlsIdentity } from './tls';
+import { checkJsonDepth } from '../input-limits';
 
 export const API_SOCKET_FILE = 'dcu-api.sock';
 export const BODY_LIMIT = 256 * 1024;
@@ -26,7 +27,7 @@ export interface RunningApi {
 }
 
 /** Turns whatever a route or fastify threw into our typed error. */
-export function asDcuError(err: FastifyError | Error): DcuError {
+export function asDcuError(err: FastifyError | Error, bodyLimit = BODY_LIMIT): DcuError {
   if (isDcuError(err)) return err;
   const f = err as FastifyError;
   if (f.validation !== undefined) return new DcuError(ErrorCode.Usage, `${f.message}; see the API section of the README for the request's fields`);
@@ -35,7 +36,7 @@ export function asDcuError(err: FastifyError | Error): DcuError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new DcuError(ErrorCode.InvalidJson, `the body is not JSON (${f.message}); send one JSON object with Content-Type: application/json`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new DcuError(ErrorCode.PayloadTooLarge, `the body is over ${BODY_LIMIT} bytes; split the request`);
+      return new DcuError(ErrorCode.PayloadTooLarge, `the body is over ${bodyLimit} bytes${bodyLimit >= 1024 * 1024 ? ` (${bodyLimit / (1024 * 1024)} MiB)` : ''}, this endpoint's limit; ${bodyLimit === BODY_LIMIT ? 'split the request' : 'send a smaller one'}`, { context: { limit: bodyLimit } });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new DcuError(ErrorCode.Usage, `${f.message}: send Content-Type: application/json`, { context: { status: 415 } });
     default:
@@ -59,6 +60,24 @@ function auditTarget(req: FastifyRequest): string | null {
   return Object.keys(doc).length === 0 ? null : JSON.stringify(doc).slice(0, 1000);
 }
 
+/**
+ * The limiter's source: the client address over HTTPS; on the Unix socket, where every client
+ * is 'unix' and Node gives no peer uid (SO_PEERCRED needs a native module), the connection.
+ * A guesser opening a connection per guess is still limited per user the tokens name.
+ */
+const connections = new WeakMap<object, number>();
+let nextConnection = 0;
+function limiterSource(req: FastifyRequest, unix: boolean): string {
+  if (!unix) return sourceOf(req.ip, false);
+  const socket = req.raw.socket;
+  let n = connections.get(socket);
+  if (n === undefined) {
+    n = ++nextConnection;
+    connections.set(socket, n);
+  }
+  return `unix connection #${n}`;
+}
+
 export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: string; cert: string } }, routes: readonly ApiRouteModule[] = API_ROUTES): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -69,11 +88,25 @@ export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: 
   }) as unknown as FastifyInstance;
   const log = ctx.deps.logger;
 
+  // JSON bodies: the nesting depth is checked before the parse, so a deeply nested body is a
+  // typed 400 and never reaches a recursive consumer (schema validation, stringify).
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    try {
+      checkJsonDepth(String(body), 'the body');
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    void json(req, String(body), done);
+  });
+
   /** Who asks, and may they: a typed 401/403/429 before the body is even read. */
   const admit = (req: FastifyRequest): void => {
     const role = req.routeOptions.config.role;
     if (role === undefined && opts.unix && req.url === '/live') return;
-    const source = sourceOf(req.ip, opts.unix);
+    const source = limiterSource(req, opts.unix);
     try {
       req.user = ctx.auth.authenticate(req.headers.authorization, source);
     } catch (e) {
@@ -124,7 +157,7 @@ export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: 
   });
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const e = asDcuError(err);
+    const e = asDcuError(err, req.routeOptions.bodyLimit); // the route's own limit (16 MiB for an image)
     req.failure = e;
     const status = statusFor(e);
     if (status >= 500) log.error({ url: req.url, err: e.message }, 'API request failed');

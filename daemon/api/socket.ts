@@ -27,6 +27,7 @@ import type { JobCounts, JobRecord, JobState } from '../../storage/jobs';
 import type { JobEvent, Submitted } from '../jobs/scheduler';
 import { isFirmwareCommand, runFirmwareCommand, type Firmware } from '../firmware/commands';
 import { isLogLevelName, LOG_LEVELS, LogRing } from '../log-ring';
+import { parseJsonLimited } from '../input-limits';
 
 export const SOCKET_FILE = 'dcud.sock';
 const MAX_REQUEST_BYTES = 256 * 1024;
@@ -107,9 +108,9 @@ export function startLocalSocket(path: string, handlers: SocketHandlers, logger:
     const handle = (line: string): void => {
       let doc: unknown;
       try {
-        doc = JSON.parse(line);
-      } catch {
-        fail('', new DcuError(ErrorCode.Usage, 'the request is not JSON'));
+        doc = parseJsonLimited(line, 'the request');
+      } catch (e) {
+        fail('', isDcuError(e) ? e : new DcuError(ErrorCode.Usage, 'the request is not JSON'));
         return;
       }
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {

@@ -21,6 +21,7 @@ import type { MeterRecord, MeterRepository } from '../../storage/meters';
 import { JobRequestSchema } from '../jobs/request';
 import type { Scheduler } from '../jobs/scheduler';
 import { FIRMWARE_COMMAND_BODIES, runFirmwareCommand, type Firmware } from '../firmware/commands';
+import { parseJsonLimited, replyTopicProblem, topicPrefixOf } from '../input-limits';
 
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
@@ -104,7 +105,11 @@ export class HesCommands {
     };
     try {
       const doc = this.parse(name, payload);
-      via = { ...(typeof doc.replyTo === 'string' ? { replyTo: doc.replyTo } : {}), ...(typeof doc.correlationId === 'string' ? { correlationId: doc.correlationId } : {}) };
+      via = typeof doc.correlationId === 'string' ? { correlationId: doc.correlationId } : {};
+      // A bad replyTo is refused, and the refusal goes to resp/<name>, not to that topic.
+      const replyProblem = typeof doc.replyTo === 'string' ? replyTopicProblem(doc.replyTo, topicPrefixOf(this.deps.config)) : undefined;
+      if (replyProblem !== undefined) throw new DcuError(ErrorCode.Usage, `command ${name}: ${replyProblem}`);
+      if (typeof doc.replyTo === 'string') via = { ...via, replyTo: doc.replyTo };
       const { cmd, body } = this.validate(name, doc);
       this.run(cmd, body, answer);
     } catch (e) {
@@ -118,8 +123,9 @@ export class HesCommands {
     if (payload.length > MAX_COMMAND_BYTES) throw new DcuError(ErrorCode.PayloadTooLarge, `command ${name}: ${payload.length} bytes is over the ${MAX_COMMAND_BYTES}-byte limit`);
     let doc: unknown;
     try {
-      doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+      doc = parseJsonLimited(new TextDecoder('utf-8', { fatal: true }).decode(payload), `command ${name}`);
     } catch (e) {
+      if (isDcuError(e)) throw e;
       throw new DcuError(ErrorCode.InvalidJson, `command ${name}: the payload is not UTF-8 JSON (${e instanceof Error ? e.message : String(e)})`);
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new DcuError(ErrorCode.InvalidJson, `command ${name}: the payload must be a JSON object`);

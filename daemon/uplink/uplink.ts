@@ -9,12 +9,13 @@ import { readRegularFileOrThrow } from '../../config/regular-file';
 import type { MqttConfig } from '../../config/schema';
 import { parseDuration } from '../../config/units';
 import type { Clock } from '../../protocol/common/clock';
-import { DcuError, ErrorCode } from '../../protocol/common/errors';
+import { DcuError, ErrorCode, errorCodeName } from '../../protocol/common/errors';
 import type { Logger } from '../../protocol/common/log';
 import type { Db } from '../../storage/db';
 import { OutboxDrain, type StreamBacklog } from '../../storage/outbox';
 import { Drain, type DrainCounters } from './drain';
 import { MqttSession, redactUrl, type SessionHealth } from './session';
+import { replyTopicProblem } from '../input-limits';
 
 /** What handles `cmd/<name>` (daemon/hes/commands.ts). */
 export interface CommandHandler {
@@ -161,6 +162,14 @@ export function startUplink(dcuId: string, config: MqttConfig, deps: UplinkDeps)
     const name = topic.slice('cmd/'.length);
     const responseTopic = packet.properties?.responseTopic;
     const correlation = packet.properties?.correlationData;
+    const bad = responseTopic === undefined ? undefined : replyTopicProblem(responseTopic, prefix);
+    if (bad !== undefined) {
+      // Not executed; the refusal goes to resp/<name>, never to the refused topic.
+      logger.warn({ command: name, err: bad }, 'HES command refused');
+      const doc = { command: name, type: 'error', error: { code: ErrorCode.Usage, name: errorCodeName(ErrorCode.Usage), message: `command ${name}: ${bad} (MQTT 5 response topic)` } };
+      session.reply(`${prefix}resp/${name}`, Buffer.from(JSON.stringify(doc)), correlation);
+      return;
+    }
     deps.commands?.handle(name, payload, (doc, via) => {
       const to = responseTopic ?? via.replyTo ?? `${prefix}resp/${name}`;
       if (!session.reply(to, Buffer.from(JSON.stringify(doc)), correlation)) logger.warn({ command: name, type: doc.type }, 'command answer not sent: the uplink is down (results stay on data/results)');

@@ -17,13 +17,14 @@ export interface Target {
   readonly socket?: string;
 }
 
-export function call(target: Target, method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}): Promise<ApiAnswer> {
+/** `fresh`: a connection of its own (as each dcu command opens), not one kept alive from an earlier call. */
+export function call(target: Target, method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; contentType?: string; fresh?: boolean } = {}): Promise<ApiAnswer> {
   const payload = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   const headers: Record<string, string> = {};
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
   return new Promise((resolve, reject) => {
-    const common = { method, path, headers };
+    const common = { method, path, headers, ...(opts.fresh === true ? { agent: false } : {}) };
     const req =
       target.socket !== undefined
         ? httpRequest({ ...common, socketPath: target.socket })

@@ -25,6 +25,32 @@ describe('API authentication', () => {
     limiter.check('10.0.0.9');
   });
 
+  it('counts per user a token names across sources, and a valid token clears only its own failures', () => {
+    const clock = new FakeClock();
+    const limiter = new LoginLimiter(clock);
+    // Guesses at boss from 10 connections: none reaches 5, the user reaches 10.
+    for (let i = 0; i < 10; i++) {
+      limiter.check(`c${i}`, 'boss');
+      limiter.fail(`c${i}`, 'boss');
+    }
+    expect(expectDcuError(() => limiter.check('c99', 'boss'), 814).message).toMatch(/10 failed logins with tokens naming user boss/);
+    limiter.check('c99', 'tech'); // another user, another source: not affected
+    limiter.succeed('c3', 'tech'); // a valid token of another user from a guesser's source clears nothing
+    expectDcuError(() => limiter.check('c99', 'boss'), 814);
+    // A source's own mistypes (its user, malformed tokens) are cleared by its valid token; other users' stay.
+    limiter.fail('s', 'tech');
+    limiter.fail('s', undefined);
+    limiter.fail('s', 'boss');
+    limiter.fail('s', 'tech');
+    limiter.succeed('s', 'tech');
+    for (let i = 0; i < 3; i++) limiter.fail('s', 'ops');
+    limiter.check('s', 'ops'); // 1 (boss) + 3 (ops) left: under 5
+    limiter.fail('s', 'ops');
+    expect(expectDcuError(() => limiter.check('s', 'ops'), 814).message).toMatch(/5 failed logins from s/);
+    clock.advance(60_000);
+    limiter.check('s', 'boss');
+  });
+
   it('verifies tokens, caches them a minute, forgets removed users after that (or at once via forget)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dcu-auth-'));
     const db = openStore(join(dir, 'dcu.sqlite'));

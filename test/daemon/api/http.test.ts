@@ -5,6 +5,7 @@
  * answers /live without a token and nothing else.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../../config/validate';
@@ -96,7 +97,7 @@ describe('local API', () => {
       expect(none.json().error).toMatchObject({ code: 812, name: 'unauthenticated' });
       const wrong = await call(target, method, path, { body, token: `dcu_admin-1_${'x'.repeat(32)}` });
       expect(wrong.status).toBe(401);
-      await call(target, 'GET', '/api/v1/status', { token: tokens.viewer }); // a good login clears the failure count
+      await call(target, 'GET', '/api/v1/status', { token: tokens.admin }); // admin-1's good login clears admin-1's failure from here (a viewer's would not)
       const lower = LOWER[role];
       if (lower !== undefined) {
         const low = await call(target, method, path, { body, token: tokens[lower] });
@@ -264,6 +265,38 @@ describe('local API', () => {
     expect(metrics.text).toMatch(/dcu_line_bytes_total\{line="ip",direction="sent"\} 0/); // the meter refused the connection
     expect(metrics.text).toMatch(/dcu_line_session_seconds_total\{line="ip"\} 0/);
   }, 30_000);
+
+  it('answers a body nested 10,000 levels deep with a typed 400 that states the depth limit', async () => {
+    const raw = `{"meter":{"serial":"DEEP00001","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
+    for (const target of [https, unix]) {
+      const r = await call(target, 'POST', '/api/v1/meters', { token: tokens.operator, raw });
+      expect(r.status).toBe(400);
+      expect(r.json().error).toMatchObject({ code: 800, name: 'usage' });
+      expect(r.json().error.message).toMatch(/nested deeper than 32 levels/);
+    }
+    expect(daemon.meters.get('DEEP00001')).toBeUndefined();
+  });
+
+  it('states the real 16 MiB limit in the 413 for a 17 MB image', async () => {
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ socketPath: unix.socket, method: 'POST', path: '/api/v1/firmware/images', headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/octet-stream', 'content-length': String(17_000_000) } });
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.flushHeaders(); // the length is announced; the body never needs to follow
+    });
+    expect(r.status).toBe(413);
+    const message = (JSON.parse(r.body) as { error: { message: string } }).error.message;
+    expect(message).toContain(String(16 * 1024 * 1024));
+    expect(message).not.toContain('262144');
+  });
 
   it('limits failed logins per source', async () => {
     for (let i = 0; i < 5; i++) expect((await call(https, 'GET', '/api/v1/status', { token: `dcu_viewer-1_${'y'.repeat(30)}` })).status).toBe(401);

@@ -19,6 +19,7 @@ import { FakeClock } from '../../../protocol/common/clock';
 import { ErrorCode } from '../../../protocol/common/errors';
 import { openStore, type Db } from '../../../storage/db';
 import { FirmwareStore } from '../../../storage/firmware';
+import { expectDcuError } from '../../helpers/dcu-error';
 
 const IMAGE = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 31 + 5) & 0xff);
 const SHA = createHash('sha256').update(IMAGE).digest('hex');
@@ -26,7 +27,8 @@ const ed = generateKeyPairSync('ed25519');
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (k: { export(o: { type: 'spki'; format: 'pem' }): string | Buffer }): string => String(k.export({ type: 'spki', format: 'pem' }));
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
-const chunksOf = (bytes: Uint8Array, n: number): string[] => Array.from({ length: n }, (_, i) => b64(bytes.subarray(Math.floor((i * bytes.length) / n), Math.floor(((i + 1) * bytes.length) / n))));
+/** Cut as a HES does: n chunks of the manifest's chunk size (size ÷ n rounded up), the last one the rest. */
+const chunksOf = (bytes: Uint8Array, n: number, size = Math.ceil(bytes.length / n)): string[] => Array.from({ length: n }, (_, i) => b64(bytes.subarray(i * size, (i + 1) * size)));
 
 describe('firmware image intake', () => {
   let dir: string;
@@ -62,6 +64,59 @@ describe('firmware image intake', () => {
     expect(lib.chunk('img-1', 1, chunks[1] ?? '')).toMatchObject({ state: 'complete', missing: [] });
     expect(Buffer.from(lib.loadVerified('img-1').bytes).equals(Buffer.from(IMAGE))).toBe(true);
     expect(store.chunkNumbers('img-1')).toEqual([]);
+  });
+
+  it('refuses a chunk not cut as the manifest says (nothing stored), so the right one still completes the image', () => {
+    const lib = library();
+    lib.manifest({ id: 'cut', version: 'FW-2', size: IMAGE.length, sha256: SHA, chunkSize: 1000 });
+    expect(lib.status('cut')).toMatchObject({ chunks: 10, missing: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] });
+    const right = chunksOf(IMAGE, 10, 1000);
+    for (const wrong of [Buffer.alloc(45_000, 1), Buffer.alloc(0), Buffer.from(IMAGE.subarray(0, 999))]) {
+      const e = expectDcuError(() => lib.chunk('cut', 0, b64(wrong)), ErrorCode.Usage);
+      expect(e.message).toContain(`${wrong.length} bytes, but it must have 1000`);
+    }
+    expect(lib.status('cut').missing).toContain(0);
+    right.forEach((c, i) => lib.chunk('cut', i, c));
+    expect(lib.status('cut')).toMatchObject({ state: 'complete', missing: [] });
+
+    // The last chunk has the rest: 10,500 bytes in chunks of 1000 end with 500.
+    const odd = Uint8Array.from({ length: 10_500 }, (_, i) => i & 0xff);
+    lib.manifest({ id: 'odd', version: 'FW-2', size: odd.length, sha256: createHash('sha256').update(odd).digest('hex'), chunks: 11, chunkSize: 1000 });
+    expect(expectDcuError(() => lib.chunk('odd', 10, b64(odd.subarray(9000, 10_000))), ErrorCode.Usage).message).toContain('must have 500');
+    chunksOf(odd, 11, 1000).forEach((c, i) => lib.chunk('odd', i, c));
+    expect(lib.status('odd').state).toBe('complete');
+    // A manifest whose chunks cannot be cut so is refused at once.
+    expect(() => lib.manifest({ id: 'bad', version: 'FW-2', size: 10_500, sha256: SHA, chunks: 10, chunkSize: 1000 })).toThrow(/make 11 chunks, not 10/);
+    expect(() => lib.manifest({ id: 'big', version: 'FW-2', size: 100_000, sha256: SHA })).toThrow(/over the 45000 a chunk can carry/);
+  });
+
+  it('takes the same chunk twice, refuses other bytes for a chunk it has, and answers a chunk for a complete image with its state', () => {
+    const lib = library();
+    const chunks = chunksOf(IMAGE, 4);
+    lib.manifest({ id: 'dup', version: 'FW-2', size: IMAGE.length, sha256: SHA, chunks: 4 });
+    lib.chunk('dup', 1, chunks[1] ?? '');
+    expect(lib.chunk('dup', 1, chunks[1] ?? '').missing).toEqual([0, 2, 3]);
+    const other = Buffer.from(chunks[1] ?? '', 'base64');
+    other[0] = (other[0] ?? 0) ^ 0xff;
+    expect(expectDcuError(() => lib.chunk('dup', 1, b64(other)), ErrorCode.Conflict).message).toMatch(/received already with other bytes/);
+    for (const i of [0, 2, 3]) lib.chunk('dup', i, chunks[i] ?? '');
+    expect(lib.status('dup')).toMatchObject({ state: 'complete' }); // the first chunk 1 stayed
+    expect(lib.chunk('dup', 1, b64(other))).toMatchObject({ state: 'complete', missing: [] });
+    expect(lib.chunk('dup', 0, '')).toMatchObject({ state: 'complete' });
+  });
+
+  it('refuses at once a manifest whose signature cannot be one (not base64, or not the shape of its key type)', () => {
+    const lib = library();
+    const base = { version: 'FW-2', size: IMAGE.length, sha256: SHA, chunks: 2 };
+    for (const keyId of ['vendor-ed', 'vendor-ec']) {
+      const e = expectDcuError(() => lib.manifest({ ...base, id: `sig-${keyId}`, keyId, signature: 'AAAA' }), ErrorCode.ImageRejected);
+      expect(e.message).toMatch(/signature cannot be one of key/);
+      expectDcuError(() => lib.manifest({ ...base, id: `sig-${keyId}`, keyId, signature: 'not base64!' }), ErrorCode.ImageRejected);
+      expectDcuError(() => lib.manifest({ ...base, id: `sig-${keyId}`, keyId, signature: 'AAA' }), ErrorCode.ImageRejected);
+    }
+    expect(lib.list()).toEqual([]);
+    const ok = lib.manifest({ ...base, id: 'sig-ok', keyId: 'vendor-ec', signature: b64(sign('sha256', IMAGE, ec.privateKey)) });
+    expect(ok.state).toBe('receiving');
   });
 
   it('rejects an image with a corrupted chunk (hash), and takes it again after a new manifest', () => {
