@@ -20,6 +20,7 @@ import { ReadingsStore } from '../storage/readings';
 import { JobStore } from '../storage/jobs';
 import { DiscoveryLog } from '../storage/discoveries';
 import { FirmwareStore } from '../storage/firmware';
+import { ensurePrivateFile } from '../storage/private-files';
 import { startApi, type RunningApi } from './api/http';
 import { logRingOf } from './log';
 import { LogRing } from './log-ring';
@@ -32,6 +33,7 @@ import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
 import { HealthReporter, healthSnapshot } from './health';
+import { openSecrets, type OpenedSecrets } from './kek';
 import { LineRuntime, type SerialLineOpener } from './lines/line';
 import { Maintenance } from './maintenance';
 import { PushHandler } from './push/handler';
@@ -47,6 +49,8 @@ export interface DaemonDeps {
   readonly logger: Logger;
   /** Opens a serial line's byte path (default: the serial port); in-process tests pass virtual lines. */
   readonly openSerialLine?: SerialLineOpener;
+  /** Where $CREDENTIALS_DIRECTORY (the systemd credential dcu-kek) is looked up (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface Daemon {
@@ -90,6 +94,7 @@ export interface Daemon {
  */
 export function lockStateDir(stateDir: string, now: number): Database.Database {
   const path = join(stateDir, LOCK_FILE);
+  ensurePrivateFile(path);
   const lock = new Database(path, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
@@ -105,18 +110,38 @@ export function lockStateDir(stateDir: string, now: number): Database.Database {
   }
 }
 
+function logSecrets(logger: Logger, s: OpenedSecrets): void {
+  const at = { kek: s.box.id, source: s.source.kind, path: s.source.path };
+  if (s.source.kind === 'generated') {
+    logger.warn(
+      { ...at, created: s.created },
+      `meter passwords and keys are sealed in the store with a key-encryption key kept next to it (${s.source.path}): that protects a copied store, not a copied state directory or a stolen box; give dcud the systemd credential dcu-kek or secrets.kekFile (README, "Secrets at rest")`,
+    );
+  } else logger.info(at, 'meter passwords and keys are sealed in the store');
+  if (s.sealed > 0) logger.info({ meters: s.sealed, kek: s.box.id }, 'secrets stored in clear by an older dcu are sealed now');
+}
+
 export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const { clock, logger } = deps;
   const logs = logRingOf(logger) ?? new LogRing(); // dcu logs: the recent lines (an empty ring under a test logger)
   const lock = lockStateDir(config.stateDir, clock.now());
   let db: Db;
+  let secrets: OpenedSecrets;
   try {
     db = openStore(join(config.stateDir, STORE_FILE), { maxBytes: parseSize(config.storage.maxBytes) ?? 2e9 });
   } catch (e) {
     lock.close();
     throw e;
   }
-  const meters = new MeterRepository(db);
+  try {
+    secrets = openSecrets(db, config, deps.env ?? process.env, clock.now());
+  } catch (e) {
+    db.close();
+    lock.close();
+    throw e;
+  }
+  logSecrets(logger, secrets);
+  const meters = new MeterRepository(db, secrets.box);
   const events = new EventLog(db);
   const readings = new ReadingsStore(db);
   const registry = new Registry(db, meters, events, clock, { unreachableAfterMs: parseDuration(config.registry.unreachableAfter) ?? 72 * 3_600_000 });

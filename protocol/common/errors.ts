@@ -60,6 +60,8 @@ export const ErrorCode = {
   Storage: 600,
   StorageFull: 601,
   StorageTooNew: 602,
+  /** Meter secrets sealed at rest do not open: another key-encryption key, or a damaged value. */
+  SealedSecrets: 603,
   // 7xx config
   Config: 700,
   // 8xx command / usage

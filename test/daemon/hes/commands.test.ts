@@ -16,6 +16,7 @@ import type { InvocationCounterStore } from '../../../protocol/security/counters
 import { openStore, type Db } from '../../../storage/db';
 import { JobStore } from '../../../storage/jobs';
 import { MeterRepository } from '../../../storage/meters';
+import { testSecretBox } from '../../helpers/store';
 import type { ReadingsStore } from '../../../storage/readings';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
@@ -42,7 +43,7 @@ describe('HES commands', () => {
     dir = mkdtempSync(join(tmpdir(), 'dcu-hes-'));
     clock = new FakeClock(T0);
     db = openStore(join(dir, 'dcu.sqlite'));
-    meters = new MeterRepository(db);
+    meters = new MeterRepository(db, testSecretBox());
     meters.applySeed(config.meters, T0);
     const scheduler = new Scheduler({
       config,
