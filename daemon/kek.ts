@@ -3,6 +3,7 @@
  * first found wins:
  *   1. the systemd credential `dcu-kek` (`LoadCredentialEncrypted=dcu-kek:…` in the unit,
  *      read from $CREDENTIALS_DIRECTORY): encrypted on disk by systemd (TPM2 or host key);
+ *      the unit's fallback value `none` (SetCredential=) means there is none;
  *   2. the file `secrets.kekFile` of the configuration;
  *   3. `<stateDir>/dcu-kek`, generated (0600) on the first start when neither is given: it
  *      protects a store copied alone (a backup, a support bundle), not a copy of the whole
@@ -13,7 +14,7 @@
  * openSecrets() keeps whichever of the two the store is sealed with.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema';
 import { DcuError, ErrorCode, isDcuError } from '../protocol/common/errors';
@@ -100,10 +101,24 @@ function exists(path: string): boolean {
   }
 }
 
+/**
+ * The unit's `SetCredential=dcu-kek:none` is systemd's fallback when LoadCredentialEncrypted=
+ * finds no file (a box without an encrypted credential still starts): no credential, then.
+ */
+export const NO_CREDENTIAL = 'none';
+
+function isNoCredential(path: string): boolean {
+  try {
+    return readFileSync(path, 'latin1').trim() === NO_CREDENTIAL;
+  } catch {
+    return false; // unreadable: readKek names the problem
+  }
+}
+
 /** The KEK this configuration and environment name (without reading it). */
 export function kekSource(config: Pick<Config, 'stateDir' | 'secrets'>, env: NodeJS.ProcessEnv): KekSource {
   const creds = env.CREDENTIALS_DIRECTORY;
-  if (creds !== undefined && creds !== '' && exists(join(creds, KEK_CREDENTIAL))) return { kind: 'credential', path: join(creds, KEK_CREDENTIAL) };
+  if (creds !== undefined && creds !== '' && exists(join(creds, KEK_CREDENTIAL)) && !isNoCredential(join(creds, KEK_CREDENTIAL))) return { kind: 'credential', path: join(creds, KEK_CREDENTIAL) };
   const file = config.secrets.kekFile;
   if (file !== undefined) return { kind: 'file', path: file };
   return { kind: 'generated', path: join(config.stateDir, GENERATED_KEK_FILE) };

@@ -24,6 +24,8 @@ describe('the key-encryption key', () => {
     writeFileSync(join(creds, 'dcu-kek'), HEX);
     expect(kekSource(config, { CREDENTIALS_DIRECTORY: creds })).toEqual({ kind: 'credential', path: join(creds, 'dcu-kek') });
     expect(kekSource({ stateDir: dir, secrets: {} }, {})).toEqual({ kind: 'generated', path: join(dir, GENERATED_KEK_FILE) });
+    writeFileSync(join(creds, 'dcu-kek'), 'none'); // the unit's SetCredential= fallback: no encrypted credential on this box
+    expect(kekSource(config, { CREDENTIALS_DIRECTORY: creds })).toEqual({ kind: 'file', path: join(dir, 'my.kek') });
   });
 
   it('reads 64 hex digits or 32 raw bytes, and names what is wrong otherwise', () => {
