@@ -151,7 +151,12 @@ export function openSecrets(db: Db, config: Pick<Config, 'stateDir' | 'secrets'>
     } else if (create) {
       key = writeNewKek(source.path);
       created = true;
-    } else throw kekError(source.path, 'does not exist: dcud makes it on its first start');
+    } else {
+      throw kekError(
+        source.path,
+        'does not exist, and there is no systemd credential dcu-kek ($CREDENTIALS_DIRECTORY) nor secrets.kekFile: give the KEK with --kek-file (a systemd credential: systemd-creds decrypt --name=dcu-kek /etc/credstore.encrypted/dcu-kek FILE)',
+      );
+    }
   } else key = readKek(source.path);
   let box = new SecretBox(key);
   let sealed: number;
