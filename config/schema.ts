@@ -187,6 +187,13 @@ export const ConfigSchema = Type.Object(
     id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'concentrator id (MQTT topic prefix dcu/<id>/)' }),
     stateDir: Type.String({ minLength: 1, default: '/var/lib/dcu', description: 'state directory (SQLite store)' }),
     keysDir: Type.String({ minLength: 1, default: '/etc/dcu/keys', description: 'directory of named key files: meters[].keys: { name: NAME } is <keysDir>/NAME.json (how the HES and the API refer to keys on the box)' }),
+    stateDirGroup: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$', description: 'group (name or number) given the state directory, mode 2750, so its members reach the sockets; without it a directory dcud creates is 0700 (files are 0600 either way)' })),
+    secrets: Type.Object(
+      {
+        kekFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the key-encryption key (64 hex digits or 32 bytes) that seals meter passwords and keys in the store; a systemd credential dcu-kek ($CREDENTIALS_DIRECTORY) comes first; neither: dcud generates <stateDir>/dcu-kek' })),
+      },
+      { ...strict, default: {}, description: 'secrets at rest (README, "Secrets at rest")' },
+    ),
     timeZone: Type.Optional(Type.String({ minLength: 1, description: "IANA time zone of job time windows, e.g. Europe/Madrid (default: the system's)" })),
     lines: Type.Array(LineSchema, { default: [], description: 'communication lines' }),
     meters: Type.Array(MeterSchema, { default: [], description: 'seed list applied at start; the registry is SQLite' }),

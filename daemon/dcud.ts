@@ -31,6 +31,7 @@ import type { OnDemandResult } from './jobs/on-demand';
 import { Scheduler } from './jobs/scheduler';
 import { HesCommands } from './hes/commands';
 import { HealthReporter, healthSnapshot } from './health';
+import { openSecrets, type OpenedSecrets } from './kek';
 import { LineRuntime, type SerialLineOpener } from './lines/line';
 import { Maintenance } from './maintenance';
 import { PushHandler } from './push/handler';
@@ -49,6 +50,8 @@ export interface DaemonDeps {
   readonly openSerialLine?: SerialLineOpener;
   /** SQLite found the store malformed while dcud runs: nothing more is written on it (dcud stops; a restart moves it aside). */
   readonly onStoreCorrupt?: (e: DcuError) => void;
+  /** Where $CREDENTIALS_DIRECTORY (the systemd credential dcu-kek) is looked up (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface Daemon {
@@ -86,11 +89,23 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+function logSecrets(logger: Logger, s: OpenedSecrets): void {
+  const at = { kek: s.box.id, source: s.source.kind, path: s.source.path };
+  if (s.source.kind === 'generated') {
+    logger.warn(
+      { ...at, created: s.created },
+      `meter passwords and keys are sealed in the store with a key-encryption key kept next to it (${s.source.path}): that protects a copied store, not a copied state directory or a stolen box; give dcud the systemd credential dcu-kek or secrets.kekFile (README, "Secrets at rest")`,
+    );
+  } else logger.info(at, 'meter passwords and keys are sealed in the store');
+  if (s.sealed > 0) logger.info({ meters: s.sealed, kek: s.box.id }, 'secrets stored in clear by an older dcu are sealed now');
+}
+
 export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
   const { clock, logger } = deps;
   const logs = logRingOf(logger) ?? new LogRing(); // dcu logs: the recent lines (an empty ring under a test logger)
   const lock = lockStateDir(config.stateDir, clock.now());
   let store: DaemonStore;
+  let secrets: OpenedSecrets;
   try {
     store = openDaemonStore(config.stateDir, parseSize(config.storage.maxBytes) ?? 2e9, clock.now(), logger.child({ part: 'store' }));
   } catch (e) {
@@ -106,7 +121,15 @@ export function startDaemon(config: Config, deps: DaemonDeps): Daemon {
     deps.onStoreCorrupt?.(e);
   };
   onCorrupt(db, corrupt);
-  const meters = new MeterRepository(db);
+  try {
+    secrets = openSecrets(db, config, deps.env ?? process.env, clock.now());
+  } catch (e) {
+    db.close();
+    lock.close();
+    throw e;
+  }
+  logSecrets(logger, secrets);
+  const meters = new MeterRepository(db, secrets.box);
   const events = new EventLog(db);
   const storePath = join(config.stateDir, STORE_FILE);
   const diskLog = logger.child({ part: 'store' });

@@ -3,7 +3,7 @@
  * box reads it from the store directly, the local API streams the same rows as CSV or JSON.
  */
 import type { Db } from '../storage/db';
-import type { MeterRecord } from '../storage/meters';
+import { publicAccess, type MeterRecord } from '../storage/meters';
 import { eventName, statusFlags } from './jobs/event-tables';
 
 export const EXPORT_CLASSES = ['load-profile', 'daily', 'billing', 'registers', 'meter-events', 'events', 'alarms'] as const;
@@ -11,11 +11,9 @@ export type ExportClass = (typeof EXPORT_CLASSES)[number];
 
 /** A registered meter for people and scripts; credentials never leave the store: key files by name only. */
 export function meterJson(m: MeterRecord): object {
-  const access: Record<string, unknown> = { ...m.access };
-  delete access.password;
-  delete access.secret;
+  const access: Record<string, unknown> = { ...publicAccess(m.access) };
   const keys = m.access.keys;
-  if (keys !== undefined) access.keys = 'file' in keys ? { file: keys.file } : '(inline, not shown)';
+  if (keys !== undefined) access.keys = 'file' in keys ? { file: keys.file } : 'name' in keys ? { name: keys.name } : '(inline, not shown)';
   return { serial: m.serial, line: m.line, address: m.address, source: m.source, access, state: m.state };
 }
 

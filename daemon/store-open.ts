@@ -9,6 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { ensurePrivateFile } from '../storage/private-files';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { Logger } from '../protocol/common/log';
 import { inReserve, isFullError, reserveBytes, setFreeSpaceProbe, write, type Db } from '../storage/db';
@@ -27,6 +28,7 @@ export function lockStateDir(stateDir: string, now: number): Database.Database {
   const path = join(stateDir, LOCK_FILE);
   let lock: Database.Database;
   try {
+    ensurePrivateFile(path);
     lock = new Database(path, { timeout: 0 });
   } catch (e) {
     throw new DcuError(ErrorCode.Storage, `cannot lock ${path}: ${(e as Error).message}`, { cause: e, context: { stateDir } });

@@ -58,6 +58,18 @@ else
   [ -z "$dest" ] && chown root:dcu "$conf" "$dest/etc/dcu" && chmod 0750 "$dest/etc/dcu"
   say "wrote $conf from \`dcu config example\`: set the lines, meters and mqtt sections"
 fi
+# The key-encryption key of the store's meter secrets as an encrypted systemd credential
+# (README "Secrets at rest"), made once; not when dcud already seals with a key it generated.
+cred=/etc/credstore.encrypted/dcu-kek
+if [ -z "$dest" ] && [ ! -e "$cred" ] && [ ! -e /var/lib/dcu/dcu-kek ] && command -v systemd-creds >/dev/null; then
+  install -d -m 0700 /etc/credstore.encrypted
+  if "$node" -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' | systemd-creds encrypt --name=dcu-kek - "$cred"; then
+    say "made the key-encryption key $cred (systemd-creds; LoadCredentialEncrypted= in the unit)"
+  else
+    rm -f "$cred"
+    say "systemd-creds could not encrypt a key-encryption key: dcud will generate one in /var/lib/dcu (weaker, see README)"
+  fi
+fi
 if [ -z "$dest" ]; then
   systemctl daemon-reload
   say "done. Check the configuration with: dcu config check /etc/dcu/dcu.yaml"

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { MIGRATIONS, type Migration } from './migrations';
+import { ensurePrivateFile, narrowIfPresent, PRIVATE_DIR_MODE } from './private-files';
 
 export type Db = Database.Database;
 
@@ -40,7 +41,13 @@ export function openStore(path: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   let db: Db;
   try {
-    if (options.readonly !== true && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (options.readonly !== true && path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+      // 0600 before SQLite creates it (it would make it 0644): the -wal and -shm files take the database file's mode
+      ensurePrivateFile(path);
+      narrowIfPresent(`${path}-wal`);
+      narrowIfPresent(`${path}-shm`);
+    }
     db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true, timeout: options.busyTimeoutMs ?? 5000 });
   } catch (e) {
     throw storageError(ErrorCode.Storage, `cannot open the store ${path}: ${(e as Error).message}`, path, e);

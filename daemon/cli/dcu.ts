@@ -10,6 +10,7 @@ import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { ExitCode } from './exit-codes';
 import { registerProbe } from './probe/command';
 import { registerJobs } from './jobs-command';
+import { registerKeys } from './keys-command';
 import { registerLogs } from './logs-command';
 import { registerRead } from './read-command';
 import { registerStoreCommands } from './store-commands';
@@ -44,6 +45,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   registerApiCommands(program, onExit, io);
   registerFirmware(program, onExit, io);
   registerLogs(program, onExit, io);
+  registerKeys(program, onExit, io);
   return program;
 }
 

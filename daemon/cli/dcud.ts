@@ -10,9 +10,9 @@
  * RELOADING=1 … READY=1 for systemd.
  */
 import { Command, CommanderError } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../../config/load';
 import { systemClock } from '../../protocol/common/clock';
+import { ensureStateDirectory, groupIdOf } from '../../storage/private-files';
 import { isDcuError } from '../../protocol/common/errors';
 import { startDaemon } from '../dcud';
 import { createLogger } from '../log';
@@ -50,7 +50,10 @@ async function main(argv: readonly string[]): Promise<number> {
   let daemon;
   let onCorrupt: (() => void) | undefined;
   try {
-    mkdirSync(config.stateDir, { recursive: true });
+    // nothing dcud writes is for group or others (the sockets are opened to the group explicitly)
+    process.umask(0o077);
+    const dir = ensureStateDirectory(config.stateDir, config.stateDirGroup === undefined ? undefined : groupIdOf(config.stateDirGroup));
+    if (dir.openToOthers) logger.warn({ stateDir: config.stateDir }, `the state directory ${config.stateDir} is open to others (mode o+rwx bits set): chmod o-rwx it (README, "Secrets at rest")`);
     daemon = startDaemon(config, { clock: systemClock, logger, onStoreCorrupt: () => onCorrupt?.() });
   } catch (e) {
     process.stderr.write(`dcud: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -64,6 +64,8 @@ export const ErrorCode = {
   StorageCorrupt: 603,
   /** Another dcud holds the state directory's lock (dcud.lock). */
   StorageLocked: 604,
+  /** Meter secrets sealed at rest do not open: another key-encryption key, or a damaged value. */
+  SealedSecrets: 605,
   // 7xx config
   Config: 700,
   // 8xx command / usage

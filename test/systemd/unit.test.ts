@@ -41,6 +41,11 @@ it('is a hardened Type=notify service with a watchdog, fed through systemd-notif
   expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
 });
 
+it('keeps secrets at rest: umask 077, the KEK from an encrypted credential with the "none" fallback dcud knows', () => {
+  const lines = readFileSync(UNIT, 'utf8').split('\n');
+  for (const l of ['UMask=0077', 'StateDirectoryMode=0750', 'LoadCredentialEncrypted=dcu-kek:/etc/credstore.encrypted/dcu-kek', 'SetCredential=dcu-kek:none']) expect(lines).toContain(l);
+});
+
 it('creates the dcu user in dialout (sysusers.d, dry run)', () => {
   const root = join(dir, 'sysroot');
   mkdirSync(join(root, 'etc'), { recursive: true });

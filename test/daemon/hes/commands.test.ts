@@ -16,6 +16,7 @@ import type { InvocationCounterStore } from '../../../protocol/security/counters
 import { openStore, type Db } from '../../../storage/db';
 import { JobStore } from '../../../storage/jobs';
 import { MeterRepository } from '../../../storage/meters';
+import { testSecretBox } from '../../helpers/store';
 import type { ReadingsStore } from '../../../storage/readings';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
@@ -47,7 +48,7 @@ describe('HES commands', () => {
     dir = mkdtempSync(join(tmpdir(), 'dcu-hes-'));
     clock = new FakeClock(T0);
     db = openStore(join(dir, 'dcu.sqlite'));
-    meters = new MeterRepository(db);
+    meters = new MeterRepository(db, testSecretBox());
     meters.applySeed(config.meters, T0);
     const scheduler = new Scheduler({
       config,
@@ -108,6 +109,23 @@ describe('HES commands', () => {
     send('meter-add', { meter: { serial: 'N5', line: 'ip', address: '10.0.0.5:4059', client: 17, auth: 'low', password: '1' } });
     expect(answers.pop()?.doc).toMatchObject({ type: 'error', error: { code: ErrorCode.Usage, message: expect.stringMatching(/meter\.address: TCP endpoint "10\.0\.0\.5:4059" is already meter N1's/) as unknown } });
     expect(meters.get('N5')).toBeUndefined();
+  });
+
+  it('never answers with a password, secret or key, and the store holds them sealed only', () => {
+    const keys = { blockKey: 'A0A1A2A3A4A5A6A7A8A9AAABACADAEAF', authKey: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF' };
+    const secrets = ['Lls-S3cret-pw', 'Hls-S3cret-xyz', keys.blockKey, keys.authKey];
+    send('meter-add', { meter: { serial: 'P1', line: 'ip', address: '10.0.0.7:4059', client: 17, auth: 'low', password: 'Lls-S3cret-pw' } });
+    send('meter-add', { meter: { serial: 'P2', line: 'ip', address: '10.0.0.8:4059', client: 1, auth: 'high-sha256', secret: 'Hls-S3cret-xyz', systemTitle: '4443553030303031' } });
+    send('meter-add', { meter: { serial: 'P3', line: 'ip', address: '10.0.0.9:4059', client: 1, auth: 'high-gmac', systemTitle: '4443553030303031', keys } });
+    send('meter-update', { serial: 'P1', changes: { address: '10.0.0.17:4059' } });
+    send('meter-update', { serial: 'P3', changes: { address: 'ten' } });
+    send('meters', {});
+    expect(answers.map((a) => a.doc.type)).toEqual(['ok', 'ok', 'ok', 'ok', 'error', 'ok']);
+    const said = JSON.stringify(answers);
+    for (const s of secrets) expect(said).not.toContain(s);
+    expect(meters.get('P1')?.access.password).toBe('Lls-S3cret-pw'); // the daemon still has it for its sessions
+    const stored = JSON.stringify(db.prepare('SELECT access FROM meters').all());
+    for (const s of secrets) expect(stored).not.toContain(s);
   });
 
   const BAD: [string, string, unknown, number, RegExp][] = [

@@ -16,6 +16,7 @@ import type { InvocationCounterStore } from '../../../protocol/security/counters
 import { openStore, type Db } from '../../../storage/db';
 import { JobStore } from '../../../storage/jobs';
 import { MeterRepository } from '../../../storage/meters';
+import { testSecretBox } from '../../helpers/store';
 import type { ReadingsStore } from '../../../storage/readings';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
@@ -34,7 +35,7 @@ describe('Scheduler (persisted jobs)', () => {
 
   function scheduler(execute: Execute, path = join(dir, 'dcu.sqlite')): { s: Scheduler; jobs: JobStore } {
     db = openStore(path);
-    const meters = new MeterRepository(db);
+    const meters = new MeterRepository(db, testSecretBox());
     meters.applySeed([meter('A1'), meter('A2'), meter('B1', 'plc1')], clock.now());
     const lines = new Map(['plc0', 'plc1'].map((n) => [n, { name: n, arbiter: new LineArbiter(n, 1) } as unknown as LineRuntime]));
     const jobs = new JobStore(db);

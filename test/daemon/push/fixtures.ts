@@ -10,6 +10,7 @@ import type { Logger } from '../../../protocol/common/log';
 import { openStore, type Db } from '../../../storage/db';
 import { EventLog } from '../../../storage/events';
 import { MeterRepository } from '../../../storage/meters';
+import { testSecretBox } from '../../helpers/store';
 import { SIM_KEYS } from '../../../sim/types';
 
 export const START = Date.UTC(2026, 10, 20, 12);
@@ -71,7 +72,7 @@ export function pushRig(meters: readonly MeterConfig[] = METERS): PushRig {
   const dir = mkdtempSync(join(tmpdir(), 'dcu-push-'));
   const db = openStore(join(dir, 'dcu.sqlite'));
   const clock = new FakeClock(START);
-  const repo = new MeterRepository(db);
+  const repo = new MeterRepository(db, testSecretBox());
   repo.applySeed(meters, clock.now());
   const events = new EventLog(db);
   const registry = new Registry(db, repo, events, clock, { unreachableAfterMs: 72 * 3_600_000 });

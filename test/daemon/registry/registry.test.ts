@@ -6,6 +6,7 @@ import { FakeClock } from '../../../protocol/common/clock';
 import { openStore, type Db } from '../../../storage/db';
 import { EventLog } from '../../../storage/events';
 import { MeterRepository } from '../../../storage/meters';
+import { testSecretBox } from '../../helpers/store';
 
 describe('Registry', () => {
   let dir: string;
@@ -21,7 +22,7 @@ describe('Registry', () => {
 
   it('writes nothing for a tick that changes nothing, and raises unreachable once the silence is long enough', () => {
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
-    const meters = new MeterRepository(db);
+    const meters = new MeterRepository(db, testSecretBox());
     meters.applySeed([{ serial: 'A', line: 'plc0', address: '1/16', client: 16, auth: 'none', gbt: true, deviationSign: 'blue-book' }], clock.now());
     const registry = new Registry(db, meters, new EventLog(db), clock, { unreachableAfterMs: 3_600_000 });
     const changes = (): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
