@@ -72,6 +72,11 @@ export interface SoakReport {
   readonly duplicatesById: number;
   readonly idsReused: number;
   readonly reuse: readonly string[];
+  /**
+   * Most id namespaces (the envelope id without its trailing `/<seq>`) one stream came
+   * under: more than 1 when the daemon started a new store incarnation (a rebuilt store).
+   */
+  readonly incarnations: number;
   readonly integrity: string;
   readonly ok: boolean;
 }
@@ -383,6 +388,7 @@ function figures(a: { hes: Hes; store: string; kills: number; outages: number; m
       duplicatesById: hes.duplicates,
       idsReused: hes.reuse.length,
       reuse: hes.reuse.slice(0, 20),
+      incarnations: Math.max(1, ...[...hes.namespaces.values()].map((n) => n.size)),
       integrity: integrityText,
       ok: gaps === 0 && valuesLost === 0 && hes.reuse.length === 0 && integrityText === 'ok' && valuesStored > 0,
     };
@@ -397,7 +403,7 @@ export function formatSoak(r: SoakReport): string[] {
     `  streams contiguous: ${r.gaps === 0 ? 'yes' : 'NO'} (${r.gaps} gaps): ${r.streams.map((s) => `${s.stream} 1..${s.last}${s.pending > 0 ? ` (${s.pending} still in the outbox)` : ''}`).join(', ')}`,
     `  values stored: ${r.valuesStored} (${r.rowsStored} profile rows); delivered: ${r.valuesDelivered}; stored and never delivered: ${r.valuesLost} lost`,
     `  messages at the HES: ${r.messages}; duplicates by id: ${r.duplicatesById} (re-sent after a kill or an outage, same items)`,
-    `  ids reused: ${r.idsReused}${r.reuse.length > 0 ? ` — ${r.reuse.join('; ')}` : ''}`,
+    `  ids reused: ${r.idsReused}${r.reuse.length > 0 ? ` — ${r.reuse.join('; ')}` : ''}${r.incarnations > 1 ? ` (ids came under ${r.incarnations} namespaces: a new store incarnation)` : ''}`,
     `  integrity_check: ${r.integrity}`,
     r.ok ? '  OK: 0 gaps, 0 lost, 0 ids reused' : '  FAILED',
   ];

@@ -3,7 +3,7 @@
  * small simulated fleet (real dcud, dcu-sim and mosquitto processes, dist/ built) reports 0
  * gaps, 0 lost values, 0 reused ids and an intact store; and it does see reused ids when the
  * store is removed under the daemon between two kills, after the HES got messages from it
- * (the seqs start again).
+ * (the seqs start again), or the new incarnation in the ids once the daemon marks one.
  */
 import { formatSoak, runSoak } from '../../../bench/soak/soak';
 
@@ -19,10 +19,14 @@ describe('npm run soak (core, 2 kills)', () => {
     expect(text).toContain('ids reused: 0');
   });
 
-  it('sees ids reused when the store is rebuilt under the daemon between two kills (after the HES had messages from it)', async () => {
+  it('sees ids reused (or a new store incarnation) when the store is rebuilt under the daemon between two kills', async () => {
     const r = await runSoak({ kills: 3, meters: 2, backfillHours: 1, outageEvery: 0, seed: 2, removeStoreAfterKill: 2 });
-    expect(r.idsReused).toBeGreaterThan(0);
-    expect(r.ok).toBe(false);
-    expect(formatSoak(r).join('\n')).toContain('FAILED');
+    // Today the new store gives the same ids again (reused); a daemon that marks a rebuilt
+    // store with a new incarnation in its ids shows up as a second namespace instead.
+    expect(r.idsReused > 0 || r.incarnations > 1).toBe(true);
+    if (r.idsReused > 0) {
+      expect(r.ok).toBe(false);
+      expect(formatSoak(r).join('\n')).toContain('FAILED');
+    }
   });
 });
