@@ -9,7 +9,9 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { toHex } from '../../protocol/common/hex';
 import { buildCorpus, type Corpus } from './corpus';
+import type { JsonMutationOptions } from './json';
 import { inputRng, type Rng } from './rng';
+import { disposeDaemonTargets } from './targets-daemon';
 import { SYNC_TARGETS, clientScenario, runClient, type SyncTarget } from './targets';
 
 export interface FuzzOptions {
@@ -23,13 +25,15 @@ export interface FuzzOptions {
   readonly only?: readonly string[];
   /** Extra valid inputs per target (the jest run adds the trace vectors). */
   readonly extraSeeds?: Readonly<Record<string, readonly Uint8Array[]>>;
-  /** Per input (default 100 ms; client runs: 20 × this, they are whole associations). */
+  /** Per input (default 100 ms; client runs: 20 × this, they are whole associations; HES and API: 5 ×). */
   readonly timeLimitMs?: number;
   /** Default 64 MiB. */
   readonly heapLimitBytes?: number;
   /** Progress line every so many inputs (0: none). */
   readonly reportEvery?: number;
   readonly log?: (line: string) => void;
+  /** Deeply nested JSON for the HES and API targets (default true; see json.ts). */
+  readonly deepJson?: boolean;
 }
 
 export interface FuzzFailure {
@@ -50,6 +54,8 @@ export interface FuzzReport {
   readonly heapGrowthBytes: number;
   readonly gc: boolean;
   readonly durationMs: number;
+  /** Options the run had that a reproducer must repeat. */
+  readonly flags?: string;
 }
 
 /** Every CLIENT_EVERY-th input is a whole client association. */
@@ -76,14 +82,33 @@ function heapUsed(gc: (() => void) | undefined): number {
 
 export type Plan = { kind: 'sync'; target: SyncTarget } | { kind: 'client' };
 
+const schedules = new WeakMap<readonly SyncTarget[], readonly SyncTarget[]>();
+
+/** Round-robin slots: each target `weight` times (default 4), interleaved. */
+function schedule(targets: readonly SyncTarget[]): readonly SyncTarget[] {
+  let s = schedules.get(targets);
+  if (s === undefined) {
+    const slots: SyncTarget[] = [];
+    const most = Math.max(0, ...targets.map((t) => t.weight ?? DEFAULT_WEIGHT));
+    for (let round = 0; round < most; round++) for (const t of targets) if (round < (t.weight ?? DEFAULT_WEIGHT)) slots.push(t);
+    s = slots;
+    schedules.set(targets, s);
+  }
+  return s;
+}
+
+const DEFAULT_WEIGHT = 4;
+
 export function planFor(index: number, targets: readonly SyncTarget[], withClient: boolean): Plan {
-  if (withClient && (index % CLIENT_EVERY === CLIENT_EVERY - 1 || targets.length === 0)) return { kind: 'client' };
-  const t = targets[index % Math.max(1, targets.length)];
+  const slots = schedule(targets);
+  if (withClient && (index % CLIENT_EVERY === CLIENT_EVERY - 1 || slots.length === 0)) return { kind: 'client' };
+  const t = slots[index % Math.max(1, slots.length)];
   return t === undefined ? { kind: 'client' } : { kind: 'sync', target: t };
 }
 
 /** The bytes of input `index` for a synchronous target (pure function of seed and index). */
-export function inputFor(target: SyncTarget, corpus: Corpus, extra: readonly Uint8Array[], rng: Rng): Uint8Array {
+export function inputFor(target: SyncTarget, corpus: Corpus, extra: readonly Uint8Array[], rng: Rng, o: JsonMutationOptions = {}): Uint8Array {
+  if (target.input !== undefined) return target.input(rng, o);
   const seeds = [...target.seeds(corpus), ...extra];
   if (seeds.length === 0 || rng.chance(0.08)) return rng.bytes(rng.int(rng.chance(0.5) ? 64 : 1024));
   const base = rng.pick(seeds);
@@ -145,20 +170,22 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       }
     } else {
       const target = plan.target;
-      const input = inputFor(target, corpus, o.extraSeeds?.[target.name] ?? [], inputRng(o.seed, index));
-      const once = (): number => {
+      const json = { deepJson: o.deepJson !== false };
+      const input = inputFor(target, corpus, o.extraSeeds?.[target.name] ?? [], inputRng(o.seed, index), json);
+      const once = async (): Promise<number> => {
         const rng = inputRng(o.seed, index);
-        inputFor(target, corpus, o.extraSeeds?.[target.name] ?? [], rng); // same draws, then the run's own
+        inputFor(target, corpus, o.extraSeeds?.[target.name] ?? [], rng, json); // same draws, then the run's own
         const t0 = performance.now();
-        target.run(input, rng);
+        await target.run(input, rng);
         return performance.now() - t0;
       };
       try {
-        let ms = once();
+        let ms = await once();
+        const limit = limitMs * (target.timeFactor ?? 1);
         // A GC pause or a loaded machine is not the input's fault: slow only if slow every time.
-        if (ms > limitMs) ms = Math.min(ms, once(), once());
+        if (ms > limit) ms = Math.min(ms, await once(), await once());
         if (ms > slowest.ms) slowest = { target: name, index, ms };
-        if (ms > limitMs) failures.push({ target: name, index, reason: 'slow', message: `took ${ms.toFixed(1)} ms (limit ${limitMs} ms)`, input: toHex(input) });
+        if (ms > limit) failures.push({ target: name, index, reason: 'slow', message: `took ${ms.toFixed(1)} ms (limit ${limit} ms)`, input: toHex(input) });
       } catch (e) {
         failures.push({ target: name, index, reason: 'exception', message: message(e), input: toHex(input) });
       }
@@ -170,8 +197,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
   }
   if (end > first) checkHeap(end - 1);
+  await disposeDaemonTargets();
   return {
     seed: o.seed,
+    ...(o.deepJson === false ? { flags: '--deep-json off' } : {}),
     inputs: Math.max(0, end - first),
     perTarget,
     failures,
@@ -194,18 +223,18 @@ export function formatReport(r: FuzzReport): string[] {
   ];
   for (const f of r.failures) {
     lines.push(`  - ${f.reason} in ${f.target} at index ${f.index}: ${f.message}`);
-    if (f.index >= 0 && f.target !== '*') lines.push(`    reproduce: npm run fuzz -- --seed ${r.seed} --index ${f.index}`);
-    if (f.input !== '') lines.push(`    input: ${f.input}`);
+    if (f.index >= 0 && f.target !== '*') lines.push(`    reproduce: npm run fuzz -- --seed ${r.seed} --index ${f.index}${r.flags === undefined ? '' : ` ${r.flags}`}`);
+    if (f.input !== '') lines.push(`    input: ${f.input.length > 600 ? `${f.input.slice(0, 600)}… (${f.input.length} characters; --index replays it whole)` : f.input}`);
   }
   return lines;
 }
 
 /** What input `index` is, for a reproducer when its run could not report itself (crash, hang). */
-export function describeInput(seed: number, index: number, only?: readonly string[]): { target: string; input: string } {
+export function describeInput(seed: number, index: number, only?: readonly string[], deepJson = true): { target: string; input: string } {
   const targets = SYNC_TARGETS.filter((t) => only === undefined || only.includes(t.name));
   const plan = planFor(index, targets, only === undefined || only.includes('client'));
   if (plan.kind === 'client') return { target: 'client', input: JSON.stringify(clientScenario(inputRng(seed, index))) };
-  return { target: plan.target.name, input: toHex(inputFor(plan.target, buildCorpus(), [], inputRng(seed, index))) };
+  return { target: plan.target.name, input: toHex(inputFor(plan.target, buildCorpus(), [], inputRng(seed, index), { deepJson })) };
 }
 
 /** Inputs per target in [from, to) (what a run that died before reporting did). */
@@ -229,8 +258,10 @@ export function mergeReports(seed: number, reports: readonly FuzzReport[], extra
     for (const [k, v] of Object.entries(r.perTarget)) perTarget[k] = (perTarget[k] ?? 0) + v;
     if (r.slowest.ms > slowest.ms) slowest = r.slowest;
   }
+  const flags = reports.find((r) => r.flags !== undefined)?.flags;
   return {
     seed,
+    ...(flags === undefined ? {} : { flags }),
     inputs: reports.reduce((n, r) => n + r.inputs, 0),
     perTarget,
     failures: [...reports.flatMap((r) => r.failures), ...extra].sort((a, b) => a.index - b.index),

@@ -1,7 +1,9 @@
 /**
- * `npm run fuzz [-- --n 1000000 --seed 42 --index 123 --only axdr,client]` (or FUZZ_N /
- * FUZZ_SEED): seeded fuzzing of every decoder, the meter side and the client against a hostile
- * meter. Prints a summary and a reproducer per failure; exit code 1 on any failure.
+ * `npm run fuzz [-- --n 1000000 --seed 42 --index 123 --only axdr,hes,api --deep-json off]` (or
+ * FUZZ_N / FUZZ_SEED): seeded fuzzing of every decoder, the meter side (HDLC and wrapper
+ * stations, parameter negotiation, InitiateRequest, GBT), the client against a hostile meter,
+ * HES command payloads and API bodies. Prints a summary and a reproducer per failure; exit
+ * code 1 on any failure. `--deep-json off` leaves out the deeply nested JSON inputs.
  *
  * The inputs run in a worker thread with a bounded heap; an input that kills the worker (out
  * of memory) or stops it making progress (endless loop) is reported as a failure with its
@@ -77,18 +79,19 @@ async function main(): Promise<void> {
   const from = index === undefined ? 0 : int(index, 0, '--index');
   const n = index === undefined ? int(arg('n') ?? process.env.FUZZ_N, 100_000, '--n / FUZZ_N') : from + 1;
   const only = arg('only')?.split(',').filter((s) => s !== '');
+  const deepJson = arg('deep-json') !== 'off';
   console.log(`fuzz: seed ${seed}${index === undefined ? `, ${n} inputs` : `, input ${index} only`} (replay with --seed ${seed})`);
   const started = performance.now();
   const reports: FuzzReport[] = [];
   const died: FuzzFailure[] = [];
   for (let next = from; next < n; ) {
-    const outcome = await runWorker({ seed, from: next, n, ...(only === undefined ? {} : { only }) });
+    const outcome = await runWorker({ seed, from: next, n, deepJson, ...(only === undefined ? {} : { only }) });
     if (outcome.kind === 'report') {
       reports.push(outcome.report);
       break;
     }
     // Inputs before the one that killed the worker passed; that one failed.
-    const what = describeInput(seed, outcome.index, only);
+    const what = describeInput(seed, outcome.index, only, deepJson);
     reports.push({ ...mergeReports(seed, [], []), inputs: outcome.index + 1 - next, perTarget: countTargets(next, outcome.index + 1, only) });
     died.push({ target: what.target, index: outcome.index, reason: outcome.stuck ? 'hung' : 'crash', message: outcome.why, input: what.input });
     console.log(`  input ${outcome.index} (${what.target}) killed the worker: ${outcome.why}; going on`);

@@ -23,14 +23,28 @@ import { CIPHER_KEYS, type Corpus } from './corpus';
 import { settleOnClock } from './drive';
 import { HOSTILE_BEHAVIOURS, HostileMeter } from './hostile-meter';
 import { createFuzzServer, FUZZ_CAPTURE_OBJECTS, FUZZ_OBIS } from './model';
+import type { JsonMutationOptions } from './json';
 import type { Rng } from './rng';
+import { API_SEED_INPUTS, apiInput, HES_SEED_INPUTS, hesInput, runApi, runHes } from './targets-daemon';
+import { SESSION_TARGETS } from './targets-session';
 
 export interface SyncTarget {
   readonly name: string;
   /** Valid inputs of this target, to mutate. */
   seeds(corpus: Corpus): readonly Uint8Array[];
-  /** Feeds one input; may throw DcuError, nothing else. */
-  run(input: Uint8Array, rng: Rng): void;
+  /** Feeds one input; may throw DcuError, nothing else (the daemon's doors answer asynchronously). */
+  run(input: Uint8Array, rng: Rng): void | Promise<void>;
+  /** Share of the inputs, relative to the decoders' 4 (the costly targets take less). */
+  readonly weight?: number;
+  /** Its time limit in units of the per-input limit (default 1; a whole API request through fastify and SQLite: 5). */
+  readonly timeFactor?: number;
+  /** Makes the input itself (the JSON targets) instead of mutating one of the seeds. */
+  input?(rng: Rng, o: JsonMutationOptions): Uint8Array;
+}
+
+function once<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
 }
 
 /** Tolerates DcuError (the expected outcome of bad input), lets anything else through. */
@@ -138,6 +152,12 @@ export const SYNC_TARGETS: readonly SyncTarget[] = [
       station.close();
     },
   },
+  ...SESSION_TARGETS.map((t) => {
+    const seeds = once(t.seeds);
+    return { name: t.name, seeds: () => seeds(), run: t.run, weight: 1 };
+  }),
+  { name: 'hes', seeds: once(HES_SEED_INPUTS), run: (input) => runHes(input), input: hesInput, weight: 1, timeFactor: 5 },
+  { name: 'api', seeds: once(API_SEED_INPUTS), run: (input, rng) => runApi(input, rng), input: apiInput, weight: 1, timeFactor: 5 },
 ];
 
 /** The client scenario of one input, for the reproducer. */

@@ -11,6 +11,7 @@ export interface WorkerTask {
   readonly from: number;
   readonly n: number;
   readonly only?: readonly string[];
+  readonly deepJson?: boolean;
   /** Int32Array[1]: index of the input in progress. */
   readonly progress: SharedArrayBuffer;
 }
@@ -23,6 +24,7 @@ runFuzz({
   seed: task.seed,
   from: task.from,
   ...(task.only === undefined ? {} : { only: task.only }),
+  ...(task.deepJson === undefined ? {} : { deepJson: task.deepJson }),
   onInput: (index) => Atomics.store(current, 0, index),
   reportEvery: 100_000,
   log: (line) => console.log(line),

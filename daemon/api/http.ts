@@ -84,6 +84,13 @@ export function buildApp(ctx: ApiContext, opts: { unix: boolean; https?: { key: 
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    // The router's own refusals (a URL that does not decode, a path parameter over 100
+    // characters) come before any hook: without this they were fastify's untyped JSON.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const e = new DcuError(ErrorCode.Usage, `${err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is over 100 characters' : 'the URL does not decode'} (${req.url.slice(0, 80)}${req.url.length > 80 ? '…' : ''}); GET /api/v1 lists the endpoints`, { context: { status: err.statusCode ?? 400 } });
+      req.failure = e;
+      void reply.code(statusFor(e)).send(errorBody(e));
+    },
     ...(opts.https === undefined ? {} : { https: opts.https }),
   }) as unknown as FastifyInstance;
   const log = ctx.deps.logger;

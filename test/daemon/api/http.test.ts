@@ -147,6 +147,18 @@ describe('local API', () => {
     });
   });
 
+  it("the router's own refusals are typed too: a path parameter over 100 characters (414), a URL that does not decode (400)", async () => {
+    for (const target of [https, unix]) {
+      const long = await call(target, 'GET', `/api/v1/meters/${'A'.repeat(5000)}`, { token: tokens.viewer });
+      expect(long.status).toBe(414);
+      expect(long.json().error).toMatchObject({ code: 800, name: 'usage' });
+      expect(long.json().error.message).toContain('over 100 characters');
+      const bad = await call(target, 'GET', '/api/v1/meters/%zz', { token: tokens.viewer });
+      expect(bad.status).toBe(400);
+      expect(bad.json().error).toMatchObject({ code: 800, name: 'usage' });
+    }
+  });
+
   it('answers /live on the socket without a token, and the socket is 0660', async () => {
     const live = await call(unix, 'GET', '/live');
     expect(live.status).toBe(200);
