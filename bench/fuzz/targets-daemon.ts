@@ -8,6 +8,7 @@
  * that is not JSON-serialisable, an API status ≥ 500 or a 4xx without the typed error body,
  * or anything thrown out of the handler.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import { openStore, type Db } from '../../storage/db';
 import { FirmwareStore } from '../../storage/firmware';
 import { JobStore } from '../../storage/jobs';
 import { MeterRepository } from '../../storage/meters';
+import { SecretBox } from '../../storage/secret-box';
 import type { ReadingsStore } from '../../storage/readings';
 import { AuditLog, UserStore } from '../../storage/users';
 import { hostileJson, type JsonMutationOptions } from './json';
@@ -72,7 +74,7 @@ function setup(): Fixture {
   const config = fuzzConfig(dir);
   const clock = new FakeClock(T0);
   const db = openStore(join(dir, 'dcu.sqlite'));
-  const meters = new MeterRepository(db);
+  const meters = new MeterRepository(db, new SecretBox(randomBytes(32)));
   meters.applySeed(config.meters, T0);
   const lines = new Map(config.lines.map((l) => [l.name, { name: l.name, arbiter: new LineArbiter(l.name, 1) } as unknown as LineRuntime]));
   const shared = {

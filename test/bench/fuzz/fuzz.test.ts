@@ -4,11 +4,9 @@
  * server), the client against a hostile meter, HES command payloads and API bodies (any answer
  * that is not a typed error is a failure), with the trace vectors' APDUs as extra valid inputs
  * when the vectors are there. A failure prints its reproducer.
- *
- * Deeply nested JSON (thousands of levels) is left out here (deepJson: false) until the JSON
- * depth limit of HES payloads and API bodies is in: today it ends in 'Maximum call stack size
- * exceeded' (an untyped Internal error), which `npm run fuzz` reports. Once the limit is in,
- * drop the option: the run then holds the doors to typed errors for deep JSON too.
+ * Deeply nested JSON (thousands of levels) is in the mix: HES payloads and API bodies refuse it
+ * with a typed usage error stating the depth limit (it used to end in 'Maximum call stack size
+ * exceeded', an untyped Internal error).
  */
 import { existsSync } from 'node:fs';
 import { formatReport, runFuzz } from '../../../bench/fuzz/core';
@@ -28,7 +26,7 @@ function vectorSeeds(): Record<string, Uint8Array[]> {
 
 describe('fuzz (CI share of npm run fuzz)', () => {
   it(`survives ${N} hostile inputs: only DcuError and typed answers, no input over 100 ms, heap growth under 64 MiB`, async () => {
-    const report = await runFuzz({ n: N, seed: SEED, extraSeeds: vectorSeeds(), deepJson: false });
+    const report = await runFuzz({ n: N, seed: SEED, extraSeeds: vectorSeeds() });
     const lines = formatReport(report);
     if (report.failures.length > 0) console.error(lines.join('\n'));
     expect(report.failures.map((f) => `${f.reason} in ${f.target} at index ${f.index}: ${f.message.split('\n')[0] ?? ''}`)).toEqual([]);
