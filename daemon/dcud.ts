@@ -98,6 +98,7 @@ function logSecrets(logger: Logger, s: OpenedSecrets): void {
     );
   } else logger.info(at, 'meter passwords and keys are sealed in the store');
   if (s.sealed > 0) logger.info({ meters: s.sealed, kek: s.box.id }, 'secrets stored in clear by an older dcu are sealed now');
+  if (s.deferred !== undefined) logger.error({ kek: s.box.id, err: s.deferred }, 'secrets stored in clear by an older dcu could not be sealed now (no room); the next start with room seals them');
 }
 
 export function startDaemon(config: Config, deps: DaemonDeps): Daemon {

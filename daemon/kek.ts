@@ -131,6 +131,8 @@ export interface OpenedSecrets {
   readonly created: boolean;
   /** Meters whose secrets were in clear and are sealed now. */
   readonly sealed: number;
+  /** Secrets in clear could not be sealed now (the store or its filesystem is full): the next start with room seals them. */
+  readonly deferred?: string;
 }
 
 /**
@@ -163,6 +165,11 @@ export function openSecrets(db: Db, config: Pick<Config, 'stateDir' | 'secrets'>
   try {
     sealed = new MeterRepository(db, box).sealAtRest(now).sealed;
   } catch (e) {
+    if (isDcuError(e) && e.code === ErrorCode.StorageFull) {
+      // a full disk must not keep dcud from starting degraded (status, API, drain)
+      if (source.kind === 'generated') dropPending(source.path);
+      return { box, source, created, sealed: 0, deferred: e.message };
+    }
     const adopted = source.kind === 'generated' ? adoptPending(db, source.path, e, now) : undefined;
     if (adopted === undefined) throw e;
     ({ box, sealed } = adopted);

@@ -186,30 +186,31 @@ export class MeterRepository {
    */
   sealAtRest(now: number): { sealed: number } {
     const box = this.requireBox('sealing');
-    return this.overwritingOld(() => write(this.db, 'the sealed secrets of the meters', () => {
-      let sealed = 0;
-      const others = new Map<string, string[]>();
-      for (const r of this.all.all()) {
-        const stored = JSON.parse(r.access) as Record<string, unknown>;
-        if (typeof stored.sealed === 'string') {
-          const id = sealedKekId(stored.sealed) ?? '?';
-          if (id !== box.id) others.set(id, [...(others.get(id) ?? []), r.serial]);
-          continue;
-        }
-        if (!hasPlainSecrets(stored)) continue;
-        this.updateWhere.run(r.line, r.address, storedAccess(r.serial, stored as MeterAccess, box), now, r.serial);
-        sealed++;
-      }
-      if (others.size > 0) {
-        const which = [...others].map(([id, serials]) => `${serials.length} meter(s) with KEK ${id} (${serials.slice(0, 3).join(', ')}${serials.length > 3 ? ', …' : ''})`).join('; ');
-        throw new DcuError(
-          ErrorCode.SealedSecrets,
-          `the meters' secrets in the store are sealed with another key-encryption key than this one (${box.id}): ${which}; give dcud the KEK they were sealed with (README, "Secrets at rest"), or re-register those meters`,
-          { context: { kek: box.id, sealedWith: [...others.keys()].join(',') } },
-        );
-      }
-      return { sealed };
-    }));
+    // read first: a store with nothing to seal is not written at all (a full disk, an unchanged start)
+    const clear: Row[] = [];
+    const others = new Map<string, string[]>();
+    for (const r of this.all.all()) {
+      const stored = JSON.parse(r.access) as Record<string, unknown>;
+      if (typeof stored.sealed === 'string') {
+        const id = sealedKekId(stored.sealed) ?? '?';
+        if (id !== box.id) others.set(id, [...(others.get(id) ?? []), r.serial]);
+      } else if (hasPlainSecrets(stored)) clear.push(r);
+    }
+    if (others.size > 0) {
+      const which = [...others].map(([id, serials]) => `${serials.length} meter(s) with KEK ${id} (${serials.slice(0, 3).join(', ')}${serials.length > 3 ? ', …' : ''})`).join('; ');
+      throw new DcuError(
+        ErrorCode.SealedSecrets,
+        `the meters' secrets in the store are sealed with another key-encryption key than this one (${box.id}): ${which}; give dcud the KEK they were sealed with (README, "Secrets at rest"), or re-register those meters`,
+        { context: { kek: box.id, sealedWith: [...others.keys()].join(',') } },
+      );
+    }
+    if (clear.length === 0) return { sealed: 0 };
+    return this.overwritingOld(() =>
+      write(this.db, 'the sealed secrets of the meters', () => {
+        for (const r of clear) this.updateWhere.run(r.line, r.address, storedAccess(r.serial, JSON.parse(r.access) as MeterAccess, box), now, r.serial);
+        return { sealed: clear.length };
+      }),
+    );
   }
 
   /** Seals every meter's secrets again with `next` in one transaction (`dcu keys rotate-kek`); the number of meters re-sealed. */

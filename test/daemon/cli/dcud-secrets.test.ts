@@ -57,8 +57,8 @@ describe('dcud keeps meter secrets sealed and its state directory private', () =
       meters: [
         ...tcpMeterEntries(fleet.endpoints),
         `  - { serial: L2, line: ip, address: "127.0.0.1:9", client: 17, auth: low, password: "${PASSWORD}" }`,
-        `  - { serial: S3, line: ip, address: "127.0.0.1:9", client: 1, auth: high-sha256, secret: "${SECRET}", systemTitle: "4443553030303031" }`,
-        `  - { serial: G4, line: ip, address: "127.0.0.1:9", client: 1, auth: high-gmac, systemTitle: "4443553030303031", keys: { blockKey: ${KEYS.blockKey}, authKey: ${KEYS.authKey} } }`,
+        `  - { serial: S3, line: ip, address: "127.0.0.1:10", client: 1, auth: high-sha256, secret: "${SECRET}", systemTitle: "4443553030303031" }`,
+        `  - { serial: G4, line: ip, address: "127.0.0.1:11", client: 1, auth: high-gmac, systemTitle: "4443553030303031", keys: { blockKey: ${KEYS.blockKey}, authKey: ${KEYS.authKey} } }`,
       ],
     });
   }, 60_000);
@@ -79,7 +79,7 @@ describe('dcud keeps meter secrets sealed and its state directory private', () =
 
   it('the API and the CLI on the box never show a password, secret or key', async () => {
     const token = (await runCli('dcu', ['users', 'add', 'ops', '--role', 'operator', '--state', state])).stdout.trim();
-    const added = await call({ port }, 'POST', '/api/v1/meters', { token, body: { meter: { serial: 'N5', line: 'ip', address: '127.0.0.1:9', client: 17, auth: 'low', password: PASSWORD } } });
+    const added = await call({ port }, 'POST', '/api/v1/meters', { token, body: { meter: { serial: 'N5', line: 'ip', address: '127.0.0.1:12', client: 17, auth: 'low', password: PASSWORD } } });
     expect(added.status).toBe(201);
     const answers = [await call({ port }, 'GET', '/api/v1/meters', { token }), ...(await Promise.all(['L2', 'S3', 'G4', 'N5'].map((s) => call({ port }, 'GET', `/api/v1/meters/${s}`, { token }))))];
     for (const a of answers) expect(a.status).toBe(200);
@@ -117,7 +117,7 @@ describe('dcud keeps meter secrets sealed and its state directory private', () =
     dcud = undefined;
     const old = join(dir, 'old');
     const db = openStore(join(old, 'dcu.sqlite'));
-    db.prepare("INSERT INTO meters (serial, line, address, access, source, created_at, updated_at) VALUES ('OLD', 'ip', '127.0.0.1:9', ?, 'hes', 1, 1)").run(JSON.stringify({ client: 17, auth: 'low', password: PASSWORD, gbt: true, deviationSign: 'blue-book' }));
+    db.prepare("INSERT INTO meters (serial, line, address, access, source, created_at, updated_at) VALUES ('OLD', 'ip', '127.0.0.1:13', ?, 'hes', 1, 1)").run(JSON.stringify({ client: 17, auth: 'low', password: PASSWORD, gbt: true, deviationSign: 'blue-book' }));
     db.close();
     chmodSync(join(old, 'dcu.sqlite'), 0o644);
     expect(secretsIn(old)).toEqual(['dcu.sqlite: Lls-S3cret-pw']);
