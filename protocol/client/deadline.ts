@@ -101,6 +101,11 @@ export class Deadline {
   }
 }
 
+/** A deadline of `ms`, whatever progress there is (configured deadlines, the release). */
+export function fixedPlan(ms: number): DeadlinePlan {
+  return { baseMs: ms, perBlockMs: 0, msPerByte: 0, linkCreditMs: 0, ceilingMs: ms, fixed: true };
+}
+
 /**
  * What a request (or a connect attempt) may take: limits.requestDeadlineMs /
  * associationDeadlineMs when configured, else two exchanges' time (three to associate) plus
@@ -110,7 +115,7 @@ export class Deadline {
 export function planDeadline(kind: 'request' | 'association', options: Pick<ClientOptions, 'limits' | 'maxPduSize' | 'responseTimeoutMs'>, transport: ByteTransport, exchangeMs: number): DeadlinePlan {
   const limits = options.limits;
   const fixed = kind === 'request' ? limits?.requestDeadlineMs : limits?.associationDeadlineMs;
-  if (fixed !== undefined) return { baseMs: fixed, perBlockMs: 0, msPerByte: 0, linkCreditMs: 0, ceilingMs: fixed, fixed: true };
+  if (fixed !== undefined) return fixedPlan(fixed);
   const perByte = msPerByte(linkBaud(transport, limits?.baud));
   const linkCreditMs = 2 * maxApduSize(options) * perByte;
   const baseMs = (kind === 'request' ? 2 : 3) * exchangeMs;
