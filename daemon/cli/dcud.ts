@@ -10,10 +10,12 @@
  * RELOADING=1 … READY=1 for systemd.
  */
 import { Command, CommanderError } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../config/load';
 import { systemClock } from '../../protocol/common/clock';
 import { isDcuError } from '../../protocol/common/errors';
+import { ensureDirectory, ensureWritableFile } from '../../storage/ensure-dir';
 import { startDaemon } from '../dcud';
 import { createLogger } from '../log';
 import { Notifier } from '../notify';
@@ -49,7 +51,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const { config } = loaded;
   let daemon;
   try {
-    mkdirSync(config.stateDir, { recursive: true });
+    // A stateDir that is a file, or files in it another user owns: named with the owner to run
+    // as, exit 7, before SQLite says "unable to open database file".
+    ensureDirectory(config.stateDir);
+    for (const f of readdirSync(config.stateDir)) ensureWritableFile(join(config.stateDir, f), 'the state file');
     daemon = startDaemon(config, { clock: systemClock, logger });
   } catch (e) {
     process.stderr.write(`dcud: ${e instanceof Error ? e.message : String(e)}\n`);
