@@ -2,6 +2,7 @@
  * Firmware commands, one code path for every transport (HES over MQTT, the local socket,
  * later the HTTP API): each takes the validated body and returns the answer document.
  */
+import { fileProblem } from '../../config/file-text';
 import { Type } from '@sinclair/typebox';
 import { readFileSync } from 'node:fs';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
@@ -59,7 +60,7 @@ export function runFirmwareCommand(fw: Firmware, cmd: FirmwareCommand, body: Rec
       try {
         bytes = readFileSync(body.file);
       } catch (e) {
-        throw new DcuError(ErrorCode.Usage, `cannot read ${body.file}: ${(e as Error).message}; the daemon reads the file itself, so it must be readable by dcud`);
+        throw new DcuError(ErrorCode.Usage, `the image ${body.file} ${fileProblem(e)}; the daemon reads the file itself, so it must be readable by dcud`, { cause: e });
       }
       return { type: 'ok', image: fw.images.upload(body.manifest, bytes) };
     }
