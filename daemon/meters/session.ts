@@ -83,7 +83,9 @@ export async function withMeterSession<T>(
     return { ok: true, value: await body(client, identity) };
   } catch (e) {
     const f = failure(e);
-    deps.registry.observe(m.serial, f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'failed', reason: f.reason });
+    // A cancelled read says nothing about the meter: its last error stays.
+    if (f.link) deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
+    else if (f.code !== ErrorCode.JobCancelled) deps.registry.observe(m.serial, { kind: 'failed', reason: f.reason });
     log.warn({ err: f.reason }, 'meter session failed');
     return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
   } finally {
