@@ -95,7 +95,7 @@ export class Deadline {
     const ms = this.end - this.start;
     return new DcuError(
       ErrorCode.DeadlineExceeded,
-      `${this.what} did not complete within its deadline of ${ms} ms (${this.blocks} blocks of progress): the meter talks without getting anywhere, or the link is slower than assumed (set limits.requestDeadlineMs / associationDeadlineMs or limits.baud)`,
+      `${this.what} did not complete within its deadline of ${Math.round(ms)} ms (${this.blocks} blocks of progress): the meter talks without getting anywhere, or the link is slower than assumed (set limits.requestDeadlineMs / associationDeadlineMs or limits.baud)`,
       { context: { deadlineMs: ms, blocks: this.blocks } },
     );
   }
