@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { fileProblem } from './file-text';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { applyEnvOverrides, type EnvOverride } from './env';
 import { keyFileProblems } from './key-files';
@@ -42,7 +43,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new DcuError(ErrorCode.Config, `${path}: cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e, context: { source: path } });
+    throw new DcuError(ErrorCode.Config, `${path}: the configuration file ${fileProblem(e)}`, { cause: e, context: { source: path } });
   }
   const loaded = configFromText(text, path, env);
   // Key files are part of the configuration: checked here, so dcud start, SIGHUP and `dcu config check` agree.

@@ -6,8 +6,9 @@
  * directory is refused at once with what it is — never a hang, never gigabytes in memory.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { fileProblem } from './file-text';
 
-/** Why a path could not be opened or read, in words (no OS error code alone). */
+/** Why a path could not be opened or read, in words (no OS error code alone); the wording of config/file-text.ts beyond the cases a key file names its own way. */
 export function openProblem(e: unknown, what: string): string {
   const code = (e as NodeJS.ErrnoException).code;
   switch (code) {
@@ -21,7 +22,7 @@ export function openProblem(e: unknown, what: string): string {
     case 'ELOOP':
       return 'is a symbolic link loop';
     default:
-      return `cannot be read (${code ?? String(e)})`;
+      return fileProblem(e);
   }
 }
 

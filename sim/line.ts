@@ -72,7 +72,7 @@ export class SimLine {
       write: (b) => opts.transport.write(b),
       onError: (e) => {
         this.writeErrors++;
-        this.log.warn({ line: opts.name, err: e }, 'write to line failed');
+        this.log.warn({ line: opts.name, err: e instanceof Error ? e.message : String(e) }, 'write to line failed');
       },
     });
   }
@@ -95,7 +95,7 @@ export class SimLine {
     this.unsubscribe.push(
       t.onData((chunk) => this.onData(chunk)),
       t.onClose((err) => {
-        if (err !== undefined) this.log.error({ line: this.opts.name, err }, 'line port closed');
+        if (err !== undefined) this.log.error({ line: this.opts.name, err: err.message }, 'line port closed');
         this.router.resetAll();
         this.tx.clear();
       }),

@@ -24,8 +24,12 @@ function waitExit(child: ChildProcess): Promise<void> {
 
 /** Starts socat linking two ptys at clientPath and simPath (existing links are replaced). */
 export async function createSimPty(clientPath: string, simPath: string, timeoutMs = 5000): Promise<SimPty> {
+  // Its own process group: Ctrl-C in the terminal reaches dcu-sim only, which stops its lines
+  // and then socat. In the terminal's group socat died first, and the lines logged a vanished
+  // port (with a stack trace) and "socat exited (SIGINT)" on every Ctrl-C.
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${clientPath}`, `pty,raw,echo=0,link=${simPath}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {

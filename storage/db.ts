@@ -6,9 +6,9 @@
  * "migrated" backwards.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
+import { ensureDirectory, ensureWritableFile } from './ensure-dir';
 import { MIGRATIONS, type Migration } from './migrations';
 import { ensurePrivateFile, narrowIfPresent, PRIVATE_DIR_MODE } from './private-files';
 
@@ -40,9 +40,14 @@ function storageError(code: ErrorCode, message: string, path: string, cause?: un
 export function openStore(path: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   let db: Db;
+  if (options.readonly !== true && path !== ':memory:') {
+    // A state directory that is a file, or that this user may not write, is named with what
+    // to do (the owner to run as), not SQLite's "unable to open database file" / a raw errno.
+    ensureDirectory(dirname(path), PRIVATE_DIR_MODE);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) ensureWritableFile(f, 'the store');
+  }
   try {
     if (options.readonly !== true && path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
       // 0600 before SQLite creates it (it would make it 0644): the -wal and -shm files take the database file's mode
       ensurePrivateFile(path);
       narrowIfPresent(`${path}-wal`);

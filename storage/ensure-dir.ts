@@ -5,7 +5,7 @@
  * walks up to the nearest existing ancestor, checks it is a writable directory, then creates
  * the rest with plain mkdir, so every failure is one clear DcuError(Storage).
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 
@@ -15,6 +15,43 @@ function fail(dir: string, why: string, cause?: unknown): DcuError {
 
 function errnoText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A user's name from /etc/passwd, else `uid N`. */
+function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (name !== undefined && id !== undefined && Number(id) === uid) return name;
+    }
+  } catch {
+    // no passwd file (a container): the number says it
+  }
+  return `uid ${uid}`;
+}
+
+/** Who owns `path` and who runs this: what a permission error should tell the user to do. */
+export function ownerHint(path: string): string {
+  let owner: string;
+  try {
+    owner = userName(statSync(path).uid);
+  } catch {
+    return 'check its owner and mode';
+  }
+  const uid = process.getuid?.();
+  const self = uid === undefined ? 'this user' : userName(uid);
+  return `it belongs to ${owner} and this runs as ${self}: run the command as ${owner} (sudo -u ${owner} …), or give it to ${self} (chown)`;
+}
+
+/** Makes sure an existing `path` (the store, its -wal) may be written; throws DcuError(Storage) naming the owner. */
+export function ensureWritableFile(path: string, what: string): void {
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT') return;
+    throw new DcuError(ErrorCode.Storage, `${what} ${path} is not writable: ${ownerHint(path)}`, { cause: e, context: { path } });
+  }
 }
 
 /** Makes sure `dir` exists as a writable directory (creating it and its parents); throws DcuError(Storage). */
@@ -42,7 +79,7 @@ export function ensureDirectory(dir: string, mode = 0o777): void {
   try {
     accessSync(at, constants.W_OK);
   } catch (e) {
-    throw fail(dir, `${at} is not writable (${errnoText(e)})`, e);
+    throw fail(dir, `${at} is not writable: ${ownerHint(at)}`, e);
   }
   for (const d of missing) {
     try {

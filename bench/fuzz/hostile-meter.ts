@@ -59,6 +59,8 @@ export interface HostileMeterOptions {
   readonly random: () => number;
   /** Period of the meter's unsolicited talk (default 10 ms). */
   readonly tickMs?: number;
+  /** Random bytes per tick of 'garbage' (default 64; a flood makes `00 01` pseudo-headers common). */
+  readonly garbageBytes?: number;
   /** Hostile from the first byte instead of after the association. */
   readonly hostileFromStart?: boolean;
 }
@@ -273,7 +275,7 @@ export class HostileMeter implements ByteTransport {
     if (inner !== undefined && 'invoke' in inner) this.invokeId = inner.invoke.invokeId;
     switch (this.opts.behaviour) {
       case 'garbage':
-        this.startTicker(() => this.toClient(this.randomBytes(64)));
+        this.startTicker(() => this.toClient(this.randomBytes(this.opts.garbageBytes ?? 64)));
         return [];
       case 'endless-segments':
         if (this.opts.framing === 'wrapper') this.dribbleMaximalFrame();

@@ -86,6 +86,9 @@ export class Authenticator {
     const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     const named = m === null ? undefined : parseToken(m[1] as string)?.name;
     this.limiter.check(source, named);
+    if (m === null && header !== undefined && /^Bearer\s+\S/i.test(header)) {
+      throw new DcuError(ErrorCode.Unauthenticated, 'the token has a space inside: a token is one word (dcu_NAME_…); send it whole after "Bearer "');
+    }
     if (m === null) {
       throw new DcuError(ErrorCode.Unauthenticated, 'no token: send "Authorization: Bearer <token>" (dcu --token-file FILE or DCU_TOKEN); an admin makes tokens with dcu users add');
     }

@@ -42,10 +42,18 @@ function readText(path: string, what: string): string {
   }
 }
 
+/**
+ * The token, checked here: a token is one word, so one with a space or line break inside
+ * (pasted in two pieces, or with its `dcu users add` message) is named as such, not sent.
+ */
 function token(o: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
   const file = o.tokenFile ?? env.DCU_TOKEN_FILE;
-  if (file !== undefined) return readText(file, '--token-file');
-  return env.DCU_TOKEN?.trim();
+  const value = file !== undefined ? readText(file, '--token-file') : env.DCU_TOKEN?.trim();
+  if (value !== undefined && /\s/.test(value)) {
+    const from = file !== undefined ? `the token in ${file}` : 'the token in DCU_TOKEN';
+    throw new DcuError(ErrorCode.AssociationAuthFailed, `${from} has a space or line break inside: a token is one word (dcu_NAME_…); copy it whole, alone on its line`);
+  }
+  return value;
 }
 
 /** The remote API when --host (or DCU_HOST) is given; undefined means "on the box". */
@@ -144,7 +152,8 @@ async function failure(res: IncomingMessage, t: ApiTarget): Promise<DcuError> {
 
 /** Sends one call; resolves with the response once its status is 2xx, rejects with the typed error otherwise. */
 export async function send(t: ApiTarget, c: Call): Promise<IncomingMessage> {
-  if (t.token === undefined || t.token === '') throw new DcuError(ErrorCode.Usage, 'no token: give --token-file FILE (or DCU_TOKEN / DCU_TOKEN_FILE); on the box an admin makes one with `dcu users add NAME --role operator --state DIR`');
+  // Exit 4 like a refused token: the call is not authenticated (2 is for a wrong command line).
+  if (t.token === undefined || t.token === '') throw new DcuError(ErrorCode.AssociationAuthFailed, 'no token: give --token-file FILE (or DCU_TOKEN / DCU_TOKEN_FILE); on the box an admin makes one with `dcu users add NAME --role operator --state DIR`');
   const payload = c.body === undefined ? undefined : JSON.stringify(c.body);
   const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json' };
   if (payload !== undefined) headers['content-type'] = 'application/json';

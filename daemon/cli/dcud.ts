@@ -10,10 +10,13 @@
  * RELOADING=1 … READY=1 for systemd.
  */
 import { Command, CommanderError } from 'commander';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../config/load';
 import { systemClock } from '../../protocol/common/clock';
 import { ensureStateDirectory, groupIdOf } from '../../storage/private-files';
 import { isDcuError } from '../../protocol/common/errors';
+import { ensureDirectory, ensureWritableFile } from '../../storage/ensure-dir';
 import { startDaemon } from '../dcud';
 import { createLogger } from '../log';
 import { Notifier } from '../notify';
@@ -52,8 +55,12 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     // nothing dcud writes is for group or others (the sockets are opened to the group explicitly)
     process.umask(0o077);
+    // A stateDir that is a file, or files in it another user owns: named with the owner to run
+    // as, exit 7, before SQLite says "unable to open database file".
+    ensureDirectory(config.stateDir, 0o700);
     const dir = ensureStateDirectory(config.stateDir, config.stateDirGroup === undefined ? undefined : groupIdOf(config.stateDirGroup));
     if (dir.openToOthers) logger.warn({ stateDir: config.stateDir }, `the state directory ${config.stateDir} is open to others (mode o+rwx bits set): chmod o-rwx it (README, "Secrets at rest")`);
+    for (const f of readdirSync(config.stateDir)) ensureWritableFile(join(config.stateDir, f), 'the state file');
     daemon = startDaemon(config, { clock: systemClock, logger, onStoreCorrupt: () => onCorrupt?.() });
   } catch (e) {
     process.stderr.write(`dcud: ${e instanceof Error ? e.message : String(e)}\n`);

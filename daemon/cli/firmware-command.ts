@@ -15,7 +15,7 @@
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readUserFile } from '../../config/file-text';
 import { resolve } from 'node:path';
 import { DcuError, ErrorCode } from '../../protocol/common/errors';
 import { MANIFEST_HEADER } from '../api/routes/firmware';
@@ -83,20 +83,23 @@ async function call(io: StoreIo, onExit: (code: number) => void, command: string
 /** The manifest for an upload: a file, or made here from the image and its target version. */
 export function uploadManifest(file: string, o: { manifest?: string; targetVersion?: string; id?: string }): Doc {
   if ((o.manifest === undefined) === (o.targetVersion === undefined)) throw new DcuError(ErrorCode.Usage, 'give --manifest FILE (the vendor manifest) or --target-version V (the active firmware identifier after the update)');
-  if (o.manifest !== undefined) return JSON.parse(readFileSync(o.manifest, 'utf8')) as Doc;
-  const bytes = readFileSync(file);
+  if (o.manifest !== undefined) {
+    readUserFile(file, 'the image', ErrorCode.Usage); // named here, before the manifest or the daemon
+    const text = readUserFile(o.manifest, 'the manifest', ErrorCode.Usage).toString('utf8');
+    try {
+      return JSON.parse(text) as Doc;
+    } catch (e) {
+      throw new DcuError(ErrorCode.Usage, `the manifest ${o.manifest} is not JSON (${(e as Error).message})`, { cause: e });
+    }
+  }
+  const bytes = readUserFile(file, 'the image', ErrorCode.Usage);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { id: o.id ?? `img-${sha256.slice(0, 12)}`, version: o.targetVersion, size: bytes.length, sha256 };
 }
 
 /** Sends the image over the API (admin) with the bytes sent on the progress line. */
 export async function remoteUpload(t: ApiTarget, file: string, manifest: Doc, bar: Progress): Promise<Doc> {
-  let data: Buffer;
-  try {
-    data = readFileSync(file);
-  } catch (e) {
-    throw new DcuError(ErrorCode.Usage, `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the path`);
-  }
+  const data = readUserFile(file, 'the image', ErrorCode.Usage);
   const headers = { [MANIFEST_HEADER]: Buffer.from(JSON.stringify(manifest)).toString('base64url') };
   try {
     return await callJson<Doc>(t, { method: 'POST', path: '/api/v1/firmware/images', upload: { data, type: 'application/octet-stream', headers, onSent: (done) => bar.update({ done, total: data.length, unit: 'bytes' }) } });

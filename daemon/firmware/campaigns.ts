@@ -363,8 +363,10 @@ export class FirmwareCampaigns {
     const now = clock.now();
     const req = c.request as CampaignRequest;
     if (out.kind === 'ok') {
-      const payload = { type: 'fw-meter-result', campaign: c.id, meter: row.meter, status: 'OK', firmware: out.firmware, transferred: out.transferred, ...(warnings.length > 0 ? { warn: warnings } : {}), attempts: row.attempts + 1, at: now };
-      store.update(c.id, row.meter, { state: 'OK', blocksDone: row.blocksTotal, reason: null, detail: warnings.length > 0 ? `WARN: ${warnings.join('; ')}` : null, ...(addBytes === undefined ? {} : { addBytes }) }, now, { payload });
+      // The attempt that succeeded counts too: the status shows what the message says.
+      const attempts = row.attempts + 1;
+      const payload = { type: 'fw-meter-result', campaign: c.id, meter: row.meter, status: 'OK', firmware: out.firmware, transferred: out.transferred, ...(warnings.length > 0 ? { warn: warnings } : {}), attempts, at: now };
+      store.update(c.id, row.meter, { state: 'OK', attempts, blocksDone: row.blocksTotal, reason: null, detail: warnings.length > 0 ? `WARN: ${warnings.join('; ')}` : null, ...(addBytes === undefined ? {} : { addBytes }) }, now, { payload });
       logger.info({ campaign: c.id, meter: row.meter, firmware: out.firmware, warnings }, 'firmware update confirmed');
       return;
     }

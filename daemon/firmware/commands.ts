@@ -57,7 +57,7 @@ export function runFirmwareCommand(fw: Firmware, cmd: FirmwareCommand, body: Rec
       if (typeof body.file !== 'string') throw new DcuError(ErrorCode.Usage, 'fw-upload needs "file": the image path on this box');
       // the box's own CLI over the Unix socket only (no remote command names a file): still a
       // regular file within the image limit, so a FIFO or /dev/zero named by mistake cannot hang dcud
-      const bytes = readRegularFileOrThrow(body.file, MAX_IMAGE_BYTES, 'firmware image', (problem) => new DcuError(ErrorCode.Usage, `${body.file as string} ${problem}; the daemon reads the file itself, so it must be readable by dcud`));
+      const bytes = readRegularFileOrThrow(body.file, MAX_IMAGE_BYTES, 'firmware image', (problem) => new DcuError(ErrorCode.Usage, `the image ${body.file as string} ${problem}; the daemon reads the file itself, so it must be readable by dcud`));
       return { type: 'ok', image: fw.images.upload(body.manifest, bytes) };
     }
     case 'fw-campaign-create': {

@@ -55,6 +55,10 @@ export async function withMeterSession<T>(
     session = await line.open(address, m.access.client, isCiphered(m) ? [PUBLIC_CLIENT] : [], onBytes);
   } catch (e) {
     const f = failure(e);
+    // A TCP/UDP meter that cannot be reached is silent; a serial line that cannot open is the
+    // line's fault, yet the meter's last error says why nothing was read (dcu meters list).
+    const ip = line.config.serial === undefined;
+    deps.registry.observe(m.serial, ip && f.link ? { kind: 'link-failed', reason: f.reason } : { kind: 'failed', reason: f.reason });
     log.warn({ err: f.reason }, 'line not available');
     return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
   }
@@ -82,7 +86,9 @@ export async function withMeterSession<T>(
     return { ok: true, value: await body(client, identity) };
   } catch (e) {
     const f = failure(e);
+    // A cancelled read says nothing about the meter: its last error stays.
     if (f.link) deps.registry.observe(m.serial, { kind: 'link-failed', reason: f.reason });
+    else if (f.code !== ErrorCode.JobCancelled) deps.registry.observe(m.serial, { kind: 'failed', reason: f.reason });
     log.warn({ err: f.reason }, 'meter session failed');
     return { ok: false, reason: f.reason, ...(f.code === undefined ? {} : { code: f.code }) };
   } finally {

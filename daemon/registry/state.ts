@@ -38,6 +38,8 @@ export type MeterInput =
   | { readonly kind: 'link-failed'; readonly now: number; readonly reason: string }
   | { readonly kind: 'association-ok'; readonly now: number; readonly identity: MeterIdentity }
   | { readonly kind: 'association-failed'; readonly now: number; readonly reason: string }
+  /** A session failed in a way that says nothing about the link (a request refused or malformed, the line busy): only the last error is kept. */
+  | { readonly kind: 'failed'; readonly now: number; readonly reason: string }
   | { readonly kind: 'tick'; readonly now: number };
 
 export type MeterEffect =
@@ -123,6 +125,8 @@ export function nextMeterState(s: MeterState, input: MeterInput, policy: Registr
     }
     case 'link-failed':
       return tick(silent(s, input.now, input.reason), input.now, policy, effects);
+    case 'failed':
+      return { state: s.lastError === input.reason ? s : { ...s, lastError: input.reason }, effects };
     case 'tick':
       return tick(s, input.now, policy, effects);
   }

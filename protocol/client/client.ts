@@ -25,7 +25,7 @@ import { dataAccessError, exceptionError, serviceError, unexpected } from './err
 import { createClientLink } from './links';
 import { DEFAULT_CLIENT_OPTIONS, DEFAULT_GBT_WINDOW, DEFAULT_HDLC, type ClientOptions, type ClientSecurity, type Framing } from './options';
 import { DEFAULT_MAX_REASSEMBLED_BYTES } from './options';
-import { Deadline, planDeadline } from './deadline';
+import { Deadline, fixedPlan, planDeadline } from './deadline';
 import { attributeDescriptor, decodeGetDataResults, methodDescriptor, toGetOutcome, type ActionOutcome, type GetOutcome } from './outcomes';
 
 export type { ActionOutcome, GetOutcome } from './outcomes';
@@ -551,6 +551,19 @@ export class DlmsClient {
 
   /** Ends the association (RLRQ) and the link. A meter that does not answer RLRQ is tolerated. */
   async release(): Promise<void> {
+    // RLRQ and link disconnect get one response timeout each, as a silent meter always had, but
+    // as a fixed deadline: a meter that keeps a frame on its way (bytes dribbled) restarted the
+    // silence watchdog for ever, and a command that already reported its error never ended.
+    const previous = this.deadline;
+    this.deadline = new Deadline(this.options.clock, 'release', fixedPlan(2 * this.options.responseTimeoutMs));
+    try {
+      await this.releaseNow();
+    } finally {
+      this.deadline = previous;
+    }
+  }
+
+  private async releaseNow(): Promise<void> {
     if (this.negotiatedValue && !this.driver.broken) {
       try {
         const answer = await this.driver.exchange(encodeApdu({ type: 'rlrq', reason: 0 }), this.options.responseTimeoutMs);

@@ -95,10 +95,15 @@ export class Deadline {
     const ms = this.end - this.start;
     return new DcuError(
       ErrorCode.DeadlineExceeded,
-      `${this.what} did not complete within its deadline of ${ms} ms (${this.blocks} blocks of progress): the meter talks without getting anywhere, or the link is slower than assumed (set limits.requestDeadlineMs / associationDeadlineMs or limits.baud)`,
+      `${this.what} did not complete within its deadline of ${Math.round(ms)} ms (${this.blocks} blocks of progress): the meter talks without getting anywhere, or the link is slower than assumed (set limits.requestDeadlineMs / associationDeadlineMs or limits.baud)`,
       { context: { deadlineMs: ms, blocks: this.blocks } },
     );
   }
+}
+
+/** A deadline of `ms`, whatever progress there is (configured deadlines, the release). */
+export function fixedPlan(ms: number): DeadlinePlan {
+  return { baseMs: ms, perBlockMs: 0, msPerByte: 0, linkCreditMs: 0, ceilingMs: ms, fixed: true };
 }
 
 /**
@@ -110,7 +115,7 @@ export class Deadline {
 export function planDeadline(kind: 'request' | 'association', options: Pick<ClientOptions, 'limits' | 'maxPduSize' | 'responseTimeoutMs'>, transport: ByteTransport, exchangeMs: number): DeadlinePlan {
   const limits = options.limits;
   const fixed = kind === 'request' ? limits?.requestDeadlineMs : limits?.associationDeadlineMs;
-  if (fixed !== undefined) return { baseMs: fixed, perBlockMs: 0, msPerByte: 0, linkCreditMs: 0, ceilingMs: fixed, fixed: true };
+  if (fixed !== undefined) return fixedPlan(fixed);
   const perByte = msPerByte(linkBaud(transport, limits?.baud));
   const linkCreditMs = 2 * maxApduSize(options) * perByte;
   const baseMs = (kind === 'request' ? 2 : 3) * exchangeMs;

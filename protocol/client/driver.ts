@@ -148,11 +148,15 @@ export class LinkDriver {
   private arm(w: Waiter): void {
     w.timer.cancel();
     const deadline = this.currentDeadline();
-    const ms = deadline === undefined ? w.timeoutMs : Math.min(w.timeoutMs, deadline.remainingMs());
+    const remaining = deadline?.remainingMs();
+    const ms = remaining === undefined ? w.timeoutMs : Math.min(w.timeoutMs, remaining);
+    // A timer cut short by the deadline is the deadline's, even when it fires a millisecond
+    // before the clock says so (node's timers and Date.now() are different clocks).
+    const deadlineFirst = remaining !== undefined && remaining < w.timeoutMs;
     w.timer = this.clock.setTimer(ms, () => {
       if (this.waiter !== w) return;
       this.waiter = undefined;
-      if (deadline?.expired === true) {
+      if (deadline !== undefined && (deadlineFirst || deadline.expired)) {
         w.reject(deadline.error());
         return;
       }

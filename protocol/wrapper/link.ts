@@ -28,8 +28,11 @@ abstract class WrapperLinkBase<E> {
   private readonly output: Uint8Array[] = [];
   private readonly events: E[] = [];
 
-  constructor(maxApduLength: number | undefined) {
-    this.splitter = new WrapperSplitter(maxApduLength === undefined ? {} : { maxApduLength });
+  constructor(maxApduLength: number | undefined, expectedPorts?: { readonly source: number; readonly destination: number }) {
+    this.splitter = new WrapperSplitter({
+      ...(maxApduLength === undefined ? {} : { maxApduLength }),
+      ...(expectedPorts === undefined ? {} : { expectedPorts }),
+    });
   }
 
   /** Next chunk of bytes to hand to the transport, if any. */
@@ -66,7 +69,8 @@ export class WrapperClientLink extends WrapperLinkBase<WrapperLinkEvent> {
   readonly serverWPort: number;
 
   constructor(options: WrapperClientLinkOptions) {
-    super(options.maxApduLength);
+    // Progress (what keeps the silence watchdog alive) is only a frame from the meter to us.
+    super(options.maxApduLength, { source: options.serverWPort, destination: options.clientWPort });
     this.clientWPort = options.clientWPort;
     this.serverWPort = options.serverWPort;
     // Validate the ports once, up front.

@@ -20,6 +20,12 @@ export type WrapperStreamItem =
 export interface WrapperSplitterOptions {
   /** Largest APDU accepted (default 65535, the u16 limit). */
   readonly maxApduLength?: number;
+  /**
+   * The ports the frames we wait for carry (a client link: the meter's wPort → ours). When
+   * set, only such frames count as progress: garbage that happens to hold `00 01` and a
+   * plausible length is read past as usual, but it no longer keeps a watchdog alive.
+   */
+  readonly expectedPorts?: { readonly source: number; readonly destination: number };
 }
 
 /**
@@ -82,9 +88,11 @@ export class WrapperSplitter {
   /** Bytes of the frame on its way already counted in `moved`. */
   private partialSeen = 0;
   private readonly maxApduLength: number;
+  private readonly expectedPorts: WrapperSplitterOptions['expectedPorts'];
 
   constructor(options: WrapperSplitterOptions = {}) {
     this.maxApduLength = Math.min(options.maxApduLength ?? WRAPPER_MAX_APDU_LENGTH, WRAPPER_MAX_APDU_LENGTH);
+    this.expectedPorts = options.expectedPorts;
   }
 
   /** Bytes held waiting for the rest of a frame. */
@@ -96,7 +104,9 @@ export class WrapperSplitter {
    * Grows by the bytes of a frame on its way (valid header, body still coming) and by 1 per
    * complete frame; never decreases. Garbage and bad headers do not count: a watchdog
    * restarted on this measures progress, not noise, and a whole frame earns no more than one
-   * step (the layer above judges whether its APDU was worth anything).
+   * step (the layer above judges whether its APDU was worth anything). With expectedPorts,
+   * frames between other ports do not count either (random bytes look like a header every
+   * 64 KiB or so, and their "body" would otherwise count byte by byte).
    */
   get progress(): number {
     return this.moved;
@@ -134,14 +144,15 @@ export class WrapperSplitter {
         continue;
       }
       const total = WRAPPER_HEADER_LENGTH + length;
+      const counts = this.expectedPorts === undefined || (source === this.expectedPorts.source && destination === this.expectedPorts.destination);
       if (this.buf.length < total) {
-        this.moved += Math.max(0, this.buf.length - this.partialSeen);
+        if (counts) this.moved += Math.max(0, this.buf.length - this.partialSeen);
         this.partialSeen = this.buf.length;
         break;
       }
       const apdu = this.buf.view().slice(WRAPPER_HEADER_LENGTH, total);
       this.consume(total);
-      this.moved += 1;
+      if (counts) this.moved += 1;
       this.partialSeen = 0;
       this.resyncing = false;
       items.push({ type: 'frame', frame: { source, destination, apdu } });

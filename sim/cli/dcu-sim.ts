@@ -201,6 +201,8 @@ function main(): void {
   const stopSignal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    // The terminal closed: socat, in a process group of its own, is stopped by us.
+    process.once('SIGHUP', () => resolve('SIGHUP'));
   });
   runDcuSim(process.argv.slice(2), {
     out: (s) => process.stdout.write(`${s}\n`),

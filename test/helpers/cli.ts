@@ -11,10 +11,20 @@ export interface CliResult {
 }
 
 /**
+ * Outer limit of one CLI run: only a guard against a hang. A node process starts in well under
+ * a second on an idle box and in several on a loaded 2-core one, so this is generous; tests
+ * wait for the process to end, never for a span of time.
+ */
+export const CLI_LIMIT_MS = 120_000;
+
+/** Outer limit of a test that runs many CLI processes one after the other (see CLI_LIMIT_MS). */
+export const MANY_CLI_LIMIT_MS = 600_000;
+
+/**
  * Runs a built CLI (`dcu`, `dcu-sim`) as a child process, the way a technician does.
  * Asynchronous, so a meter served inside the test process keeps answering.
  */
-export function runCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+export function runCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly string[], timeoutMs = CLI_LIMIT_MS, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   const script = cliScript(bin);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });

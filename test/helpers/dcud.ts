@@ -19,7 +19,7 @@ export interface DcudChild {
   stop(): Promise<number | null>;
 }
 
-export async function startDcud(configFile: string, timeoutMs = 30_000): Promise<DcudChild> {
+export async function startDcud(configFile: string, timeoutMs = 120_000): Promise<DcudChild> {
   const child = spawn(process.execPath, [DCUD, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));

@@ -62,7 +62,7 @@ interface Socat {
 }
 
 /** Starts socat with two addresses and waits until the data transfer loop runs and `links` exist. */
-async function startSocat(addresses: readonly [string, string], links: readonly string[], dir: string, ownDir: boolean, timeoutMs = 5000): Promise<Socat> {
+async function startSocat(addresses: readonly [string, string], links: readonly string[], dir: string, ownDir: boolean, timeoutMs = 30_000): Promise<Socat> {
   const child = spawn('socat', ['-d', '-d', ...addresses], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

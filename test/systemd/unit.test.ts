@@ -36,7 +36,8 @@ it('is a hardened Type=notify service with a watchdog, fed through systemd-notif
   const unit = readFileSync(UNIT, 'utf8');
   const has = (line: string): void => expect(unit.split('\n')).toContain(line);
   for (const l of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=60', 'Restart=on-failure', 'User=dcu', 'SupplementaryGroups=dialout', 'StateDirectory=dcu', 'ConfigurationDirectory=dcu', 'ProtectSystem=strict', 'ProtectHome=yes', 'NoNewPrivileges=yes', 'DevicePolicy=closed', 'ExecReload=/bin/kill -HUP $MAINPID']) has(l);
-  for (const g of ['ttyS', 'ttyUSB', 'ttyACM', 'ttyAMA']) has(`DeviceAllow=char-${g} rw`);
+  // i.MX, OMAP, SPI/I2C and LPUART UARTs too: a concentrator's meter port is often one of them.
+  for (const g of ['ttyS', 'ttyUSB', 'ttyACM', 'ttyAMA', 'ttymxc', 'ttyO', 'ttySC', 'ttyLP']) has(`DeviceAllow=char-${g} rw`);
   expect(unit).not.toMatch(/^PrivateDevices=/m);
   expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
 });
@@ -44,6 +45,19 @@ it('is a hardened Type=notify service with a watchdog, fed through systemd-notif
 it('keeps secrets at rest: umask 077, the KEK from an encrypted credential with the "none" fallback dcud knows', () => {
   const lines = readFileSync(UNIT, 'utf8').split('\n');
   for (const l of ['UMask=0077', 'StateDirectoryMode=0750', 'LoadCredentialEncrypted=dcu-kek:/etc/credstore.encrypted/dcu-kek', 'SetCredential=dcu-kek:none']) expect(lines).toContain(l);
+});
+
+it('names README sections that exist (its comments send the reader there)', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const named = [...unit.matchAll(/README "([^"]+)"/g)].map((m) => m[1] as string);
+  expect(named.length).toBeGreaterThan(0);
+  const headings = new Set(readme.split('\n').flatMap((l) => {
+    const h = /^#+ (.*)$/.exec(l)?.[1];
+    const bold = /^\*\*([^*]+)\.\*\*/.exec(l)?.[1];
+    return [h, bold].filter((x): x is string => x !== undefined);
+  }));
+  for (const n of named) expect({ section: n, exists: headings.has(n) }).toEqual({ section: n, exists: true });
 });
 
 it('creates the dcu user in dialout (sysusers.d, dry run)', () => {

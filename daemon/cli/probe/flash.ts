@@ -96,6 +96,31 @@ export interface FlashIo {
   commandLine?: string;
   /** Status polling while the meter verifies / activates (default every 1 s, for 10 min). */
   poll?: PollOptions;
+  /** Kept up to date while the command runs: where it stands, for a Ctrl-C message. */
+  where?: FlashWhere;
+}
+
+/** Where a flash stands (what an interrupted command tells the technician). */
+export interface FlashWhere {
+  phase: 'connecting' | 'reading' | 'transfer' | 'verify' | 'activate';
+  /** Blocks the meter held or acknowledged so far, of blockCount. */
+  blocksHeld: number;
+  blockCount: number;
+}
+
+/** The Ctrl-C message: where the flash stopped, and that the same command resumes it. */
+export function interruptedText(w: FlashWhere): string {
+  const at =
+    w.phase === 'transfer'
+      ? `during the transfer, ${w.blocksHeld} of ${w.blockCount} blocks on the meter`
+      : w.phase === 'verify'
+        ? `while the meter verified the image (all ${w.blockCount} blocks sent)`
+        : w.phase === 'activate'
+          ? 'while the meter activated the image'
+          : w.phase === 'reading'
+            ? "while reading the meter's image transfer state (nothing sent yet)"
+            : 'while connecting (nothing sent yet)';
+  return `dcu probe: interrupted ${at}\n  the meter keeps the blocks it acknowledged: run the same command again to resume`;
 }
 
 export interface FlashResult {
@@ -118,6 +143,8 @@ const REASON_TEXT: Record<string, string> = {
 
 export async function runFlash(client: DlmsClient, req: PreparedFlash, io: FlashIo): Promise<FlashResult> {
   const say = (text: string, json: Record<string, unknown>): void => (io.mode === 'json' ? io.line(JSON.stringify(json)) : io.line(text));
+  const where = io.where ?? { phase: 'reading', blocksHeld: 0, blockCount: 0 };
+  where.phase = 'reading';
   const before = await readImageTransferInfo(client, req.blockSize);
   if (!before.enabled) {
     throw new DcuError(ErrorCode.MeterUnsupported, `image transfer is disabled on this meter (image_transfer_enabled = false): enable it first, e.g. dcu probe … set 18:0.0.44.0.0.255:5 '{"boolean": true}'`);
@@ -158,6 +185,7 @@ export async function runFlash(client: DlmsClient, req: PreparedFlash, io: Flash
       });
     }
     const progress = new TransferProgress(io.mode, io.progress, io.clock, size, missing.length, have);
+    Object.assign(where, { phase: 'transfer', blocksHeld: blockCount - missing.length, blockCount });
     try {
       // A second pass for blocks the meter dropped silently; a third finding gaps is an error.
       for (let pass = 0; missing.length > 0; pass++) {
@@ -165,6 +193,7 @@ export async function runFlash(client: DlmsClient, req: PreparedFlash, io: Flash
         for (const n of missing) {
           await sendImageBlock(client, req.image, blockSize, n);
           blocksSent++;
+          where.blocksHeld = Math.min(blockCount, where.blocksHeld + 1);
           progress.block(n, imageBlock(req.image, blockSize, n).length);
         }
         const now = await readImageTransferInfo(client, blockSize);
@@ -173,12 +202,14 @@ export async function runFlash(client: DlmsClient, req: PreparedFlash, io: Flash
     } finally {
       progress.end();
     }
+    where.phase = 'verify';
     say('verifying the image on the meter …', { event: 'verify' });
     await verifyImage(client, io.poll);
   }
 
   let status: number = ImageStatus.verificationSuccessful;
   if (req.activate) {
+    where.phase = 'activate';
     say('activating …', { event: 'activate' });
     status = await activateImage(client, io.poll);
   }

@@ -13,7 +13,7 @@ import { createLogger } from '../../log';
 import { ExitCode, exitCodeFor, hintFor, type HintContext } from '../exit-codes';
 import type { ProbeRequest } from './command';
 import { execute, prepare } from './commands';
-import { prepareFlash, runFlash } from './flash';
+import { interruptedText, prepareFlash, runFlash, type FlashWhere } from './flash';
 import { withMetadataCache } from './meta-cache';
 import { parseTarget, type ProbeFlags, type ProbeSecurity, type ProbeTarget } from './target';
 
@@ -86,6 +86,13 @@ const defaultIo: ProbeIo = {
 export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: ProbeIo = defaultIo): Promise<number> {
   let client: DlmsClient | undefined;
   let target: ProbeTarget | undefined;
+  // Ctrl-C during a flash says where it stopped and that the same command resumes (exit 130).
+  const where: FlashWhere = { phase: 'connecting', blocksHeld: 0, blockCount: 0 };
+  const onSigint = (): void => {
+    io.err(`\n${interruptedText(where)}`);
+    process.exit(130);
+  };
+  if (request.command === 'flash' && io === defaultIo) process.once('SIGINT', onSigint);
   try {
     // Everything that can be wrong on the command line is found before touching the meter.
     target = parseTarget(flags);
@@ -109,7 +116,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     if (prepared.command === 'flash') {
       const mode = flags.json ? 'json' : (io.isTty ?? (io === defaultIo && process.stdout.isTTY)) ? 'tty' : 'lines';
       const progress = io.progress ?? ((t: string) => void process.stdout.write(t));
-      const result = await runFlash(client, prepared, { line: io.out, progress, mode, clock: systemClock });
+      const result = await runFlash(client, prepared, { line: io.out, progress, mode, clock: systemClock, where });
       io.out(flags.json ? JSON.stringify(result.json) : result.text);
       return ExitCode.ok;
     }
@@ -133,6 +140,7 @@ export async function runProbe(flags: ProbeFlags, request: ProbeRequest, io: Pro
     }
     return code;
   } finally {
+    process.off('SIGINT', onSigint);
     if (client) {
       try {
         await client.close();

@@ -61,6 +61,8 @@ describe('API authentication', () => {
       const auth = new Authenticator(users, clock);
       expectDcuError(() => auth.authenticate(undefined, 's'), 812);
       expectDcuError(() => auth.authenticate(`Basic ${token}`, 's'), 812);
+      // A token in two pieces is not "no token": the answer says what is wrong with it.
+      expect(() => auth.authenticate(`Bearer ${token.slice(0, 6)} ${token.slice(6)}`, 's')).toThrow(/the token has a space inside/);
       expect(auth.authenticate(`Bearer ${token}`, 's').name).toBe('tech');
       users.remove('tech'); // e.g. by `dcu users remove` on the box, behind the daemon's back
       expect(auth.authenticate(`Bearer ${token}`, 's').name).toBe('tech');

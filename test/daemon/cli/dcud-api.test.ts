@@ -64,8 +64,14 @@ describe('dcu through the local API of a running dcud', () => {
     expect(list.stdout).toMatch(/tech\s+operator/);
 
     const noToken = await runCli('dcu', ['status', '--state', state], 20_000, { ...process.env, DCU_TOKEN: '' });
-    expect(noToken.code).toBe(2);
+    // No token is an authentication failure (exit 4), like a wrong one, not a usage error (2).
+    expect(noToken.code).toBe(4);
     expect(noToken.stderr).toMatch(/no token/);
+    // A token with a space inside (pasted in two pieces) is named as such, not "no token".
+    const spaced = await runCli('dcu', ['status', '--state', state], 20_000, env(`${adminToken.slice(0, 8)} ${adminToken.slice(8)}`));
+    expect(spaced.code).toBe(4);
+    expect(spaced.stderr).toMatch(/the token in DCU_TOKEN has a space or line break inside/);
+    expect(spaced.stderr).not.toMatch(/no token/);
     const status = await runCli('dcu', ['status', '--state', state], 20_000, env(adminToken));
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);

@@ -5,13 +5,17 @@
  * no firmware command ignores --host: pointed at a closed port, every one exits 3 "cannot
  * reach" (DCU_HOST as well as --host), although the daemon runs in the state directory it
  * is given too.
+ *
+ * Each test runs ten or more CLI processes one after the other: on a loaded 2-core machine
+ * that alone took over the minute these tests had; the limits are outer guards now (each
+ * process is waited for to its end), no budget.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFleetConfig } from '../../../sim/config';
 import { startFleet, type RunningFleet } from '../../../sim/fleet';
-import { runCli } from '../../helpers/cli';
+import { CLI_LIMIT_MS, MANY_CLI_LIMIT_MS, runCli } from '../../helpers/cli';
 import { startDcud, writeTcpDcudConfig, type DcudChild } from '../../helpers/dcud';
 import { freePortBlock } from '../../helpers/ports';
 
@@ -45,18 +49,18 @@ describe('dcu firmware … --host against a running dcud', () => {
     writeFileSync(image, Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 13) & 0xff)));
     const admin = await runCli('dcu', ['users', 'add', 'tech', '--role', 'admin', '--state', state]);
     env = { ...process.env, DCU_TOKEN: admin.stdout.trim(), DCU_HOST: '', DCU_STATE_DIR: state };
-    const status = await runCli('dcu', ['status', '--state', state], 20_000, env);
+    const status = await runCli('dcu', ['status', '--state', state], CLI_LIMIT_MS, env);
     const fingerprint = /SHA-256 ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(status.stdout)?.[1] ?? '';
     expect(fingerprint).not.toBe('');
     remote = ['--host', `127.0.0.1:${base + 1}`, '--fingerprint', fingerprint];
-  }, 60_000);
+  }, MANY_CLI_LIMIT_MS);
   afterAll(async () => {
     await dcud.stop();
     await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const dcu = (args: string[]): ReturnType<typeof runCli> => runCli('dcu', [...remote, 'firmware', ...args], 20_000, env);
+  const dcu = (args: string[]): ReturnType<typeof runCli> => runCli('dcu', [...remote, 'firmware', ...args], CLI_LIMIT_MS, env);
 
   it('uploads, lists images, creates, shows, cancels and retries a campaign over the API', async () => {
     expect((await dcu(['upload', image, '--target-version', 'SIM-FW-9.0.0', '--id', 'fw9'])).stdout.trim()).toBe('fw9');
@@ -86,9 +90,9 @@ describe('dcu firmware … --host against a running dcud', () => {
     expect((await dcu(['campaign', 'cancel', 'c-remote'])).code).toBe(0);
 
     // the same campaign on the box: the API acted on the daemon's store
-    const local = await runCli('dcu', ['firmware', 'campaign', 'list', '--state', state], 20_000, { ...env, DCU_HOST: '' });
+    const local = await runCli('dcu', ['firmware', 'campaign', 'list', '--state', state], CLI_LIMIT_MS, { ...env, DCU_HOST: '' });
     expect(local.stdout).toMatch(/^c-remote\s+fw9\s+cancelled\s/m);
-  }, 60_000);
+  }, MANY_CLI_LIMIT_MS);
 
   it('refuses over the API as on the box: exit 2 with the reason', async () => {
     const unknownImage = await dcu(['campaign', 'create', '--image', 'nope', '--meters', serial]);
@@ -102,7 +106,7 @@ describe('dcu firmware … --host against a running dcud', () => {
       expect([action, r.code]).toEqual([action, 2]);
       expect(r.stderr).toMatch(new RegExp(`^dcu firmware campaign ${action}: no firmware campaign c-none`));
     }
-  }, 60_000);
+  }, MANY_CLI_LIMIT_MS);
 
   it('never falls back to the local state directory with --host: a closed port is exit 3 for every command', async () => {
     const closedEnv = { ...env, DCU_HOST: `127.0.0.1:${base + 2}` }; // DCU_HOST counts as --host
@@ -118,12 +122,12 @@ describe('dcu firmware … --host against a running dcud', () => {
     ];
     for (const args of commands) {
       // the daemon runs in DCU_STATE_DIR and --state: a command that used it would succeed
-      const r = await runCli('dcu', ['--fingerprint', remote[3] ?? '', 'firmware', ...args, '--state', state], 20_000, closedEnv);
+      const r = await runCli('dcu', ['--fingerprint', remote[3] ?? '', 'firmware', ...args, '--state', state], CLI_LIMIT_MS, closedEnv);
       expect([args.join(' '), r.code]).toEqual([args.join(' '), 3]);
       expect(r.stderr).toMatch(new RegExp(`cannot reach the concentrator at 127\\.0\\.0\\.1:${base + 2}`));
     }
-    const images = await runCli('dcu', ['firmware', 'images', '--state', state], 20_000, { ...env, DCU_HOST: '' });
+    const images = await runCli('dcu', ['firmware', 'images', '--state', state], CLI_LIMIT_MS, { ...env, DCU_HOST: '' });
     expect(images.stdout).not.toMatch(/fw9b/);
-    expect((await runCli('dcu', ['firmware', 'campaign', 'list', '--state', state], 20_000, { ...env, DCU_HOST: '' })).stdout).not.toMatch(/c-closed/);
-  }, 60_000);
+    expect((await runCli('dcu', ['firmware', 'campaign', 'list', '--state', state], CLI_LIMIT_MS, { ...env, DCU_HOST: '' })).stdout).not.toMatch(/c-closed/);
+  }, MANY_CLI_LIMIT_MS);
 });

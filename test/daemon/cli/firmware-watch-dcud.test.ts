@@ -73,11 +73,12 @@ describe('dcu firmware campaign status --watch against a running dcud', () => {
     expect(watch.code).toBe(0);
     const lines = watch.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^c-ok {2}image fw4 {2}running .*: 2 meter\(s\)$/);
-    for (const s of serials) expect(watch.stdout).toMatch(new RegExp(`  ${s}  OK  100 %  attempts 0  image sent 3\\.0 kB$`, 'm'));
+    // One attempt, the one that went OK (as its fw-meter-result says), not 0.
+    for (const s of serials) expect(watch.stdout).toMatch(new RegExp(`  ${s}  OK  100 %  attempts 1  image sent 3\\.0 kB$`, 'm'));
     expect(watch.stdout).toMatch(/campaign done: 2 OK$/m);
     expect(watch.stdout).toMatch(/^ip: 2 meter\(s\), image 6\.0 kB sent of 6\.0 kB \(×1\.000, goal ≤ 1\.1\), overhead /m);
     const table = await runCli('dcu', ['firmware', 'campaign', 'status', 'c-ok', '--state', state]);
-    for (const s of serials) expect(table.stdout).toMatch(new RegExp(`^${s}\\s+OK\\s+100 %\\s+0\\s+3\\.0 kB\\s+×1\\.000\\s+\\d`, 'm'));
+    for (const s of serials) expect(table.stdout).toMatch(new RegExp(`^${s}\\s+OK\\s+100 %\\s+1\\s+3\\.0 kB\\s+×1\\.000\\s+\\d`, 'm'));
   }, 120_000);
 
   it('exits 5 when a meter ends KO, on the box and through --host', async () => {

@@ -180,4 +180,22 @@ describe('dcu probe --mode-e … flash over a socat pty', () => {
     expect(meter.core.firmwareId).toBe('FW-3.0');
     expect(Buffer.from(meter.core.imageState().image).equals(Buffer.from(IMAGE))).toBe(true);
   });
+
+  it('is stopped with Ctrl-C mid-transfer and says where it stopped and that running it again resumes', async () => {
+    muteAt = 10;
+    const bridge = await createPtyTcpBridge(tcpMeter);
+    let stopped;
+    try {
+      const run = startCli('dcu', [...probeArgs(bridge.path, 10_000), 'flash', join(dir, 'fw.bin'), '--identifier', 'FW-3.1']);
+      await until(() => blocksReceived.length >= 10, 'ten blocks on the meter');
+      run.child.kill('SIGINT');
+      stopped = await run.exited;
+    } finally {
+      muteAt = undefined;
+      await bridge.close();
+    }
+    expect(stopped.code).toBe(130);
+    // Blocks 0..8 acknowledged; the answer to block 9 never came (the meter went mute).
+    expect(stopped.stderr).toMatch(/dcu probe: interrupted during the transfer, 9 of 40 blocks on the meter\n {2}the meter keeps the blocks it acknowledged: run the same command again to resume/);
+  });
 });

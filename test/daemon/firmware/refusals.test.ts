@@ -84,9 +84,10 @@ describe('firmware campaign refusals and policies', () => {
     const fw = v.daemon.firmware;
     const c = fw.campaigns.create({ image: 'good', meters: [serial(0)], deadline: '1h' }, 'local').campaign.id;
     await v.runUntil(START + 2 * HOUR + 10 * MIN);
-    expect(fw.campaigns.status(c).meters[0]).toMatchObject({ state: 'OK' });
+    // The status counts the attempt that went OK, as the fw-meter-result message does.
+    expect(fw.campaigns.status(c).meters[0]).toMatchObject({ state: 'OK', attempts: 1 });
     const last = (v.daemon.db.prepare("SELECT payload FROM outbox WHERE stream = 'results' AND payload LIKE '%fw-meter-result%' ORDER BY seq DESC LIMIT 1").get() as { payload: string }).payload;
-    expect(JSON.parse(last)).toMatchObject({ meter: serial(0), status: 'OK', transferred: false });
+    expect(JSON.parse(last)).toMatchObject({ meter: serial(0), status: 'OK', transferred: false, attempts: 1 });
   });
 
   it('refuses to start a campaign on an image that no longer verifies', () => {

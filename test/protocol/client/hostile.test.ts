@@ -4,7 +4,7 @@
  * and with what the meter managed to send bounded by the limits.
  */
 import { settleOnClock } from '../../../bench/fuzz/drive';
-import { HOSTILE_REGISTER_OBIS, HostileMeter, type HostileBehaviour } from '../../../bench/fuzz/hostile-meter';
+import { HOSTILE_REGISTER_OBIS, HostileMeter, type HostileBehaviour, type HostileMeterOptions } from '../../../bench/fuzz/hostile-meter';
 import { DlmsClient, type ClientOptionsInput } from '../../../protocol/client/client';
 import type { CosemRef } from '../../../protocol/cosem/classes';
 import { FakeClock } from '../../../protocol/common/clock';
@@ -15,21 +15,30 @@ const REGISTER: CosemRef = { classId: 3, obis: [...HOSTILE_REGISTER_OBIS], index
 /** responseTimeout 1000 ms × (retries 2 + 1) + 500: one exchange's silence watchdog. */
 const EXCHANGE_MS = 3500;
 
-async function attack(framing: 'hdlc' | 'wrapper', behaviour: HostileBehaviour, client: Partial<ClientOptionsInput> = {}) {
+async function attack(
+  framing: 'hdlc' | 'wrapper',
+  behaviour: HostileBehaviour,
+  client: Partial<ClientOptionsInput> = {},
+  meterOptions: Pick<HostileMeterOptions, 'garbageBytes'> = {},
+) {
   const clock = new FakeClock();
-  const meter = new HostileMeter({ framing, behaviour, clock, random: mulberry32(7) });
+  const meter = new HostileMeter({ framing, behaviour, clock, random: mulberry32(7), ...meterOptions });
   const c = new DlmsClient(meter, { framing, clock, responseTimeoutMs: 1000, retries: 2, ...client });
   const connected = await settleOnClock(clock, c.connect(), 60_000);
   expect(connected.kind).toBe('ok');
   const start = clock.now();
   const outcome = await settleOnClock(clock, c.get(REGISTER), 24 * 3600_000);
   const elapsed = clock.now() - start;
+  // What `dcu probe` does next, the meter still talking: close() must end as well.
+  const closeStart = clock.now();
+  const closed = await settleOnClock(clock, c.close(), 24 * 3600_000);
+  const closeElapsed = clock.now() - closeStart;
   meter.dispose();
   await meter.close();
   c['driver'].detach();
   if (outcome.kind !== 'error') throw new Error(`expected a DcuError, got ${outcome.kind}`);
   if (!isDcuError(outcome.error)) throw outcome.error;
-  return { error: outcome.error, elapsed, meter };
+  return { error: outcome.error, elapsed, meter, closed, closeElapsed };
 }
 
 describe.each(['hdlc', 'wrapper'] as const)('the client against a hostile meter over %s', (framing) => {
@@ -93,6 +102,29 @@ describe.each(['hdlc', 'wrapper'] as const)('the client against a hostile meter 
     const { error, elapsed } = await attack(framing, 'empty-gbt');
     expect([ErrorCode.MeterBlockSequence, ErrorCode.DeadlineExceeded]).toContain(error.code);
     expect(elapsed).toBeLessThanOrEqual(2 * EXCHANGE_MS);
+  });
+});
+
+describe('the wrapper client against a meter that floods garbage or dribbles a frame', () => {
+  it('gives up on a garbage flood at the silence watchdog: `00 01` pseudo-headers in it earn no progress', async () => {
+    // 400 KB/s of random bytes hold a plausible header every 64 KiB or so; its "body" used to
+    // count as a frame on its way, so the request lived on link credit (2 minutes at 9600 Bd).
+    const { error, elapsed } = await attack('wrapper', 'garbage', {}, { garbageBytes: 4096 });
+    expect([ErrorCode.Timeout, ErrorCode.DeadlineExceeded]).toContain(error.code);
+    expect(elapsed).toBeLessThanOrEqual(2 * EXCHANGE_MS);
+  });
+
+  it('close() ends after the deadline error although the meter keeps dribbling its frame', async () => {
+    const { error, closed, closeElapsed } = await attack('wrapper', 'endless-segments');
+    expect(error.code).toBe(ErrorCode.DeadlineExceeded);
+    expect(closed.kind).toBe('ok');
+    expect(closeElapsed).toBeLessThanOrEqual(2 * 1000 + 1000); // the release's two response timeouts, the socket's close
+  });
+
+  it('close() after a garbage flood ends too', async () => {
+    const { closed, closeElapsed } = await attack('wrapper', 'garbage', {}, { garbageBytes: 4096 });
+    expect(closed.kind).toBe('ok');
+    expect(closeElapsed).toBeLessThanOrEqual(2 * 1000 + 1000);
   });
 });
 

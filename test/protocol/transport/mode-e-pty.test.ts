@@ -3,6 +3,10 @@
  * simulator's meter side) on the other. A pty ignores baud rates and parity (Linux forces
  * CS8), but both sides must issue their line-setting changes in order; the 7E1 phase carries
  * plain 7-bit ASCII and the switch to 8N1 reopens both ports.
+ *
+ * On a loaded machine a pty's bytes and a port's reopening may take seconds: both sides wait
+ * for the other's bytes with generous limits (a limit that is met costs nothing), never with
+ * the few hundred milliseconds a real optical head gets.
  */
 import { ErrorCode } from '../../../protocol/common/errors';
 import { fromHex, toHex } from '../../../protocol/common/hex';
@@ -10,6 +14,10 @@ import { openModeE, serveModeE } from '../../../protocol/transport/mode-e-driver
 import { formatSerialSettings, SerialTransport } from '../../../protocol/transport/serial';
 import type { SerialSettings } from '../../../protocol/transport/types';
 import { createPtyPair, type PtyPair } from '../../helpers/socat';
+import { until } from '../../helpers/until';
+
+/** Outer limit for what the other side sends (identification, ACK, the confirmation at the new baud). */
+const WAIT_MS = 30_000;
 
 /** Records every settings change of a SerialTransport. */
 function recordUpdates(t: SerialTransport): string[] {
@@ -33,7 +41,7 @@ describe('mode E over a socat pty pair', () => {
     meter = new SerialTransport({ path: pair.b, baudRate: 9600 });
     await hhu.open();
     await meter.open();
-  });
+  }, 2 * WAIT_MS);
 
   afterEach(async () => {
     await hhu.close();
@@ -44,8 +52,8 @@ describe('mode E over a socat pty pair', () => {
   it('both sides switch from 300 7E1 to 9600 8N1 and then exchange binary bytes', async () => {
     const hhuLog = recordUpdates(hhu);
     const meterLog = recordUpdates(meter);
-    const served = serveModeE(meter, { manufacturer: 'DCU', identification: 'SIM42', baudRate: 9600, reactionMs: 50 });
-    const opened = await openModeE(hhu, { ackDelayMs: 50, switchDelayMs: 10, confirmWindowMs: 2000 });
+    const served = serveModeE(meter, { manufacturer: 'DCU', identification: 'SIM42', baudRate: 9600, reactionMs: 50, ackTimeoutMs: WAIT_MS });
+    const opened = await openModeE(hhu, { ackDelayMs: 50, switchDelayMs: 10, identificationTimeoutMs: WAIT_MS, confirmWindowMs: WAIT_MS });
     const agreed = await served;
 
     expect(opened.identification).toMatchObject({ manufacturer: 'DCU', baudLetter: '5', enhanced: '2', identification: 'SIM42' });
@@ -60,9 +68,9 @@ describe('mode E over a socat pty pair', () => {
     let got = '';
     meter.onData((c) => (got += toHex(c)));
     await hhu.write(fromHex('7EA00A0002FEFF0393'));
-    for (let i = 0; i < 200 && got !== '7EA00A0002FEFF0393'; i++) await new Promise((r) => setTimeout(r, 5));
+    await until(() => got.length >= '7EA00A0002FEFF0393'.length, 'the SNRM frame at 8N1', WAIT_MS);
     expect(got).toBe('7EA00A0002FEFF0393');
-  });
+  }, 4 * WAIT_MS);
 
   it('fails with ModeEFailed when nothing answers', async () => {
     const err = await openModeE(hhu, { identificationTimeoutMs: 300 }).catch((e: unknown) => e);

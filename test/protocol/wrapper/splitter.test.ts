@@ -78,6 +78,21 @@ describe('WrapperSplitter', () => {
     );
   });
 
+  it('with expectedPorts, counts as progress only frames between those ports (garbage that looks like a header does not)', () => {
+    const s = new WrapperSplitter({ expectedPorts: { source: 1, destination: 16 } });
+    // a plausible header between other ports, its body on its way: read past, no progress
+    s.push(fromHex('0001 1234 5678 0010 AABBCC'));
+    expect(s.progress).toBe(0);
+    s.push(new Uint8Array(13)); // the rest of it: a whole frame, between other ports
+    expect(s.progress).toBe(0);
+    // a frame from the meter to us, on its way and then whole: progress as before
+    const ours = encodeWrapper({ source: 1, destination: 16, apdu: Uint8Array.of(1, 2, 3, 4) });
+    s.push(ours.subarray(0, 10));
+    expect(s.progress).toBe(10);
+    expect(s.push(ours.subarray(10)).map((i) => i.type)).toEqual(['frame']);
+    expect(s.progress).toBe(11);
+  });
+
   it('never throws and never holds more than one frame on random input (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 50 }), { maxLength: 10 }), (chunks) => {
