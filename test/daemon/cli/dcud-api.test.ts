@@ -144,8 +144,8 @@ describe('dcu through the local API of a running dcud', () => {
     const unknown = await runCli('dcu', ['jobs', 'cancel', 'nope', ...remote]);
     expect(unknown.code).toBe(2);
 
-    const sim = fleet.endpoints[0]!;
-    const add = await runCli('dcu', ['meters', 'add', 'EXTRA0001', '--line', 'ip', '--address', `127.0.0.1:${sim.tcp?.port ?? 0}`, '--client', '17', '--auth', 'low', '--password', '00000000', '--state', state], 20_000, env(adminToken));
+    // an endpoint of its own (one TCP endpoint is one meter); nothing needs to answer there for the queued read
+    const add = await runCli('dcu', ['meters', 'add', 'EXTRA0001', '--line', 'ip', '--address', '127.0.0.1:9', '--client', '17', '--auth', 'low', '--password', '00000000', '--state', state], 20_000, env(adminToken));
     expect(add.stderr).toBe('');
     expect(add.stdout).toMatch(/EXTRA0001 added/);
     const commission = await runCli('dcu', ['meters', 'commission', 'EXTRA0001', '--state', state], 20_000, env(adminToken));
