@@ -90,7 +90,7 @@ export const dcudMemoryBench: Bench = {
       );
       const store = join(dir, 'state', 'dcu.sqlite');
       const t0 = performance.now();
-      dcud = start('daemon/cli/dcud.js', ['--config', config, '--log-level', 'warn'], process.env.BENCH_DCUD_DEFAULT_HEAP === '1' ? [] : DCUD_NODE_FLAGS);
+      dcud = start('daemon/bin/dcud.js', ['--config', config, '--log-level', 'warn'], process.env.BENCH_DCUD_DEFAULT_HEAP === '1' ? [] : DCUD_NODE_FLAGS);
       const pid = dcud.pid ?? 0;
       const want = METERS * 96;
       let n = 0;

@@ -6,7 +6,7 @@
  */
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { ConfigSchema, MeterSchema, type Config, type LineConfig, type MeterConfig } from './schema';
-import { compileSchema, keyPath, schemaProblems, shown, type ConfigProblem } from './problems';
+import { compileSchema, keyPath, schemaProblems, shown, type ConfigProblem } from '../common/problems';
 import { meterKeyFileProblem } from './key-files';
 import { parseDuration, parseSize } from './units';
 

@@ -15,7 +15,7 @@ lib="$dest/usr/lib/dcu"
 unitdir="$dest/usr/lib/systemd/system"
 say() { echo "dcu install: $*" >&2; }
 
-[ -f "$here/dist/daemon/cli/dcud.js" ] || { say "no build in $here/dist: run \`npm run build\` (or \`npm run install:box\`) first"; exit 1; }
+[ -f "$here/dist/daemon/bin/dcud.js" ] || { say "no build in $here/dist: run \`npm run build\` (or \`npm run install:box\`) first"; exit 1; }
 if [ -z "$dest" ]; then
   [ "$(id -u)" = "0" ] || { say "run as root (sudo), or set DESTDIR to stage the files"; exit 1; }
   node="$(command -v node || true)"
@@ -37,8 +37,10 @@ if [ -z "$dest" ]; then
   (cd "$lib" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
 fi
 
+# where each command lives in dist/: the technician CLI in cli/, the daemon in daemon/bin/
+entry() { case "$1" in dcud) echo daemon/bin/dcud ;; *) echo "cli/$1" ;; esac; }
 for bin in dcu dcud; do
-  printf '#!/bin/sh\nexec %s /usr/lib/dcu/dist/daemon/cli/%s.js "$@"\n' "$node" "$bin" > "$dest/usr/bin/$bin"
+  printf '#!/bin/sh\nexec %s /usr/lib/dcu/dist/%s.js "$@"\n' "$node" "$(entry "$bin")" > "$dest/usr/bin/$bin"
   chmod 0755 "$dest/usr/bin/$bin"
 done
 # the unit names /usr/bin/node; point it at the node found here when it lives elsewhere
@@ -53,7 +55,7 @@ conf="$dest/etc/dcu/dcu.yaml"
 if [ -e "$conf" ]; then
   say "keeping the existing $conf"
 else
-  "$node" "$here/dist/daemon/cli/dcu.js" config example > "$conf"
+  "$node" "$here/dist/cli/dcu.js" config example > "$conf"
   chmod 0640 "$conf"
   [ -z "$dest" ] && chown root:dcu "$conf" "$dest/etc/dcu" && chmod 0750 "$dest/etc/dcu"
   say "wrote $conf from \`dcu config example\`: set the lines, meters and mqtt sections"

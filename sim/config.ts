@@ -20,7 +20,7 @@
  * The schema is sim/schema.ts (TypeBox, validated by ajv with the concentrator's messages).
  */
 import { readFileSync } from 'node:fs';
-import { compileSchema, schemaProblems, shown, type ConfigProblem } from '../config/problems';
+import { compileSchema, schemaProblems, shown, type ConfigProblem } from '../common/problems';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import type { HdlcParameters } from '../protocol/hdlc/params';
 import type { FaultSpec } from './faults';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { rename, writeFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
-import { ensureDirectory } from '../storage/ensure-dir';
+import { ensureDirectory } from '../common/ensure-dir';
 
 export class StateStore {
   constructor(readonly dir: string) {}

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
-import { ensureDirectory, ensureWritableFile } from './ensure-dir';
+import { ensureDirectory, ensureWritableFile } from '../common/ensure-dir';
 import { MIGRATIONS, type Migration } from './migrations';
 import { ensurePrivateFile, narrowIfPresent, PRIVATE_DIR_MODE } from './private-files';
 

@@ -9,8 +9,8 @@
  * one without it (the CLI on the box, read-only) never sees them.
  */
 import type { MeterConfig } from '../config/schema';
-import type { MeterState, MeterIdentity, Reachability, Stage } from '../daemon/registry/state';
-import { registeredMeter } from '../daemon/registry/state';
+import type { MeterState, MeterIdentity, Reachability, Stage } from './meter-state';
+import { registeredMeter } from './meter-state';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
 import { write, type Db } from './db';
 import { sealedKekId, type SecretBox } from './secret-box';

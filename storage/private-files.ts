@@ -7,7 +7,7 @@
  */
 import { chmodSync, chownSync, closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { DcuError, ErrorCode } from '../protocol/common/errors';
-import { ensureDirectory } from './ensure-dir';
+import { ensureDirectory } from '../common/ensure-dir';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;

@@ -84,7 +84,7 @@ export interface SoakReport {
 /** dist/ (built): next to us when this runs from dist/bench/soak, else the repository's. */
 function distDir(): string {
   const here = join(__dirname, '..', '..');
-  return existsSync(join(here, 'daemon', 'cli', 'dcud.js')) ? here : join(here, 'dist');
+  return existsSync(join(here, 'daemon', 'bin', 'dcud.js')) ? here : join(here, 'dist');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -254,7 +254,7 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakReport> {
     let quick = 'ok';
     let output = '';
     const spawnDcud = (): { child: ChildProcess; exited: Promise<string> } => {
-      const child = spawn(process.execPath, [join(dist, 'daemon', 'cli', 'dcud.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(dist, 'daemon', 'bin', 'dcud.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.add(child);
       child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
       child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));

@@ -11,7 +11,7 @@ import { setClockNow } from '../../protocol/client/clock-set';
 import { readClock } from '../../protocol/client/reads';
 import { toHex } from '../../protocol/common/hex';
 import { obis } from '../../protocol/cosem/obis';
-import type { MeterIdentity } from '../registry/state';
+import type { MeterIdentity } from '../../storage/meter-state';
 
 export const SERIAL_NUMBER = obis('0.0.96.1.0.255');
 export const LOGICAL_DEVICE_NAME = obis('0.0.42.0.0.255');

@@ -15,8 +15,8 @@ import type { MeterRecord } from '../../storage/meters';
 import { readIdentity } from '../jobs/meter-checks';
 import { parseMeterAddress, type LineRuntime, type SessionBytesHook } from '../lines/line';
 import type { Registry } from '../registry/registry';
-import type { MeterIdentity } from '../registry/state';
-import { mismatchText, sameSerial } from '../registry/state';
+import type { MeterIdentity } from '../../storage/meter-state';
+import { mismatchText, sameSerial } from '../../storage/meter-state';
 import { clientOptionsFor, isCiphered, PUBLIC_CLIENT } from './access';
 
 export interface SessionDeps {

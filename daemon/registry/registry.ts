@@ -7,7 +7,7 @@ import type { Db } from '../../storage/db';
 import { inReserve, write } from '../../storage/db';
 import type { EventLog } from '../../storage/events';
 import type { MeterRepository } from '../../storage/meters';
-import { nextMeterState, type MeterEffect, type MeterInput, type RegistryPolicy } from './state';
+import { nextMeterState, type MeterEffect, type MeterInput, type RegistryPolicy } from '../../storage/meter-state';
 
 export type Observation = MeterInput extends infer I ? (I extends { now: number } ? Omit<I, 'now'> : never) : never;
 

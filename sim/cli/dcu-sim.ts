@@ -13,8 +13,8 @@ import { METER_MODEL } from '../meter-factory';
 import { fleetReport } from '../report';
 import { renderFleetText } from './fleet-text';
 import type { ClientCredential } from '../types';
-import { ensureDirectory } from '../../storage/ensure-dir';
-import { ExitCode, exitCodeFor, hintFor } from '../../daemon/cli/exit-codes';
+import { ensureDirectory } from '../../common/ensure-dir';
+import { ExitCode, exitCodeFor, hintFor } from '../../common/exit-codes';
 
 export interface SimFlags {
   meters?: string;

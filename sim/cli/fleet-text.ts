@@ -1,7 +1,7 @@
 /**
  * The text form of the fleet report that dcu-sim prints at start, for a person at a terminal.
  */
-import { table } from '../../daemon/cli/render';
+import { table } from '../../common/render';
 import type { FleetReport } from '../report';
 import { SIM_KEYS, type ClientCredential } from '../types';
 

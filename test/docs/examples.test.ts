@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../protocol/common/clock';
 import { serveModeE } from '../../protocol/transport/mode-e-driver';
 import { SerialTransport } from '../../protocol/transport/serial';
-import { buildProgram } from '../../daemon/cli/dcu';
+import { buildProgram } from '../../cli/dcu';
 import { DEFAULT_CREDENTIALS, parseFleetConfig } from '../../sim/config';
 import { startFleet, type RunningFleet } from '../../sim/fleet';
 import { createSimMeter } from '../../sim/meter';

@@ -45,7 +45,7 @@ export function runCli(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo', args: readonly 
 }
 
 function cliScript(bin: 'dcu' | 'dcud' | 'dcu-sim' | 'demo'): string {
-  const script = join(DIST, bin === 'dcu' || bin === 'dcud' ? 'daemon' : 'sim', 'cli', `${bin}.js`);
+  const script = bin === 'dcu' ? join(DIST, 'cli', 'dcu.js') : bin === 'dcud' ? join(DIST, 'daemon', 'bin', 'dcud.js') : join(DIST, 'sim', 'cli', `${bin}.js`);
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
   return script;
 }

@@ -67,7 +67,7 @@ export async function startDcudMqtt(o: DcudMqttOptions): Promise<DcudMqtt> {
   let exited: Promise<number | null> = Promise.resolve(null);
   let out = '';
   const start = (): void => {
-    const c = spawn(process.execPath, [join(DIST, 'daemon', 'cli', 'dcud.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [join(DIST, 'daemon', 'bin', 'dcud.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (out += d.toString()));
     exited = new Promise((resolve) => c.on('close', (code) => resolve(code)));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DIST } from './cli';
 import { until } from './until';
 
-export const DCUD = join(DIST, 'daemon', 'cli', 'dcud.js');
+export const DCUD = join(DIST, 'daemon', 'bin', 'dcud.js');
 
 export interface DcudChild {
   readonly child: ChildProcess;

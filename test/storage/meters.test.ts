@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MeterConfig } from '../../config/schema';
-import { nextMeterState } from '../../daemon/registry/state';
+import { nextMeterState } from '../../storage/meter-state';
 import { ErrorCode } from '../../protocol/common/errors';
 import { openStore, type Db } from '../../storage/db';
 import { MeterRepository } from '../../storage/meters';

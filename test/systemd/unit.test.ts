@@ -39,7 +39,7 @@ it('is a hardened Type=notify service with a watchdog, fed through systemd-notif
   // i.MX, OMAP, SPI/I2C and LPUART UARTs too: a concentrator's meter port is often one of them.
   for (const g of ['ttyS', 'ttyUSB', 'ttyACM', 'ttyAMA', 'ttymxc', 'ttyO', 'ttySC', 'ttyLP']) has(`DeviceAllow=char-${g} rw`);
   expect(unit).not.toMatch(/^PrivateDevices=/m);
-  expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 \/usr\/lib\/dcu\/dist\/daemon\/cli\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
+  expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 \/usr\/lib\/dcu\/dist\/daemon\/bin\/dcud\.js --config \/etc\/dcu\/dcu\.yaml$/m);
 });
 
 it('keeps secrets at rest: umask 077, the KEK from an encrypted credential with the "none" fallback dcud knows', () => {
@@ -71,13 +71,13 @@ it('creates the dcu user in dialout (sysusers.d, dry run)', () => {
 it('install.sh lays out code, unit, sysusers, wrappers and the example config under DESTDIR', () => {
   const stage = join(dir, 'stage');
   execFileSync('bash', [join(ROOT, 'scripts', 'install.sh')], { env: { ...process.env, DESTDIR: stage, DCU_NODE: process.execPath }, stdio: 'pipe' });
-  for (const f of ['usr/lib/dcu/dist/daemon/cli/dcud.js', 'usr/lib/dcu/package-lock.json', 'usr/lib/systemd/system/dcud.service', 'usr/lib/sysusers.d/dcu.conf', 'usr/bin/dcu', 'usr/bin/dcud', 'etc/dcu/dcu.yaml']) {
+  for (const f of ['usr/lib/dcu/dist/daemon/bin/dcud.js', 'usr/lib/dcu/package-lock.json', 'usr/lib/systemd/system/dcud.service', 'usr/lib/sysusers.d/dcu.conf', 'usr/bin/dcu', 'usr/bin/dcud', 'etc/dcu/dcu.yaml']) {
     expect(existsSync(join(stage, f))).toBe(true);
   }
   const unit = join(stage, 'usr/lib/systemd/system/dcud.service');
-  expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} --max-semi-space-size=4 /usr/lib/dcu/dist/daemon/cli/dcud.js`);
+  expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} --max-semi-space-size=4 /usr/lib/dcu/dist/daemon/bin/dcud.js`);
   expect(spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' }).status).toBe(0);
-  expect(readFileSync(join(stage, 'etc/dcu/dcu.yaml'), 'utf8')).toBe(execFileSync(process.execPath, [join(ROOT, 'dist/daemon/cli/dcu.js'), 'config', 'example'], { encoding: 'utf8' }));
+  expect(readFileSync(join(stage, 'etc/dcu/dcu.yaml'), 'utf8')).toBe(execFileSync(process.execPath, [join(ROOT, 'dist/cli/dcu.js'), 'config', 'example'], { encoding: 'utf8' }));
   // a second run keeps the edited configuration
   writeFileSync(join(stage, 'etc/dcu/dcu.yaml'), '# edited\n');
   execFileSync('bash', [join(ROOT, 'scripts', 'install.sh')], { env: { ...process.env, DESTDIR: stage, DCU_NODE: process.execPath }, stdio: 'pipe' });

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { DcuError, ErrorCode } from '../../../protocol/common/errors';
-import { parseRange } from '../../cli/instant';
+import { parseRange } from '../../../common/instant';
 import Database from 'better-sqlite3';
 import type { Db } from '../../../storage/db';
 import { csvCell, EXPORT_CLASSES, exportQuery, exportRows, type ExportClass, type ExportRow } from '../../export';

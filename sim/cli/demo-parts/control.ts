@@ -1,5 +1,5 @@
 /**
- * The demo's control socket for `dcu demo wan down|up` (daemon/cli/demo-command.ts): one
+ * The demo's control socket for `dcu demo wan down|up` (cli/demo-command.ts): one
  * command line in, one answer line out. A socket left by a demo that died is replaced; one
  * that answers belongs to another running demo, and this one then does without (keys work).
  */

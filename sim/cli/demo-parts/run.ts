@@ -9,17 +9,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { table } from '../../../daemon/cli/render';
+import { table } from '../../../common/render';
 import { parseFleetConfig } from '../../config';
 import { startFleet, type RunningFleet } from '../../fleet';
 import { startBroker, stopChild, type DemoBroker } from './broker';
-import { demoSocketPath } from '../../../daemon/cli/demo-command';
+import { demoSocketPath } from '../../../common/demo-paths';
 import { startControl, type Control } from './control';
 import { startHesConsole, type HesConsole } from './hes-console';
 import { startWan, type Wan } from './wan';
 
 export const DEMO_ID = 'demo';
-const DCUD = join(__dirname, '..', '..', '..', 'daemon', 'cli', 'dcud.js');
+const DCUD = join(__dirname, '..', '..', '..', 'daemon', 'bin', 'dcud.js');
 
 export interface DemoOptions {
   readonly serialMeters: number;

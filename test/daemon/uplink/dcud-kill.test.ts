@@ -76,7 +76,7 @@ describe('dcud killed with SIGKILL during the drain', () => {
     const file = join(dir, 'dcu.yaml');
     writeFileSync(file, [`id: kill`, `stateDir: ${state}`, `mqtt: { url: "${broker.url}", window: 2, maxMessageBytes: 2048, reconnectMin: 50ms }`, ''].join('\n'));
     const run = async (): Promise<number | null> => {
-      const c = spawn(process.execPath, [join(DIST, 'daemon', 'cli', 'dcud.js'), '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = spawn(process.execPath, [join(DIST, 'daemon', 'bin', 'dcud.js'), '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       c.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child = c;
@@ -96,7 +96,7 @@ describe('dcud killed with SIGKILL during the drain', () => {
     };
     expect(left()).toBeGreaterThan(0); // the 30 kills were all mid-drain
     // a last run, stopped cleanly once everything is out
-    const c = spawn(process.execPath, [join(DIST, 'daemon', 'cli', 'dcud.js'), '--config', file], { stdio: 'ignore' });
+    const c = spawn(process.execPath, [join(DIST, 'daemon', 'bin', 'dcud.js'), '--config', file], { stdio: 'ignore' });
     child = undefined;
     try {
       await until(() => left() === 0, 'the outbox drained', 60_000);

@@ -56,7 +56,7 @@ describe('dcud with the MQTT uplink', () => {
       file,
       [`id: dcu-mqtt`, `stateDir: ${join(dir, 'state')}`, `mqtt: { url: "${broker.url}", keepalive: 30s }`, `lines:`, `  - { name: plc0, serial: { path: ${device}, baud: 38400 }, timeout: 2s }`, `meters:`, ...meters, `collection:`, `  load-profile: { every: 15m, backfill: 1d }`, `  events: { every: 1h, backfill: 2d }`, `  registers: { every: 1h }`, ''].join('\n'),
     );
-    const child = spawn(process.execPath, [join(DIST, 'daemon', 'cli', 'dcud.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(DIST, 'daemon', 'bin', 'dcud.js'), '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
